@@ -1,0 +1,470 @@
+package directory
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// LDAPSource reads users and groups from an LDAP directory and checks
+// passwords against it. It is safe for concurrent use.
+type LDAPSource struct {
+	cfg        LDAPConfig
+	tls        *tls.Config
+	cardRegex  *regexp.Regexp
+	userFilter string
+	userAttrs  []string
+	groupAttrs []string
+}
+
+var (
+	_ Source        = (*LDAPSource)(nil)
+	_ Authenticator = (*LDAPSource)(nil)
+)
+
+// NewLDAPSource validates cfg, fills its defaults and loads the CA file.
+func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.GroupBaseDN == "" {
+		cfg.GroupBaseDN = cfg.BaseDN
+	}
+	s := &LDAPSource{cfg: cfg, userFilter: parenthesize(cfg.UserFilter)}
+	if cfg.CardRegex != "" {
+		s.cardRegex = regexp.MustCompile(cfg.CardRegex) // Validate compiled it already
+	}
+	u, _ := url.Parse(cfg.URL) // Validate parsed it already
+	s.tls = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	if cfg.CACertFile != "" {
+		pem, err := os.ReadFile(cfg.CACertFile)
+		if err != nil {
+			return nil, fmt.Errorf("directory: CACertFile: unable to read: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("directory: CACertFile %s: holds no PEM certificate", cfg.CACertFile)
+		}
+		s.tls.RootCAs = pool
+	}
+	a := cfg.Attr
+	s.userAttrs = nonEmpty(a.Username, a.FullName, a.Email, a.Department, a.Office,
+		a.PrimaryCard, a.SecondaryCard, a.OtherEmails, a.HomeFolder, a.AccountControl)
+	s.groupAttrs = nonEmpty(a.GroupName, a.GroupMember, a.GroupMemberUID)
+	return s, nil
+}
+
+func nonEmpty(names ...string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Name identifies the source.
+func (s *LDAPSource) Name() string { return "ldap" }
+
+// Read reads every user under BaseDN that matches UserFilter and, when a
+// GroupFilter is set, every group under GroupBaseDN. All searches are paged.
+// Any failure — a lost connection, a search error, a cancelled context —
+// returns an error and no result.
+func (s *LDAPSource) Read(ctx context.Context, opts ReadOptions, progress func(n int)) (*Result, error) {
+	if len(opts.Groups) > 0 && s.cfg.GroupFilter == "" {
+		return nil, errors.New("directory: members of chosen groups were asked for but GroupFilter is not set")
+	}
+	conn, err := s.connect(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// A cancelled context closes the connection, which ends a search that
+	// is waiting on the server.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	res, err := s.read(ctx, conn, opts, progress)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, fmt.Errorf("directory: read of %s stopped: %w", s.cfg.URL, ctxErr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *LDAPSource) read(ctx context.Context, conn *ldap.Conn, opts ReadOptions, progress func(n int)) (*Result, error) {
+	res := &Result{}
+	m := s.newEntryMapper()
+	byUsername := make(map[string]bool)
+	wantDNs := s.cfg.GroupFilter != "" && s.cfg.Attr.GroupMember != ""
+	var usernameByDN map[string]string
+	if wantDNs {
+		usernameByDN = make(map[string]string)
+	}
+	err := s.pagedSearch(ctx, conn, s.cfg.BaseDN, s.userFilter, s.userAttrs, func(entries []*ldap.Entry) {
+		for _, e := range entries {
+			u, skip := m.user(e)
+			if skip == nil && byUsername[u.Username] {
+				skip = &LineError{DN: e.DN, Field: s.cfg.Attr.Username, Reason: fmt.Sprintf("%q is a duplicate of another entry", u.Username)}
+			}
+			if skip != nil {
+				res.Skipped = append(res.Skipped, *skip)
+				continue
+			}
+			byUsername[u.Username] = true
+			if wantDNs {
+				usernameByDN[strings.ToLower(e.DN)] = u.Username
+			}
+			res.Users = append(res.Users, u)
+		}
+		if progress != nil {
+			progress(len(res.Users))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("directory: unable to read users under %q: %w", s.cfg.BaseDN, err)
+	}
+	if s.cfg.GroupFilter != "" {
+		groups, skipped, err := s.readGroups(ctx, conn, m, newMemberResolver(usernameByDN))
+		if err != nil {
+			return nil, fmt.Errorf("directory: unable to read groups under %q: %w", s.cfg.GroupBaseDN, err)
+		}
+		res.Groups = groups
+		res.Skipped = append(res.Skipped, skipped...)
+	}
+	filterUsers(res, opts)
+	return res, nil
+}
+
+// readGroups reads the groups and turns member DNs into usernames. Groups
+// with the same name (in different branches) are merged.
+func (s *LDAPSource) readGroups(ctx context.Context, conn *ldap.Conn, m *entryMapper, members *memberResolver) ([]GroupRecord, []LineError, error) {
+	var groups []GroupRecord
+	var skipped []LineError
+	index := make(map[string]int)
+	seen := make(map[memberKey]bool)
+	err := s.pagedSearch(ctx, conn, s.cfg.GroupBaseDN, parenthesize(s.cfg.GroupFilter), s.groupAttrs, func(entries []*ldap.Entry) {
+		for _, e := range entries {
+			v := m.values(e)
+			name := strings.TrimSpace(first(v[slotGroupName]))
+			if name == "" {
+				skipped = append(skipped, LineError{DN: e.DN, Field: s.cfg.Attr.GroupName, Reason: "is empty"})
+				continue
+			}
+			key := strings.ToLower(name)
+			i, ok := index[key]
+			if !ok {
+				i = len(groups)
+				index[key] = i
+				groups = append(groups, GroupRecord{Name: name})
+			}
+			add := func(username string) {
+				if username == "" || seen[memberKey{key, username}] {
+					return
+				}
+				seen[memberKey{key, username}] = true
+				groups[i].Members = append(groups[i].Members, username)
+			}
+			for _, dn := range v[slotGroupMember] {
+				add(members.username(dn))
+			}
+			for _, uid := range v[slotGroupMemberUID] {
+				username, _ := normalizeUsername(uid)
+				add(username)
+			}
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return groups, skipped, nil
+}
+
+// pagedSearch runs a subtree search one page at a time, handing each page
+// to page as it arrives so that only one page of raw entries is held.
+func (s *LDAPSource) pagedSearch(ctx context.Context, conn *ldap.Conn, base, filter string, attrs []string, page func([]*ldap.Entry)) error {
+	paging := ldap.NewControlPaging(s.cfg.PageSize)
+	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		filter, attrs, []ldap.Control{paging})
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := conn.Search(req)
+		if err != nil {
+			return classify(err)
+		}
+		page(res.Entries)
+		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		// No paging control in the answer means the server ignored it
+		// and sent everything at once.
+		if !ok || len(ctrl.Cookie) == 0 {
+			return nil
+		}
+		paging.SetCookie(ctrl.Cookie)
+	}
+}
+
+// Authenticate finds the user's entry with the service account and binds as
+// that entry with password on a connection of its own.
+func (s *LDAPSource) Authenticate(ctx context.Context, username, password string) (*UserRecord, error) {
+	if password == "" {
+		return nil, ErrInvalidCredentials
+	}
+	name, reason := normalizeUsername(username)
+	if reason != "" {
+		return nil, ErrInvalidCredentials
+	}
+	user, err := s.findUser(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := s.connect(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := conn.Bind(user.DN, password); err != nil {
+		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+			return nil, ErrInvalidCredentials
+		}
+		return nil, fmt.Errorf("directory: unable to check the password of %q: %w", name, classify(err))
+	}
+	return user, nil
+}
+
+// findUser looks up one user by username; the username is escaped, so no
+// character in it can change the meaning of the filter.
+func (s *LDAPSource) findUser(ctx context.Context, username string) (*UserRecord, error) {
+	conn, err := s.connect(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	filter := "(&" + s.userFilter + "(" + s.cfg.Attr.Username + "=" + ldap.EscapeFilter(username) + "))"
+	req := ldap.NewSearchRequest(s.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, int(s.cfg.Timeout.Seconds()), false,
+		filter, s.userAttrs, nil)
+	res, err := conn.Search(req)
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+		return nil, ErrInvalidCredentials // two entries answer to this name: trust neither
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory: unable to look up %q: %w", username, classify(err))
+	}
+	if len(res.Entries) != 1 {
+		return nil, ErrInvalidCredentials
+	}
+	u, skip := s.newEntryMapper().user(res.Entries[0])
+	if skip != nil {
+		return nil, ErrInvalidCredentials
+	}
+	return &u, nil
+}
+
+// connect dials the directory, starts TLS when configured and, when bind is
+// true, binds as the service account (or stays anonymous without BindDN).
+func (s *LDAPSource) connect(ctx context.Context, bind bool) (*ldap.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: s.cfg.Timeout}
+	conn, err := ldap.DialURL(s.cfg.URL, ldap.DialWithDialer(dialer), ldap.DialWithTLSConfig(s.tls))
+	if err != nil {
+		return nil, fmt.Errorf("directory: unable to connect to %s: %w: %w", s.cfg.URL, ErrUnavailable, err)
+	}
+	conn.SetTimeout(s.cfg.Timeout)
+	if s.cfg.StartTLS {
+		if err := conn.StartTLS(s.tls); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("directory: unable to start TLS with %s: %w", s.cfg.URL, classify(err))
+		}
+	}
+	if bind && s.cfg.BindDN != "" {
+		if err := conn.Bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
+			conn.Close()
+			if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+				return nil, fmt.Errorf("directory: the service account %q was refused: wrong BindDN or BindPassword: %w", s.cfg.BindDN, err)
+			}
+			return nil, fmt.Errorf("directory: unable to bind as %q: %w", s.cfg.BindDN, classify(err))
+		}
+	}
+	return conn, nil
+}
+
+// classify marks the errors of a directory that went away with ErrUnavailable.
+func classify(err error) error {
+	if ldap.IsErrorAnyOf(err, ldap.ErrorNetwork, ldap.LDAPResultUnavailable, ldap.LDAPResultBusy) ||
+		errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+// Value slots of an entry, in the order of the attribute map.
+const (
+	slotUsername = iota
+	slotFullName
+	slotEmail
+	slotDepartment
+	slotOffice
+	slotPrimaryCard
+	slotSecondaryCard
+	slotOtherEmails
+	slotHomeFolder
+	slotAccountControl
+	slotGroupName
+	slotGroupMember
+	slotGroupMemberUID
+	slotCount
+)
+
+// entryMapper sorts an entry's attributes into slots. It remembers the
+// attribute names as the server spells them, so that most lookups are one
+// map access without case folding. One Read owns one mapper.
+type entryMapper struct {
+	src    *LDAPSource
+	byName map[string][]int // server spelling → slots
+}
+
+func (s *LDAPSource) newEntryMapper() *entryMapper {
+	return &entryMapper{src: s, byName: make(map[string][]int)}
+}
+
+func (m *entryMapper) slotsOf(name string) []int {
+	if slots, ok := m.byName[name]; ok {
+		return slots
+	}
+	var slots []int
+	for i, a := range m.src.cfg.Attr.fields() {
+		if a.value != "" && strings.EqualFold(a.value, name) {
+			slots = append(slots, i)
+		}
+	}
+	m.byName[name] = slots
+	return slots
+}
+
+func (m *entryMapper) values(e *ldap.Entry) *[slotCount][]string {
+	var v [slotCount][]string
+	for _, a := range e.Attributes {
+		for _, slot := range m.slotsOf(a.Name) {
+			v[slot] = a.Values
+		}
+	}
+	return &v
+}
+
+// user maps a user entry, or says why the entry is skipped.
+func (m *entryMapper) user(e *ldap.Entry) (UserRecord, *LineError) {
+	v := m.values(e)
+	username, reason := normalizeUsername(first(v[slotUsername]))
+	if reason != "" {
+		return UserRecord{}, &LineError{DN: e.DN, Field: m.src.cfg.Attr.Username, Reason: reason}
+	}
+	u := UserRecord{
+		Username:      username,
+		FullName:      strings.TrimSpace(first(v[slotFullName])),
+		Email:         strings.TrimSpace(first(v[slotEmail])),
+		Department:    strings.TrimSpace(first(v[slotDepartment])),
+		Office:        strings.TrimSpace(first(v[slotOffice])),
+		PrimaryCard:   m.src.card(first(v[slotPrimaryCard])),
+		SecondaryCard: m.src.card(first(v[slotSecondaryCard])),
+		OtherEmails:   strings.Join(v[slotOtherEmails], ","),
+		HomeFolder:    strings.TrimSpace(first(v[slotHomeFolder])),
+		DN:            e.DN,
+	}
+	if uac := first(v[slotAccountControl]); uac != "" {
+		flags, err := strconv.ParseInt(strings.TrimSpace(uac), 10, 64)
+		if err != nil {
+			return UserRecord{}, &LineError{DN: e.DN, Field: m.src.cfg.Attr.AccountControl, Reason: fmt.Sprintf("%q is not a number", uac)}
+		}
+		u.Disabled = flags&2 != 0
+	}
+	return u, nil
+}
+
+// card applies CardRegex to a card attribute value.
+func (s *LDAPSource) card(v string) string {
+	v = strings.TrimSpace(v)
+	if s.cardRegex == nil || v == "" {
+		return v
+	}
+	match := s.cardRegex.FindStringSubmatch(v)
+	switch {
+	case match == nil:
+		return ""
+	case len(match) > 1:
+		return match[1]
+	default:
+		return match[0]
+	}
+}
+
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
+}
+
+// memberResolver turns member DNs into usernames. Directories write the
+// same DN with different case and spacing, so a DN that is not found as
+// written is looked up again in its normalized form.
+type memberResolver struct {
+	byDN       map[string]string // lower-cased DN as the entry had it
+	normalized map[string]string // built on the first miss
+}
+
+func newMemberResolver(byDN map[string]string) *memberResolver {
+	return &memberResolver{byDN: byDN}
+}
+
+func (r *memberResolver) username(dn string) string {
+	if u, ok := r.byDN[strings.ToLower(dn)]; ok {
+		return u
+	}
+	if r.normalized == nil {
+		r.normalized = make(map[string]string, len(r.byDN))
+		for d, u := range r.byDN {
+			if n, ok := normalizeDN(d); ok {
+				r.normalized[n] = u
+			}
+		}
+	}
+	n, ok := normalizeDN(dn)
+	if !ok {
+		return ""
+	}
+	return r.normalized[n]
+}
+
+func normalizeDN(dn string) (string, bool) {
+	parsed, err := ldap.ParseDN(dn)
+	if err != nil {
+		return "", false
+	}
+	return strings.ToLower(parsed.String()), true
+}
