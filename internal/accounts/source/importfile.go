@@ -1,0 +1,343 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
+)
+
+// DefaultMaxLineBytes is the longest line of an import file that is read;
+// a longer line is skipped as damaged without being held in memory.
+const DefaultMaxLineBytes = 64 << 10
+
+// progressEvery is how many lines pass between two ParseOptions.Progress calls.
+const progressEvery = 10_000
+
+// ParseOptions tune ParseImportFile; the zero value is the product default.
+type ParseOptions struct {
+	MaxLineBytes int            // 0: DefaultMaxLineBytes
+	Progress     func(lines int) // called every 10,000 lines, for getTaskStatus
+}
+
+// The columns of SPEC §3.1, numbered from 1 as the administrator sees them.
+const (
+	fieldParent = iota + 1
+	fieldSub
+	fieldEnabled
+	fieldPIN
+	fieldBalance
+	fieldRestricted
+	fieldUsers
+	fieldGroups
+	fieldInvoice
+	fieldComment
+	fieldNotes
+	fieldCount = fieldNotes
+)
+
+// fieldLabels name each column in reports, "field 5 (Credit balance)".
+var fieldLabels = [fieldCount + 1]string{
+	"",
+	"field 1 (Parent account name)",
+	"field 2 (Sub-account name)",
+	"field 3 (Enabled)",
+	"field 4 (PIN / code)",
+	"field 5 (Credit balance)",
+	"field 6 (Restricted)",
+	"field 7 (Users allowed)",
+	"field 8 (Groups allowed)",
+	"field 9 (Invoice option)",
+	"field 10 (Comment option)",
+	"field 11 (Notes)",
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// ParseImportFile reads a batch account import file (SPEC §3.1) line by line.
+// Lines it cannot use are in Result.Skipped with their line number and
+// reason; the error is only for failing to read r.
+func ParseImportFile(r io.Reader, opts ParseOptions) (*Result, error) {
+	maxLine := opts.MaxLineBytes
+	if maxLine <= 0 {
+		maxLine = DefaultMaxLineBytes
+	}
+	// Room for the line end, so that a line of exactly maxLine bytes fits.
+	br := bufio.NewReaderSize(r, maxLine+2)
+	p := importParser{
+		res:      &Result{},
+		accounts: make(map[string]int),
+		pins:     make(map[string]int),
+	}
+	n := 0
+	for {
+		raw, err := br.ReadSlice('\n')
+		if len(raw) == 0 && err == io.EOF {
+			break
+		}
+		n++
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// Drain the rest of the line in buffer-sized pieces.
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			p.skip(n, 0, fmt.Sprintf("the line is longer than %d bytes", maxLine))
+		} else if err == nil || err == io.EOF {
+			p.parseLine(n, raw, maxLine)
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("source: unable to read the import file at line %d: %w", n, err)
+		}
+		if opts.Progress != nil && n%progressEvery == 0 {
+			opts.Progress(n)
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	p.res.LinesRead = n
+	if opts.Progress != nil && n%progressEvery != 0 {
+		opts.Progress(n)
+	}
+	return p.res, nil
+}
+
+// importParser holds what one file's lines are checked against.
+type importParser struct {
+	res      *Result
+	accounts map[string]int // lower-case "parent\sub" → line
+	pins     map[string]int // PIN → line
+}
+
+// lineValues backs every pointer of one Record, so that a line costs one
+// allocation rather than one per field.
+type lineValues struct {
+	enabled, restricted, allUsers bool
+	balance                       money.Amount
+	pin, invoice, comment, notes  string
+	users, groups                 []string
+}
+
+func (p *importParser) skip(line, field int, reason string) {
+	p.res.Skipped = append(p.res.Skipped, LineError{Line: line, Field: fieldLabels[field], Reason: reason})
+}
+
+func (p *importParser) warn(line, field int, reason string) {
+	p.res.Warnings = append(p.res.Warnings, LineError{Line: line, Field: fieldLabels[field], Reason: reason})
+}
+
+func (p *importParser) parseLine(n int, raw []byte, maxLine int) {
+	raw = bytes.TrimSuffix(raw, []byte{'\n'})
+	raw = bytes.TrimSuffix(raw, []byte{'\r'})
+	if n == 1 {
+		raw = bytes.TrimPrefix(raw, utf8BOM)
+	}
+	if len(raw) > maxLine {
+		p.skip(n, 0, fmt.Sprintf("the line is longer than %d bytes", maxLine))
+		return
+	}
+	if len(bytes.Trim(raw, " \t")) == 0 || raw[0] == '#' {
+		return
+	}
+	if tabs := bytes.Count(raw, []byte{'\t'}); tabs >= fieldCount {
+		p.skip(n, 0, fmt.Sprintf("the line has %d tab-separated fields; at most %d are allowed", tabs+1, fieldCount))
+		return
+	}
+	var f [fieldCount + 1]string
+	line := string(raw)
+	for i := 1; i <= fieldCount; i++ {
+		cell, rest, more := strings.Cut(line, "\t")
+		f[i] = strings.TrimSpace(cell)
+		if !more {
+			break
+		}
+		line = rest
+	}
+	for i := 1; i <= fieldCount; i++ {
+		if !utf8.ValidString(f[i]) {
+			p.skip(n, i, "not valid UTF-8 text; save the file as UTF-8")
+			return
+		}
+	}
+	rec, field, reason := p.buildRecord(n, &f)
+	if reason != "" {
+		p.skip(n, field, reason)
+		return
+	}
+	key := strings.ToLower(rec.Parent) + `\` + strings.ToLower(rec.Sub)
+	if first, dup := p.accounts[key]; dup {
+		p.skip(n, 0, fmt.Sprintf("%s is a duplicate of line %d", quote(rec.FullName()), first))
+		return
+	}
+	if rec.PIN != nil {
+		if first, dup := p.pins[*rec.PIN]; dup {
+			p.skip(n, fieldPIN, fmt.Sprintf("the PIN is already given to another account on line %d; PINs must be unique", first))
+			return
+		}
+		p.pins[*rec.PIN] = n
+	}
+	p.accounts[key] = n
+	p.res.Records = append(p.res.Records, rec)
+}
+
+// buildRecord checks every field of a split line; on a bad value it returns
+// the field number and the reason.
+func (p *importParser) buildRecord(n int, f *[fieldCount + 1]string) (Record, int, string) {
+	rec := Record{Line: n, Parent: f[fieldParent], Sub: f[fieldSub]}
+	if rec.Parent == "" {
+		return rec, fieldParent, "the parent account name is required"
+	}
+	if err := CheckName(rec.Parent); err != nil {
+		return rec, fieldParent, err.Error()
+	}
+	if rec.Sub != "" {
+		if err := CheckName(rec.Sub); err != nil {
+			return rec, fieldSub, err.Error()
+		}
+	}
+	if allBlank(f[fieldEnabled:]) {
+		return rec, 0, ""
+	}
+	v := new(lineValues)
+	var err error
+	if f[fieldEnabled] != "" {
+		if v.enabled, err = parseYesNo(f[fieldEnabled]); err != nil {
+			return rec, fieldEnabled, err.Error()
+		}
+		rec.Enabled = &v.enabled
+	}
+	if f[fieldPIN] != "" {
+		if err := checkText(f[fieldPIN]); err != nil {
+			return rec, fieldPIN, "the PIN contains a control character"
+		}
+		if len(f[fieldPIN]) > MaxNameLength {
+			return rec, fieldPIN, fmt.Sprintf("the PIN is longer than %d bytes", MaxNameLength)
+		}
+		v.pin = f[fieldPIN]
+		rec.PIN = &v.pin
+	}
+	if f[fieldBalance] != "" {
+		if v.balance, err = money.Parse(f[fieldBalance]); err != nil {
+			if errors.Is(err, money.ErrSyntax) {
+				return rec, fieldBalance, fmt.Sprintf("%s is not a decimal number (use \".\" as the decimal separator)", quote(f[fieldBalance]))
+			}
+			return rec, fieldBalance, fmt.Sprintf("%s: %v", quote(f[fieldBalance]), err)
+		}
+		rec.Balance = &v.balance
+	}
+	if f[fieldRestricted] != "" {
+		if v.restricted, err = parseYesNo(f[fieldRestricted]); err != nil {
+			return rec, fieldRestricted, err.Error()
+		}
+		rec.Restricted = &v.restricted
+	}
+	usersAll, groupsAll := false, false
+	if f[fieldUsers] != "" {
+		if v.users, usersAll, err = p.parseAccessList(n, fieldUsers, f[fieldUsers]); err != nil {
+			return rec, fieldUsers, err.Error()
+		}
+		rec.Users = &v.users
+	}
+	if f[fieldGroups] != "" {
+		if v.groups, groupsAll, err = p.parseAccessList(n, fieldGroups, f[fieldGroups]); err != nil {
+			return rec, fieldGroups, err.Error()
+		}
+		rec.Groups = &v.groups
+	}
+	if usersAll || groupsAll || rec.Groups != nil {
+		v.allUsers = usersAll || groupsAll
+		rec.AllUsers = &v.allUsers
+	}
+	if f[fieldInvoice] != "" {
+		v.invoice = strings.ToUpper(f[fieldInvoice])
+		if !model.ValidInvoiceOption(v.invoice) {
+			return rec, fieldInvoice, fmt.Sprintf("%s is not an invoice option; use %s, %s, %s or %s", quote(f[fieldInvoice]),
+				model.InvoiceAlways, model.InvoiceNever, model.InvoiceUserOn, model.InvoiceUserOff)
+		}
+		rec.InvoiceOption = &v.invoice
+	}
+	if f[fieldComment] != "" {
+		v.comment = strings.ToUpper(f[fieldComment])
+		if !model.ValidCommentOption(v.comment) {
+			return rec, fieldComment, fmt.Sprintf("%s is not a comment option; use %s, %s or %s", quote(f[fieldComment]),
+				model.CommentNone, model.CommentOptional, model.CommentRequired)
+		}
+		rec.CommentOption = &v.comment
+	}
+	if f[fieldNotes] != "" {
+		if err := checkText(f[fieldNotes]); err != nil {
+			return rec, fieldNotes, err.Error()
+		}
+		v.notes = f[fieldNotes]
+		rec.Notes = &v.notes
+	}
+	return rec, 0, ""
+}
+
+func allBlank(fields []string) bool {
+	for _, s := range fields {
+		if s != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func parseYesNo(s string) (bool, error) {
+	switch s {
+	case "Y", "y":
+		return true, nil
+	case "N", "n":
+		return false, nil
+	}
+	return false, fmt.Errorf("%s is not Y or N", quote(s))
+}
+
+// parseAccessList reads a "|"-separated list of user or group names. "-"
+// alone clears the list (an empty, non-nil slice). The everyone token is
+// taken out and reported through all.
+func (p *importParser) parseAccessList(n, field int, s string) (names []string, all bool, err error) {
+	names = []string{}
+	if s == "-" {
+		return names, false, nil
+	}
+	var seen map[string]bool
+	for entry := range strings.SplitSeq(s, "|") {
+		entry = strings.TrimSpace(entry)
+		switch {
+		case entry == "":
+			continue
+		case model.IsAllUsersGroup(entry):
+			all = true
+			continue
+		case entry == "-":
+			return nil, false, errors.New(`"-" clears the list only when it is the whole field`)
+		}
+		if err := checkText(entry); err != nil {
+			return nil, false, err
+		}
+		if utf8.RuneCountInString(entry) > MaxNameLength {
+			return nil, false, fmt.Errorf("%s is longer than %d characters", quote(entry), MaxNameLength)
+		}
+		key := strings.ToLower(entry)
+		if seen[key] {
+			p.warn(n, field, fmt.Sprintf("%s is listed more than once; it is kept once", quote(entry)))
+			continue
+		}
+		if seen == nil {
+			seen = make(map[string]bool)
+		}
+		seen[key] = true
+		names = append(names, entry)
+	}
+	if len(names) == 0 && !all {
+		return nil, false, fmt.Errorf("%s names no one; write \"-\" to clear the list", quote(s))
+	}
+	return names, all, nil
+}
