@@ -1,0 +1,160 @@
+package auth
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func mustAllow(t *testing.T, l *Limiter, account, client string, now time.Time) {
+	t.Helper()
+	if ok, wait, reason := l.Allow(account, client, now); !ok {
+		t.Fatalf("Allow(%q, %q) at +%s refused (%s, retry after %s), want allowed", account, client, now.Sub(t0), reason, wait)
+	}
+}
+
+func mustRefuse(t *testing.T, l *Limiter, account, client string, now time.Time, wantReason string, wantWait time.Duration) {
+	t.Helper()
+	ok, wait, reason := l.Allow(account, client, now)
+	if ok || reason != wantReason || wait != wantWait {
+		t.Fatalf("Allow(%q, %q) at +%s = %v, %s, %q; want refused, %s, %q", account, client, now.Sub(t0), ok, wait, reason, wantWait, wantReason)
+	}
+}
+
+func TestLimiterAccountLockoutDoubles(t *testing.T) {
+	l := NewLimiter(LimiterConfig{})
+	now := t0
+	wantLockouts := []time.Duration{1, 2, 4, 8, 16, 32, 60, 60}
+	for i, minutes := range wantLockouts {
+		lockout := minutes * time.Minute
+		for range 4 {
+			mustAllow(t, l, "alice", "10.0.0.1", now)
+			l.Failure("alice", fmt.Sprintf("10.0.%d.1", i), now)
+			now = now.Add(time.Second)
+		}
+		mustAllow(t, l, "alice", "10.0.0.1", now)
+		l.Failure("Alice", "10.0.0.2", now) // the fifth, with another case
+		mustRefuse(t, l, "ALICE", "10.0.0.3", now, ReasonAccount, lockout)
+		mustRefuse(t, l, "alice", "", now.Add(lockout-time.Second), ReasonAccount, time.Second)
+		mustAllow(t, l, "bob", "10.0.0.3", now) // other accounts are not affected
+		now = now.Add(lockout)
+	}
+	mustAllow(t, l, "alice", "10.0.0.9", now)
+}
+
+func TestLimiterAccountWindowExpires(t *testing.T) {
+	l := NewLimiter(LimiterConfig{})
+	for range 4 {
+		l.Failure("alice", "", t0)
+	}
+	// Fifteen minutes later the window starts afresh: four more failures do not lock.
+	later := t0.Add(15 * time.Minute)
+	for range 4 {
+		l.Failure("alice", "", later)
+	}
+	mustAllow(t, l, "alice", "", later)
+	l.Failure("alice", "", later)
+	mustRefuse(t, l, "alice", "", later, ReasonAccount, time.Minute)
+}
+
+func TestLimiterSuccessForgetsAccountNotClient(t *testing.T) {
+	l := NewLimiter(LimiterConfig{AccountFailures: 3, ClientFailures: 5})
+	for range 2 {
+		l.Failure("alice", "10.0.0.1", t0)
+	}
+	l.Success("alice", "10.0.0.1", t0)
+	for range 2 {
+		l.Failure("alice", "10.0.0.1", t0)
+	}
+	mustAllow(t, l, "alice", "10.0.0.1", t0)
+	l.Success("ALICE", "10.0.0.1", t0)
+	// The client has 4 failures; one more refuses it, success or not.
+	l.Failure("carol", "10.0.0.1", t0)
+	mustRefuse(t, l, "alice", "10.0.0.1", t0, ReasonClient, 15*time.Minute)
+}
+
+func TestLimiterLockoutLevelForgottenAfterQuietDay(t *testing.T) {
+	l := NewLimiter(LimiterConfig{AccountFailures: 1})
+	l.Failure("alice", "", t0)
+	l.Failure("alice", "", t0.Add(time.Minute))
+	mustRefuse(t, l, "alice", "", t0.Add(time.Minute), ReasonAccount, 2*time.Minute)
+	day := t0.Add(time.Minute + 24*time.Hour)
+	l.Failure("alice", "", day)
+	mustRefuse(t, l, "alice", "", day, ReasonAccount, time.Minute)
+}
+
+func TestLimiterPerClient(t *testing.T) {
+	l := NewLimiter(LimiterConfig{})
+	for i := range 20 {
+		mustAllow(t, l, fmt.Sprintf("user%d", i), "192.0.2.7", t0)
+		l.Failure(fmt.Sprintf("user%d", i), "192.0.2.7", t0.Add(time.Duration(i)*time.Second))
+	}
+	at := t0.Add(time.Minute)
+	mustRefuse(t, l, "someone", "192.0.2.7", at, ReasonClient, 14*time.Minute)
+	mustAllow(t, l, "someone", "192.0.2.8", at)
+	mustAllow(t, l, "someone", "192.0.2.7", t0.Add(15*time.Minute))
+}
+
+func TestLimiterGlobal(t *testing.T) {
+	l := NewLimiter(LimiterConfig{})
+	for i := range 200 {
+		l.Failure(fmt.Sprintf("user%d", i), fmt.Sprintf("client%d", i), t0)
+	}
+	mustRefuse(t, l, "fresh", "fresh-client", t0.Add(10*time.Second), ReasonGlobal, 50*time.Second)
+	mustAllow(t, l, "fresh", "fresh-client", t0.Add(time.Minute))
+}
+
+func TestLimiterDisabledChecks(t *testing.T) {
+	l := NewLimiter(LimiterConfig{AccountFailures: -1, ClientFailures: -1, GlobalFailures: -1})
+	for range 1000 {
+		l.Failure("alice", "10.0.0.1", t0)
+	}
+	mustAllow(t, l, "alice", "10.0.0.1", t0)
+}
+
+func TestLimiterMemoryBounded(t *testing.T) {
+	l := NewLimiter(LimiterConfig{AccountFailures: 1, MaxEntries: 10, GlobalFailures: -1})
+	for i := range 100 {
+		l.Failure(fmt.Sprintf("user%d", i), fmt.Sprintf("client%d", i), t0)
+	}
+	if n, m := l.accounts.len(), l.clients.len(); n != 10 || m != 10 {
+		t.Fatalf("limiter remembers %d accounts and %d clients, want 10 each", n, m)
+	}
+	mustAllow(t, l, "user0", "", t0) // the oldest were evicted
+	mustRefuse(t, l, "user99", "", t0, ReasonAccount, time.Minute)
+}
+
+func TestLimiterPrunesStaleEntries(t *testing.T) {
+	l := NewLimiter(LimiterConfig{})
+	for i := range 50 {
+		l.Failure(fmt.Sprintf("user%d", i), fmt.Sprintf("client%d", i), t0)
+	}
+	l.Allow("x", "y", t0.Add(25*time.Hour))
+	if n, m := l.accounts.len(), l.clients.len(); n != 0 || m != 0 {
+		t.Fatalf("after a quiet day the limiter still remembers %d accounts and %d clients", n, m)
+	}
+}
+
+func TestLimiterConcurrentUse(t *testing.T) {
+	l := NewLimiter(LimiterConfig{GlobalFailures: -1, ClientFailures: -1, AccountFailures: 1000})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				l.Allow("shared", fmt.Sprint(g), t0)
+				l.Failure("shared", fmt.Sprint(g), t0)
+				l.Success(fmt.Sprint("own", g, i), "", t0)
+			}
+		})
+	}
+	wg.Wait()
+	// 800 failures: the 1000-failure budget holds; 200 more lock the account.
+	mustAllow(t, l, "shared", "", t0)
+	for range 200 {
+		l.Failure("shared", "", t0)
+	}
+	mustRefuse(t, l, "shared", "", t0, ReasonAccount, time.Minute)
+}
