@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/reamprint/ream/internal/model"
+)
+
+// Audit records one administrative change.
+func (t *Tx) Audit(ctx context.Context, e model.AuditEntry) error {
+	_, err := t.exec(ctx, `INSERT INTO audit_log (actor, address, action, target, detail, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		e.Actor, e.Address, e.Action, e.Target, truncate(e.Detail, 4000), t.s.nowMS())
+	if err != nil {
+		return fmt.Errorf("store: unable to write audit log: %w", err)
+	}
+	return nil
+}
+
+// Audit records one administrative change in its own transaction.
+func (s *Store) Audit(ctx context.Context, e model.AuditEntry) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.Audit(ctx, e) })
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// AuditLog lists audit entries, newest first.
+func (s *Store) AuditLog(ctx context.Context, search string, offset, limit int) ([]model.AuditEntry, int, error) {
+	where, args := `1=1`, []any{}
+	if search != "" {
+		args = append(args, likePattern(search))
+		where = `(LOWER(actor) LIKE $1 ESCAPE '\' OR LOWER(action) LIKE $1 ESCAPE '\' OR LOWER(target) LIKE $1 ESCAPE '\' OR LOWER(detail) LIKE $1 ESCAPE '\')`
+	}
+	var total int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: unable to count audit log: %w", err)
+	}
+	args = append(args, limit, offset)
+	rows, err := s.query(ctx, fmt.Sprintf(`SELECT id, actor, address, action, target, detail, created_at FROM audit_log WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: unable to read audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []model.AuditEntry
+	for rows.Next() {
+		var e model.AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &e.Actor, &e.Address, &e.Action, &e.Target, &e.Detail, &at); err != nil {
+			return nil, 0, err
+		}
+		e.CreatedAt = msToTime(at)
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}
+
+// Setting returns a stored setting value, or ok=false when it was never set.
+func (s *Store) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
+	err = s.queryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: unable to read setting %q: %w", key, err)
+	}
+	return value, true, nil
+}
+
+// AllSettings returns every stored setting.
+func (s *Store) AllSettings(ctx context.Context) (map[string]string, error) {
+	rows, err := s.query(ctx, `SELECT key, value FROM settings`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read settings: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+// SetSetting stores a setting value (validation is the settings package's job).
+func (t *Tx) SetSetting(ctx context.Context, key, value string) error {
+	_, err := t.exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, value, t.s.nowMS())
+	if err != nil {
+		return fmt.Errorf("store: unable to save setting %q: %w", key, err)
+	}
+	return nil
+}
+
+// Setting reads a setting inside the transaction.
+func (t *Tx) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
+	err = t.queryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return value, err == nil, err
+}
+
+// AdminAccess is one entry of the admin-access list.
+type AdminAccess struct {
+	Kind        string // "user" or "group"
+	Name        string
+	AllAccounts bool
+}
+
+// SetAdminAccess adds (or, with add=false, removes) a user or group from the admin list.
+func (t *Tx) SetAdminAccess(ctx context.Context, kind, name string, add bool) error {
+	var err error
+	if add {
+		_, err = t.exec(ctx, `INSERT INTO admin_access (kind, name, all_accounts, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
+			kind, groupKey(name), true, t.s.nowMS())
+	} else {
+		_, err = t.exec(ctx, `DELETE FROM admin_access WHERE kind = $1 AND name = $2`, kind, groupKey(name))
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to change admin access: %w", err)
+	}
+	return nil
+}
+
+// AdminAccessList returns the admin-access list.
+func (s *Store) AdminAccessList(ctx context.Context) ([]AdminAccess, error) {
+	rows, err := s.query(ctx, `SELECT kind, name, all_accounts FROM admin_access ORDER BY kind, name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read admin access: %w", err)
+	}
+	defer rows.Close()
+	var out []AdminAccess
+	for rows.Next() {
+		var a AdminAccess
+		if err := rows.Scan(&a.Kind, &a.Name, &a.AllAccounts); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// IsAdmin reports whether a (non built-in) user has admin access, directly or
+// through a group, and whether that access covers all shared accounts.
+func (s *Store) IsAdmin(ctx context.Context, username string) (admin, allAccounts bool, err error) {
+	var n, all int
+	err = s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN a.all_accounts THEN 1 ELSE 0 END), 0) FROM admin_access a
+		WHERE (a.kind = 'user' AND a.name = $1)
+		   OR (a.kind = 'group' AND a.name IN (SELECT g.name_key FROM groups g JOIN group_members m ON m.group_id = g.id
+		        JOIN users u ON u.id = m.user_id WHERE u.username = $1 AND u.deleted_at IS NULL))`, NormalizeUsername(username)).Scan(&n, &all)
+	if err != nil {
+		return false, false, fmt.Errorf("store: unable to check admin access: %w", err)
+	}
+	return n > 0, all > 0, nil
+}
+
+// Session is a logged-in browser session. Only the token's hash is stored.
+type Session struct {
+	TokenHash  string
+	Kind       string // "admin" or "user"
+	Username   string
+	CSRFSecret string
+	Address    string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// CreateSession stores a new session.
+func (s *Store) CreateSession(ctx context.Context, se *Session) error {
+	_, err := s.exec(ctx, `INSERT INTO sessions (token_hash, kind, username, csrf_secret, address, created_at, last_seen_at, expires_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$6,$7)`, se.TokenHash, se.Kind, se.Username, se.CSRFSecret, se.Address, s.nowMS(), se.ExpiresAt.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: unable to create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByTokenHash returns a live (unexpired) session.
+func (s *Store) SessionByTokenHash(ctx context.Context, hash string) (*Session, error) {
+	var se Session
+	var created, seen, expires int64
+	err := s.w.QueryRowContext(ctx, s.q(`SELECT token_hash, kind, username, csrf_secret, address, created_at, last_seen_at, expires_at
+		FROM sessions WHERE token_hash = $1 AND expires_at > $2`), hash, s.nowMS()).
+		Scan(&se.TokenHash, &se.Kind, &se.Username, &se.CSRFSecret, &se.Address, &created, &seen, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read session: %w", err)
+	}
+	se.CreatedAt, se.LastSeenAt, se.ExpiresAt = msToTime(created), msToTime(seen), msToTime(expires)
+	return &se, nil
+}
+
+// TouchSession records activity on a session (callers throttle it).
+func (s *Store) TouchSession(ctx context.Context, hash string) error {
+	_, err := s.exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, hash, s.nowMS())
+	return err
+}
+
+// DeleteSession ends one session.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, hash)
+	return err
+}
+
+// EndSessions ends the sessions of a user (of one kind when kind is not
+// empty), except the one whose hash is keep.
+func (t *Tx) EndSessions(ctx context.Context, kind, username, keep string) error {
+	_, err := t.exec(ctx, `DELETE FROM sessions WHERE username = $1 AND ($2 = '' OR kind = $2) AND token_hash <> $3`,
+		NormalizeUsername(username), kind, keep)
+	if err != nil {
+		return fmt.Errorf("store: unable to end sessions: %w", err)
+	}
+	return nil
+}
+
+// EndSessions ends a user's sessions in its own transaction.
+func (s *Store) EndSessions(ctx context.Context, kind, username, keep string) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.EndSessions(ctx, kind, username, keep) })
+}
+
+// PurgeExpiredSessions deletes sessions past their expiry.
+func (s *Store) PurgeExpiredSessions(ctx context.Context) (int64, error) {
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, s.nowMS())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// TryLock takes or renews the named job lock for holder until ttl from now.
+// Only one holder can have a lock at a time; an expired lock can be taken over.
+// This is how scheduled jobs run on exactly one of several servers.
+func (s *Store) TryLock(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	now := s.nowMS()
+	res, err := s.exec(ctx, `INSERT INTO job_locks (name, holder, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE job_locks.holder = excluded.holder OR job_locks.expires_at < $4`, name, holder, now+ttl.Milliseconds(), now)
+	if err != nil {
+		return false, fmt.Errorf("store: unable to take lock %q: %w", name, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// Unlock releases the named lock if holder has it.
+func (s *Store) Unlock(ctx context.Context, name, holder string) error {
+	_, err := s.exec(ctx, `DELETE FROM job_locks WHERE name = $1 AND holder = $2`, name, holder)
+	return err
+}
+
+// CreateTask starts a background task record.
+func (s *Store) CreateTask(ctx context.Context, kind, message string) (int64, error) {
+	var id int64
+	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO tasks (kind, message, updated_at) VALUES ($1, $2, $3) RETURNING id`), kind, message, s.nowMS()).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to create task: %w", err)
+	}
+	return id, nil
+}
+
+// AppendTaskMessage adds a line to a task's message, optionally completing it.
+func (s *Store) AppendTaskMessage(ctx context.Context, id int64, line string, completed bool) error {
+	_, err := s.exec(ctx, `UPDATE tasks SET message = CASE WHEN message = '' THEN $2 ELSE message || $3 || $2 END,
+		completed = $4, updated_at = $5 WHERE id = $1`, id, line, "\n", completed, s.nowMS())
+	if err != nil {
+		return fmt.Errorf("store: unable to update task: %w", err)
+	}
+	return nil
+}
+
+// LatestTask returns the newest task (PaperCut's getTaskStatus has no task id).
+func (s *Store) LatestTask(ctx context.Context) (*model.Task, error) {
+	var t model.Task
+	var at int64
+	err := s.w.QueryRowContext(ctx, s.q(`SELECT id, kind, completed, message, updated_at FROM tasks ORDER BY id DESC LIMIT 1`)).
+		Scan(&t.ID, &t.Kind, &t.Completed, &t.Message, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read task: %w", err)
+	}
+	t.UpdatedAt = msToTime(at)
+	return &t, nil
+}
+
+// TaskByID returns a task.
+func (s *Store) TaskByID(ctx context.Context, id int64) (*model.Task, error) {
+	var t model.Task
+	var at int64
+	err := s.w.QueryRowContext(ctx, s.q(`SELECT id, kind, completed, message, updated_at FROM tasks WHERE id = $1`), id).
+		Scan(&t.ID, &t.Kind, &t.Completed, &t.Message, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read task: %w", err)
+	}
+	t.UpdatedAt = msToTime(at)
+	return &t, nil
+}

@@ -1,0 +1,400 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/testenv"
+)
+
+// forEachStore runs one conformance test on every backend: SQLite always,
+// PostgreSQL when REAM_TEST_DATABASE_URL is set.
+func forEachStore(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, OpenSQLite(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, openPostgres(t))
+	})
+}
+
+// OpenSQLite opens a migrated store on a fresh SQLite file.
+func OpenSQLite(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), "", filepath.Join(t.TempDir(), "ream.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func openPostgres(t testing.TB) *store.Store {
+	t.Helper()
+	url := testenv.PostgresURL(t)
+	s, err := store.Open(context.Background(), url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func mustTx(t *testing.T, s *store.Store, fn func(tx *store.Tx) error) {
+	t.Helper()
+	if err := s.InTx(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrateIsIdempotentAndRefusesNewerSchema(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		n, err := s.Migrate(ctx)
+		if err != nil || n != 0 {
+			t.Fatalf("second migrate applied %d, err %v", n, err)
+		}
+		v, err := s.CurrentVersion(ctx)
+		if err != nil || v != store.SchemaVersion() {
+			t.Fatalf("version %d, err %v", v, err)
+		}
+		if err := s.ForceSchemaVersionForTest(ctx, store.SchemaVersion()+1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Migrate(ctx); !errors.Is(err, store.ErrSchemaTooNew) {
+			t.Fatalf("migrate on newer schema: %v, want ErrSchemaTooNew", err)
+		}
+	})
+}
+
+func TestUsersAndCardUniqueness(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		alice := &model.User{Username: " Alice ", FullName: "Alice A", Email: "Alice@Example.org", PrimaryCard: "1001", SecondaryCard: "A2"}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, alice) })
+		if alice.Username != "alice" {
+			t.Fatalf("username stored as %q", alice.Username)
+		}
+		got, err := s.UserByName(ctx, "ALICE")
+		if err != nil || got.PrimaryCard != "1001" || got.SecondaryCard != "A2" {
+			t.Fatalf("UserByName: %+v %v", got, err)
+		}
+		// A number belongs to at most one user, across both fields.
+		bob := &model.User{Username: "bob", PrimaryCard: "A2"}
+		err = s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, bob) })
+		if !errors.Is(err, store.ErrCardInUse) {
+			t.Fatalf("second owner of A2: %v", err)
+		}
+		if _, err := s.UserByName(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("bob half-created: %v", err)
+		}
+		bob.PrimaryCard = "2002"
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, bob) })
+		// The failed card change leaves the transaction usable (savepoint).
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.SetUserCard(ctx, bob.ID, store.SecondaryCard, "1001"); !errors.Is(err, store.ErrCardInUse) {
+				t.Errorf("taking alice's card: %v", err)
+			}
+			return tx.SetUserCard(ctx, bob.ID, store.SecondaryCard, "B2")
+		})
+		for card, want := range map[string]string{"1001": "alice", "A2": "alice", "2002": "bob", "B2": "bob"} {
+			name, err := s.UsernameByCard(ctx, card)
+			if err != nil || name != want {
+				t.Errorf("card %s: %q %v, want %s", card, name, err, want)
+			}
+		}
+		if _, err := s.UsernameByCard(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("missing card: %v", err)
+		}
+		if err := s.CreateUser(ctx, &model.User{Username: "ALICE"}); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate username: %v", err)
+		}
+		if u, err := s.UserByEmail(ctx, "alice@example.ORG"); err != nil || u.Username != "alice" {
+			t.Errorf("by email: %v %v", u, err)
+		}
+		users, total, err := s.ListUsers(ctx, store.UserFilter{Search: "li", Limit: 10})
+		if err != nil || total != 1 || len(users) != 1 || users[0].Username != "alice" {
+			t.Errorf("search: %d %v %v", total, users, err)
+		}
+		// Deletion is a mark: the name and the card numbers become free again.
+		mustTx(t, s, func(tx *store.Tx) error { return tx.DeleteUser(ctx, alice, false) })
+		if _, err := s.UserByName(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleted user still found: %v", err)
+		}
+		if old, err := s.UserByID(ctx, alice.ID); err != nil || old.DeletedAt == nil {
+			t.Errorf("deleted user lost: %v %v", old, err)
+		}
+		again := &model.User{Username: "alice", PrimaryCard: "1001"}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, again) })
+		if again.ID == alice.ID {
+			t.Error("a new alice reused the old id")
+		}
+		n, _ := s.CountUsers(ctx)
+		if n != 2 {
+			t.Errorf("CountUsers = %d", n)
+		}
+	})
+}
+
+func TestBalancesAreExactAndRecorded(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := &model.User{Username: "carol"}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
+		tenth, _ := money.Parse("0.1")
+		for i := 0; i < 10; i++ {
+			mustTx(t, s, func(tx *store.Tx) error {
+				_, err := tx.AdjustUserBalance(ctx, u.ID, tenth, false, "top-up", "admin")
+				return err
+			})
+		}
+		got, _ := s.UserByName(ctx, "carol")
+		if got.Balance.String() != "1.00" {
+			t.Fatalf("ten times 0.1 = %s", got.Balance)
+		}
+		five, _ := money.Parse("5")
+		mustTx(t, s, func(tx *store.Tx) error {
+			_, err := tx.AdjustUserBalance(ctx, u.ID, five, true, "set", "admin")
+			return err
+		})
+		txs, err := s.Transactions(ctx, u.ID, 0, 100)
+		if err != nil || len(txs) != 11 {
+			t.Fatalf("transactions: %d %v", len(txs), err)
+		}
+		if txs[0].Amount.String() != "4.00" || txs[0].BalanceAfter.String() != "5.00" {
+			t.Errorf("set balance recorded as %s -> %s", txs[0].Amount, txs[0].BalanceAfter)
+		}
+	})
+}
+
+func TestAccountsSubAccountsDeleteRestore(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		parent := &model.Account{Name: "Client 1", Enabled: true, PIN: "100", AccessGroups: []string{model.GroupAllUsers}}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateAccount(ctx, parent) })
+		sub := &model.Account{ParentID: parent.ID, Name: "Project 1", Enabled: true, AccessUsers: []string{"alice", "bob"}}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateAccount(ctx, sub) })
+		got, err := s.AccountByName(ctx, `client 1\PROJECT 1`)
+		if err != nil || got.ID != sub.ID || got.FullName() != `Client 1\Project 1` || len(got.AccessUsers) != 2 {
+			t.Fatalf("by name: %+v %v", got, err)
+		}
+		if got.InvoiceOption != model.InvoiceUserOff || got.CommentOption != model.CommentOptional {
+			t.Errorf("defaults: %s %s", got.InvoiceOption, got.CommentOption)
+		}
+		dup := &model.Account{Name: "CLIENT 1"}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateAccount(ctx, dup) }); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate name: %v", err)
+		}
+		pinDup := &model.Account{Name: "Client 2", PIN: "100"}
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateAccount(ctx, pinDup) }); !errors.Is(err, store.ErrPINInUse) {
+			t.Errorf("duplicate PIN: %v", err)
+		}
+		list, total, err := s.ListAccounts(ctx, store.AccountFilter{Limit: 10})
+		if err != nil || total != 2 || list[0].ID != parent.ID || list[1].ID != sub.ID {
+			t.Fatalf("list: %d %v", total, err)
+		}
+		amt, _ := money.Parse("12.5")
+		mustTx(t, s, func(tx *store.Tx) error {
+			_, err := tx.AdjustAccountBalance(ctx, sub.ID, amt, false, "", "admin")
+			return err
+		})
+		// Deleting the parent marks its sub-accounts too; restore brings back the same id.
+		mustTx(t, s, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, parent.ID) })
+		if _, err := s.AccountByName(ctx, "Client 1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleted account still found: %v", err)
+		}
+		deleted, n, _ := s.ListAccounts(ctx, store.AccountFilter{Deleted: true, Limit: 10})
+		if n != 2 || len(deleted) != 2 {
+			t.Errorf("deleted list has %d", n)
+		}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.RestoreAccount(ctx, sub.ID) })
+		back, err := s.AccountByName(ctx, `Client 1\Project 1`)
+		if err != nil || back.ID != sub.ID || back.Balance.String() != "12.50" {
+			t.Fatalf("restored: %+v %v", back, err)
+		}
+		txs, _ := s.Transactions(ctx, 0, sub.ID, 10)
+		if len(txs) != 1 {
+			t.Errorf("history after restore: %d", len(txs))
+		}
+		// The name may be reused while deleted; restore then conflicts.
+		mustTx(t, s, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, parent.ID) })
+		reuse := &model.Account{Name: "Client 1"}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateAccount(ctx, reuse) })
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.RestoreAccount(ctx, parent.ID) }); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("restore over a live name: %v", err)
+		}
+	})
+}
+
+func TestGroupsAndAccessRules(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u1, u2 := &model.User{Username: "dave"}, &model.User{Username: "erin", Internal: true}
+		g := &model.Group{Name: "Staff"}
+		mustTx(t, s, func(tx *store.Tx) error {
+			for _, u := range []*model.User{u1, u2} {
+				if err := tx.CreateUser(ctx, u); err != nil {
+					return err
+				}
+			}
+			if err := tx.CreateGroup(ctx, g); err != nil {
+				return err
+			}
+			return tx.SetGroupMembers(ctx, g.ID, []int64{u1.ID})
+		})
+		m, err := s.GroupMembers(ctx, "staff", 0, 10)
+		if err != nil || len(m) != 1 || m[0] != "dave" {
+			t.Fatalf("members %v %v", m, err)
+		}
+		all, _ := s.GroupMembers(ctx, "!!All Users!!", 0, 10)
+		internal, _ := s.GroupMembers(ctx, model.GroupInternalUsers, 0, 10)
+		if len(all) != 2 || len(internal) != 1 || internal[0] != "erin" {
+			t.Errorf("pseudo-groups: %v %v", all, internal)
+		}
+		groups, _ := s.UserGroups(ctx, u1.ID)
+		if len(groups) != 1 || groups[0] != "Staff" {
+			t.Errorf("user groups %v", groups)
+		}
+		acc := &model.Account{Name: "Staff only", Enabled: true, AccessGroups: []string{"Staff"}}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateAccount(ctx, acc) })
+		for user, want := range map[string]int{"dave": 1, "erin": 0} {
+			gs, _ := s.UserGroups(ctx, map[string]int64{"dave": u1.ID, "erin": u2.ID}[user])
+			list, err := s.AccountsForUser(ctx, user, gs, 0, 10)
+			if err != nil || len(list) != want {
+				t.Errorf("%s sees %d accounts (%v)", user, len(list), err)
+			}
+		}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.SetAdminAccess(ctx, "group", "STAFF", true) })
+		if admin, allAcc, err := s.IsAdmin(ctx, "Dave"); !admin || !allAcc || err != nil {
+			t.Errorf("dave admin through group: %v %v %v", admin, allAcc, err)
+		}
+		if admin, _, _ := s.IsAdmin(ctx, "erin"); admin {
+			t.Error("erin is admin")
+		}
+	})
+}
+
+func TestSessionsLocksTasksSettings(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Now()
+		s.SetClock(func() time.Time { return now })
+		for _, h := range []string{"h1", "h2"} {
+			if err := s.CreateSession(ctx, &store.Session{TokenHash: h, Kind: "user", Username: "frank", CSRFSecret: "x", ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.EndSessions(ctx, "user", "FRANK", "h1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SessionByTokenHash(ctx, "h1"); err != nil {
+			t.Errorf("kept session gone: %v", err)
+		}
+		if _, err := s.SessionByTokenHash(ctx, "h2"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("other session survived: %v", err)
+		}
+		s.SetClock(func() time.Time { return now.Add(2 * time.Hour) })
+		if _, err := s.SessionByTokenHash(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("expired session accepted: %v", err)
+		}
+		s.SetClock(time.Now)
+
+		ok1, _ := s.TryLock(ctx, "sync", "server-a", time.Minute)
+		ok2, _ := s.TryLock(ctx, "sync", "server-b", time.Minute)
+		ok3, _ := s.TryLock(ctx, "sync", "server-a", time.Minute)
+		if !ok1 || ok2 || !ok3 {
+			t.Errorf("lock: %v %v %v", ok1, ok2, ok3)
+		}
+		_ = s.Unlock(ctx, "sync", "server-a")
+		if ok, _ := s.TryLock(ctx, "sync", "server-b", time.Minute); !ok {
+			t.Error("released lock not taken")
+		}
+
+		id, err := s.CreateTask(ctx, "import", "Starting")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.AppendTaskMessage(ctx, id, "Done", true)
+		task, err := s.LatestTask(ctx)
+		if err != nil || !task.Completed || task.Message != "Starting\nDone" {
+			t.Errorf("task: %+v %v", task, err)
+		}
+
+		mustTx(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, "a", "1") })
+		mustTx(t, s, func(tx *store.Tx) error { return tx.SetSetting(ctx, "a", "2") })
+		if v, ok, err := s.Setting(ctx, "a"); v != "2" || !ok || err != nil {
+			t.Errorf("setting %q %v %v", v, ok, err)
+		}
+		mustTx(t, s, func(tx *store.Tx) error {
+			return tx.Audit(ctx, model.AuditEntry{Actor: "admin", Action: "account.create", Target: "X"})
+		})
+		entries, total, err := s.AuditLog(ctx, "ACCOUNT", 0, 10)
+		if err != nil || total != 1 || entries[0].Target != "X" {
+			t.Errorf("audit: %v %d %v", entries, total, err)
+		}
+		run := &model.SyncRun{Kind: "accounts", Source: "file", StartedBy: "admin"}
+		if err := s.StartSyncRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		run.Status, run.Counts.Created, run.Report = "ok", 3, "line 1: created"
+		if err := s.FinishSyncRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		back, err := s.SyncRunByID(ctx, run.ID)
+		if err != nil || back.Counts.Created != 3 || back.Report != "line 1: created" || back.FinishedAt == nil {
+			t.Errorf("sync run: %+v %v", back, err)
+		}
+	})
+}
+
+func TestTransactionRollsBackEverything(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.CreateAccount(ctx, &model.Account{Name: "ghost"}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if _, err := s.AccountByName(ctx, "ghost"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("rolled-back account exists: %v", err)
+		}
+	})
+}
+
+func TestBackupIsAConsistentCopy(t *testing.T) {
+	s := OpenSQLite(t)
+	ctx := context.Background()
+	mustTx(t, s, func(tx *store.Tx) error { return tx.CreateAccount(ctx, &model.Account{Name: "kept"}) })
+	file := filepath.Join(t.TempDir(), "backup.db")
+	if err := s.Backup(ctx, file); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Backup(ctx, file); err == nil {
+		t.Error("backup overwrote an existing file")
+	}
+	copy, err := store.Open(ctx, "", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copy.Close()
+	if _, err := copy.AccountByName(ctx, "kept"); err != nil {
+		t.Errorf("backup lacks the account: %v", err)
+	}
+}

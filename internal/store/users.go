@@ -1,0 +1,407 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
+)
+
+// Card slots in user_cards.
+const (
+	PrimaryCard   = 1
+	SecondaryCard = 2
+)
+
+// ErrCardInUse is returned when a card/ID number already belongs to another user.
+var ErrCardInUse = errors.New("card/ID number is already in use")
+
+const userColumns = `u.id, u.username, u.full_name, u.email, u.other_emails, u.department, u.office,
+	u.notes, u.alias, u.home_folder, u.pin_hash, u.password_hash, u.balance, u.restricted,
+	u.print_disabled, u.internal, u.source, u.created_at, u.updated_at, u.deleted_at,
+	COALESCE(c1.number, ''), COALESCE(c2.number, '')`
+
+const userFrom = ` FROM users u
+	LEFT JOIN user_cards c1 ON c1.user_id = u.id AND c1.slot = 1
+	LEFT JOIN user_cards c2 ON c2.user_id = u.id AND c2.slot = 2`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanUser(row rowScanner) (*model.User, error) {
+	var u model.User
+	var created, updated int64
+	var deleted sql.NullInt64
+	var bal int64
+	err := row.Scan(&u.ID, &u.Username, &u.FullName, &u.Email, &u.OtherEmails, &u.Department, &u.Office,
+		&u.Notes, &u.Alias, &u.HomeFolder, &u.PINHash, &u.PasswordHash, &bal, &u.Restricted,
+		&u.PrintDisabled, &u.Internal, &u.SourceID, &created, &updated, &deleted,
+		&u.PrimaryCard, &u.SecondaryCard)
+	if err != nil {
+		return nil, err
+	}
+	u.Balance = money.Amount(bal)
+	u.CreatedAt, u.UpdatedAt, u.DeletedAt = msToTime(created), msToTime(updated), msPtr(deleted)
+	return &u, nil
+}
+
+func (s *Store) getUser(ctx context.Context, q querier, where string, args ...any) (*model.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, s.q(`SELECT `+userColumns+userFrom+` WHERE `+where), args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read user: %w", err)
+	}
+	return u, nil
+}
+
+// NormalizeUsername is how usernames are stored and compared.
+func NormalizeUsername(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// UserByName returns the live user with this username (case-insensitive).
+func (s *Store) UserByName(ctx context.Context, name string) (*model.User, error) {
+	return s.getUser(ctx, s.r, `u.username = $1 AND u.deleted_at IS NULL`, NormalizeUsername(name))
+}
+
+// UserByName returns the live user with this username, inside the transaction.
+func (t *Tx) UserByName(ctx context.Context, name string) (*model.User, error) {
+	return t.s.getUser(ctx, t.tx, `u.username = $1 AND u.deleted_at IS NULL`, NormalizeUsername(name))
+}
+
+// UserByID returns a user by id, deleted or not.
+func (s *Store) UserByID(ctx context.Context, id int64) (*model.User, error) {
+	return s.getUser(ctx, s.r, `u.id = $1`, id)
+}
+
+// UserByCard returns the live user owning this card/ID number in either field.
+func (s *Store) UserByCard(ctx context.Context, number string) (*model.User, error) {
+	if number == "" {
+		return nil, ErrNotFound
+	}
+	return s.getUser(ctx, s.r, `u.id = (SELECT user_id FROM user_cards WHERE number = $1) AND u.deleted_at IS NULL`, number)
+}
+
+// UserByCardSlot returns the live user owning this number in one field only.
+func (s *Store) UserByCardSlot(ctx context.Context, number string, slot int) (*model.User, error) {
+	if number == "" {
+		return nil, ErrNotFound
+	}
+	return s.getUser(ctx, s.r, `u.id = (SELECT user_id FROM user_cards WHERE number = $1 AND slot = $2) AND u.deleted_at IS NULL`, number, slot)
+}
+
+// UsernameByCard is the lookup hot path: one indexed read, no join.
+func (s *Store) UsernameByCard(ctx context.Context, number string) (string, error) {
+	var name string
+	err := s.queryRow(ctx, `SELECT u.username FROM user_cards c JOIN users u ON u.id = c.user_id WHERE c.number = $1 AND u.deleted_at IS NULL`, number).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: unable to look up card: %w", err)
+	}
+	return name, nil
+}
+
+// UserByEmail returns the first live user whose email matches (case-insensitive).
+func (s *Store) UserByEmail(ctx context.Context, email string) (*model.User, error) {
+	return s.getUser(ctx, s.r, `LOWER(u.email) = $1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT 1`, strings.ToLower(strings.TrimSpace(email)))
+}
+
+// UserByAlias returns the live user with this username alias.
+func (s *Store) UserByAlias(ctx context.Context, alias string) (*model.User, error) {
+	return s.getUser(ctx, s.r, `LOWER(u.alias) = $1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT 1`, strings.ToLower(strings.TrimSpace(alias)))
+}
+
+// UsernamesByFullName lists live users whose full name matches exactly (case-insensitive).
+func (s *Store) UsernamesByFullName(ctx context.Context, name string) ([]string, error) {
+	return s.strings(ctx, `SELECT username FROM users WHERE LOWER(full_name) = $1 AND deleted_at IS NULL ORDER BY username LIMIT 1000`, strings.ToLower(strings.TrimSpace(name)))
+}
+
+func (s *Store) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: query failed: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// UserFilter selects users for a list page or API listing.
+type UserFilter struct {
+	Search string // matches username, full name, email, card (substring)
+	Offset int
+	Limit  int
+}
+
+// ListUsers returns one page of live users ordered by username, and the total matching.
+func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]*model.User, int, error) {
+	where := `u.deleted_at IS NULL`
+	var args []any
+	if f.Search != "" {
+		args = append(args, likePattern(f.Search))
+		where += ` AND (u.username LIKE $1 ESCAPE '\' OR LOWER(u.full_name) LIKE $1 ESCAPE '\' OR LOWER(u.email) LIKE $1 ESCAPE '\'
+			OR u.id IN (SELECT user_id FROM user_cards WHERE LOWER(number) LIKE $1 ESCAPE '\'))`
+	}
+	var total int
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM users u WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("store: unable to count users: %w", err)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	args = append(args, f.Limit, f.Offset)
+	n := len(args)
+	rows, err := s.query(ctx, `SELECT `+userColumns+userFrom+` WHERE `+where+
+		fmt.Sprintf(` ORDER BY u.username LIMIT $%d OFFSET $%d`, n-1, n), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: unable to list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*model.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: unable to read user: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, total, rows.Err()
+}
+
+// ListUsernames returns live usernames in order, for the API's listUserAccounts.
+func (s *Store) ListUsernames(ctx context.Context, offset, limit int) ([]string, error) {
+	return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username LIMIT $1 OFFSET $2`, limit, offset)
+}
+
+// CountUsers returns the number of live users.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE deleted_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+// CreateUser inserts a new user with its card numbers. The username must be
+// normalised and validated by the caller. Returns ErrConflict when the
+// username is taken and ErrCardInUse when a card number is.
+func (t *Tx) CreateUser(ctx context.Context, u *model.User) error {
+	now := t.s.nowMS()
+	u.Username = NormalizeUsername(u.Username)
+	err := t.queryRow(ctx, `INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
+		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) RETURNING id`,
+		u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
+		u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
+		u.Internal, u.SourceID, now).Scan(&u.ID)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("store: user %q: %w", u.Username, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to create user %q: %w", u.Username, err)
+	}
+	u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
+	if err := t.SetUserCard(ctx, u.ID, PrimaryCard, u.PrimaryCard); err != nil {
+		return err
+	}
+	return t.SetUserCard(ctx, u.ID, SecondaryCard, u.SecondaryCard)
+}
+
+// CreateUser creates a user in its own transaction.
+func (s *Store) CreateUser(ctx context.Context, u *model.User) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.CreateUser(ctx, u) })
+}
+
+// UpdateUser writes every detail field of u (not cards, balance or password).
+func (t *Tx) UpdateUser(ctx context.Context, u *model.User) error {
+	now := t.s.nowMS()
+	res, err := t.exec(ctx, `UPDATE users SET full_name=$2, email=$3, other_emails=$4, department=$5, office=$6,
+		notes=$7, alias=$8, home_folder=$9, restricted=$10, print_disabled=$11, internal=$12, source=$13, updated_at=$14
+		WHERE id=$1 AND deleted_at IS NULL`,
+		u.ID, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes, u.Alias, u.HomeFolder,
+		u.Restricted, u.PrintDisabled, u.Internal, u.SourceID, now)
+	if err != nil {
+		return fmt.Errorf("store: unable to update user %q: %w", u.Username, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	u.UpdatedAt = msToTime(now)
+	return nil
+}
+
+// UpdateUser updates a user in its own transaction.
+func (s *Store) UpdateUser(ctx context.Context, u *model.User) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.UpdateUser(ctx, u) })
+}
+
+// SetUserCard sets (or, with "", clears) a user's card number in one slot.
+// The number's primary key makes a second owner impossible: ErrCardInUse.
+func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number string) error {
+	var current string
+	err := t.queryRow(ctx, `SELECT number FROM user_cards WHERE user_id = $1 AND slot = $2`, userID, slot).Scan(&current)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: unable to read card: %w", err)
+	}
+	if current == number {
+		return nil
+	}
+	if current != "" {
+		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE user_id = $1 AND slot = $2`, userID, slot); err != nil {
+			return fmt.Errorf("store: unable to clear card: %w", err)
+		}
+	}
+	if number != "" {
+		// A savepoint keeps the surrounding transaction usable on PostgreSQL
+		// when the number turns out to be taken.
+		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
+			return fmt.Errorf("store: savepoint: %w", err)
+		}
+		_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`, number, userID, slot)
+		if isUniqueViolation(err) {
+			if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT card`); rerr != nil {
+				return fmt.Errorf("store: rollback to savepoint: %w", rerr)
+			}
+			return ErrCardInUse
+		}
+		if err != nil {
+			return fmt.Errorf("store: unable to set card: %w", err)
+		}
+		if _, err := t.tx.ExecContext(ctx, `RELEASE SAVEPOINT card`); err != nil {
+			return fmt.Errorf("store: release savepoint: %w", err)
+		}
+	}
+	_, err = t.exec(ctx, `UPDATE users SET updated_at = $2 WHERE id = $1`, userID, t.s.nowMS())
+	return err
+}
+
+// CardInUse reports whether a number is owned by anyone (either field).
+func (t *Tx) CardInUse(ctx context.Context, number string) (bool, error) {
+	var one int
+	err := t.queryRow(ctx, `SELECT 1 FROM user_cards WHERE number = $1`, number).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// SetUserPIN stores a card PIN hash ("" clears it).
+func (t *Tx) SetUserPIN(ctx context.Context, userID int64, pinHash string) error {
+	_, err := t.exec(ctx, `UPDATE users SET pin_hash = $2, updated_at = $3 WHERE id = $1`, userID, pinHash, t.s.nowMS())
+	return err
+}
+
+// SetUserPassword stores an internal user's password hash.
+func (t *Tx) SetUserPassword(ctx context.Context, userID int64, hash string) error {
+	_, err := t.exec(ctx, `UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1`, userID, hash, t.s.nowMS())
+	return err
+}
+
+// RenameUser changes a username; history follows the id.
+func (t *Tx) RenameUser(ctx context.Context, userID int64, newName string) error {
+	_, err := t.exec(ctx, `UPDATE users SET username = $2, updated_at = $3 WHERE id = $1`, userID, NormalizeUsername(newName), t.s.nowMS())
+	if isUniqueViolation(err) {
+		return fmt.Errorf("store: user %q: %w", newName, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to rename user: %w", err)
+	}
+	_, err = t.exec(ctx, `UPDATE sessions SET username = $2 WHERE kind IN ('user','admin') AND username = (SELECT username FROM users WHERE id = $1)`, userID, NormalizeUsername(newName))
+	return err
+}
+
+// DeleteUser marks a user deleted, releases its card numbers and group
+// memberships and ends its sessions. With redact, personal details are wiped.
+func (t *Tx) DeleteUser(ctx context.Context, u *model.User, redact bool) error {
+	now := t.s.nowMS()
+	q := `UPDATE users SET deleted_at = $2, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL`
+	if redact {
+		q = `UPDATE users SET deleted_at = $2, updated_at = $2, full_name = '', email = '', other_emails = '',
+			department = '', office = '', notes = '', alias = '', home_folder = '', pin_hash = '', password_hash = ''
+			WHERE id = $1 AND deleted_at IS NULL`
+	}
+	res, err := t.exec(ctx, q, u.ID, now)
+	if err != nil {
+		return fmt.Errorf("store: unable to delete user %q: %w", u.Username, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	for _, stmt := range []string{
+		`DELETE FROM user_cards WHERE user_id = $1`,
+		`DELETE FROM group_members WHERE user_id = $1`,
+	} {
+		if _, err := t.exec(ctx, stmt, u.ID); err != nil {
+			return fmt.Errorf("store: unable to delete user %q: %w", u.Username, err)
+		}
+	}
+	return t.EndSessions(ctx, "", u.Username, "")
+}
+
+// AdjustUserBalance adds amount (or, with set, sets the balance to amount)
+// and records the transaction. It returns the new balance.
+func (t *Tx) AdjustUserBalance(ctx context.Context, userID int64, amount money.Amount, set bool, comment, actor string) (money.Amount, error) {
+	var cur int64
+	if err := t.queryRow(ctx, `SELECT balance FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&cur); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, ErrNotFound
+		}
+		return 0, fmt.Errorf("store: unable to read balance: %w", err)
+	}
+	delta := amount
+	if set {
+		delta = amount - money.Amount(cur)
+	}
+	after, err := money.Amount(cur).Add(delta)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.exec(ctx, `UPDATE users SET balance = $2, updated_at = $3 WHERE id = $1`, userID, int64(after), t.s.nowMS()); err != nil {
+		return 0, fmt.Errorf("store: unable to set balance: %w", err)
+	}
+	if _, err := t.exec(ctx, `INSERT INTO transactions (user_id, amount, balance_after, comment, actor, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		userID, int64(delta), int64(after), comment, actor, t.s.nowMS()); err != nil {
+		return 0, fmt.Errorf("store: unable to record transaction: %w", err)
+	}
+	return after, nil
+}
+
+// UserGroups lists the names of the groups a user belongs to.
+func (s *Store) UserGroups(ctx context.Context, userID int64) ([]string, error) {
+	return s.strings(ctx, `SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name_key`, userID)
+}
+
+// Transactions lists the newest transactions of a user or an account.
+func (s *Store) Transactions(ctx context.Context, userID, accountID int64, limit int) ([]model.Transaction, error) {
+	col, id := "user_id", userID
+	if accountID != 0 {
+		col, id = "account_id", accountID
+	}
+	rows, err := s.query(ctx, `SELECT id, COALESCE(user_id,0), COALESCE(account_id,0), amount, balance_after, comment, actor, created_at
+		FROM transactions WHERE `+col+` = $1 ORDER BY id DESC LIMIT $2`, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list transactions: %w", err)
+	}
+	defer rows.Close()
+	var out []model.Transaction
+	for rows.Next() {
+		var tr model.Transaction
+		var amt, after, at int64
+		if err := rows.Scan(&tr.ID, &tr.UserID, &tr.AccountID, &amt, &after, &tr.Comment, &tr.Actor, &at); err != nil {
+			return nil, err
+		}
+		tr.Amount, tr.BalanceAfter, tr.CreatedAt = money.Amount(amt), money.Amount(after), msToTime(at)
+		out = append(out, tr)
+	}
+	return out, rows.Err()
+}
