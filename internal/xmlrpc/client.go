@@ -9,7 +9,8 @@ import (
 )
 
 // Call sends one XML-RPC call to url and returns the decoded result, or a *Fault when the
-// server answered with one. It is for Go clients of the API and for tests.
+// server answered with one. A nil client means http.DefaultClient. It is for Go clients
+// of the API and for tests.
 func Call(ctx context.Context, client *http.Client, url, method string, params ...any) (any, error) {
 	var body bytes.Buffer
 	if err := EncodeCall(&body, method, params); err != nil {
@@ -20,6 +21,9 @@ func Call(ctx context.Context, client *http.Client, url, method string, params .
 		return nil, fmt.Errorf("xmlrpc: unable to build request for %s: %w", method, err)
 	}
 	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	if client == nil {
+		client = http.DefaultClient
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("xmlrpc: unable to call %s: %w", method, err)
