@@ -1,0 +1,302 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/store"
+)
+
+// userProperty is one property of SPEC §7's getUserProperty/setUserProperty.
+// get is nil for set-only properties; set is nil for read-only ones.
+type userProperty struct {
+	get func(u *model.User) string
+	set func(u *model.User, v string) error // for plain detail fields
+}
+
+func textField(ptr func(u *model.User) *string, max int) userProperty {
+	return userProperty{
+		get: func(u *model.User) string { return *ptr(u) },
+		set: func(u *model.User, v string) error {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return fmt.Errorf("value is not valid text")
+			}
+			if utf8.RuneCountInString(v) > max {
+				return fmt.Errorf("value is longer than %d characters", max)
+			}
+			*ptr(u) = strings.TrimSpace(v)
+			return nil
+		},
+	}
+}
+
+func boolField(ptr func(u *model.User) *bool) userProperty {
+	return userProperty{
+		get: func(u *model.User) string { return fmt.Sprint(*ptr(u)) },
+		set: func(u *model.User, v string) error {
+			b, err := ParseBool(v)
+			if err != nil {
+				return err
+			}
+			*ptr(u) = b
+			return nil
+		},
+	}
+}
+
+// userProperties are the plain detail fields; cards, PIN, password and
+// balance are handled in SetUserProperty because they have rules of their own.
+var userProperties = map[string]userProperty{
+	"full-name":      textField(func(u *model.User) *string { return &u.FullName }, 255),
+	"email":          textField(func(u *model.User) *string { return &u.Email }, 254),
+	"department":     textField(func(u *model.User) *string { return &u.Department }, 255),
+	"office":         textField(func(u *model.User) *string { return &u.Office }, 255),
+	"notes":          textField(func(u *model.User) *string { return &u.Notes }, 4000),
+	"home":           textField(func(u *model.User) *string { return &u.HomeFolder }, 1024),
+	"username-alias": textField(func(u *model.User) *string { return &u.Alias }, 255),
+	"restricted":     boolField(func(u *model.User) *bool { return &u.Restricted }),
+	"disabled-print": boolField(func(u *model.User) *bool { return &u.PrintDisabled }),
+	"internal":       {get: func(u *model.User) string { return fmt.Sprint(u.Internal) }},
+	"other-emails":   {get: func(u *model.User) string { return u.OtherEmails }},
+	"balance":        {get: func(u *model.User) string { return u.Balance.String() }},
+	"primary-card-number":   {get: func(u *model.User) string { return u.PrimaryCard }},
+	"secondary-card-number": {get: func(u *model.User) string { return u.SecondaryCard }},
+	"card-pin":              {},
+	"password":              {},
+}
+
+// propertyAlias maps PaperCut's legacy names.
+var propertyAlias = map[string]string{
+	"card-number":  "primary-card-number",
+	"card-number2": "secondary-card-number",
+}
+
+func canonicalUserProperty(name string) (string, userProperty, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if alias, ok := propertyAlias[name]; ok {
+		name = alias
+	}
+	p, ok := userProperties[name]
+	if !ok {
+		return "", p, Errorf(Invalid, "unknown user property %q", name)
+	}
+	return name, p, nil
+}
+
+// UserPropertyNames lists the properties getUserProperty understands.
+func UserPropertyNames() []string {
+	out := make([]string, 0, len(userProperties))
+	for k := range userProperties {
+		out = append(out, k)
+	}
+	return out
+}
+
+// UserProperty returns one property of a user as text.
+func (c *Core) UserProperty(ctx context.Context, name, prop string) (string, error) {
+	prop, p, err := canonicalUserProperty(prop)
+	if err != nil {
+		return "", err
+	}
+	if p.get == nil {
+		return "", Errorf(Invalid, "user property %q can be set but never read", prop)
+	}
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	return p.get(u), nil
+}
+
+// UserPropertyChange is one property to set.
+type UserPropertyChange struct{ Name, Value string }
+
+// SetUserProperties sets several properties of a user in one transaction:
+// all or none are applied.
+func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, changes []UserPropertyChange) error {
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	type pending struct {
+		prop  string
+		value string
+	}
+	var detailChanged bool
+	var later []pending
+	for _, ch := range changes {
+		prop, p, err := canonicalUserProperty(ch.Name)
+		if err != nil {
+			return err
+		}
+		switch prop {
+		case "primary-card-number", "secondary-card-number":
+			if err := checkCardNumber(ch.Value); err != nil {
+				return err
+			}
+			later = append(later, pending{prop, strings.TrimSpace(ch.Value)})
+		case "balance":
+			if _, err := money.Parse(ch.Value); err != nil {
+				return Errorf(Invalid, "balance: %q is not a decimal number", ch.Value)
+			}
+			later = append(later, pending{prop, ch.Value})
+		case "card-pin":
+			if ch.Value != "" {
+				if err := checkPIN(ch.Value); err != nil {
+					return err
+				}
+			}
+			later = append(later, pending{prop, ch.Value})
+		case "password":
+			if !u.Internal {
+				return Errorf(Invalid, "user %q is not an internal user: the password is managed in the directory", u.Username)
+			}
+			later = append(later, pending{prop, ch.Value})
+		default:
+			if p.set == nil {
+				return Errorf(Invalid, "user property %q is read-only", prop)
+			}
+			if prop == "email" {
+				if err := checkEmail(ch.Value); err != nil {
+					return err
+				}
+			}
+			if err := p.set(u, ch.Value); err != nil {
+				return Errorf(Invalid, "%s: %v", prop, err)
+			}
+			detailChanged = true
+		}
+	}
+	// Hash outside the transaction: hashing is slow and bounded.
+	hashes := map[string]string{}
+	for _, p := range later {
+		switch {
+		case p.prop == "password":
+			if err := c.checkPassword(p.value); err != nil {
+				return err
+			}
+			h, err := c.Hasher.Hash(ctx, p.value)
+			if err != nil {
+				return err
+			}
+			hashes[p.prop] = h
+		case p.prop == "card-pin" && p.value != "":
+			h, err := c.Hasher.HashPIN(ctx, p.value)
+			if err != nil {
+				return err
+			}
+			hashes[p.prop] = h
+		}
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if detailChanged {
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+			if err := audit(ctx, tx, a, "user.update", u.Username, "details changed"); err != nil {
+				return err
+			}
+		}
+		for _, p := range later {
+			var err error
+			switch p.prop {
+			case "primary-card-number":
+				err = c.setCardTx(ctx, tx, a, u, store.PrimaryCard, p.value)
+			case "secondary-card-number":
+				err = c.setCardTx(ctx, tx, a, u, store.SecondaryCard, p.value)
+			case "balance":
+				amt, _ := money.Parse(p.value)
+				_, err = tx.AdjustUserBalance(ctx, u.ID, amt, true, "balance set", a.Name)
+				if err == nil {
+					err = audit(ctx, tx, a, "user.balance", u.Username, "balance set to "+amt.String())
+				}
+			case "card-pin":
+				if err = tx.SetUserPIN(ctx, u.ID, hashes["card-pin"]); err == nil {
+					err = audit(ctx, tx, a, "user.pin", u.Username, "card PIN changed")
+				}
+			case "password":
+				if err = tx.SetUserPassword(ctx, u.ID, hashes["password"]); err == nil {
+					if err = tx.EndSessions(ctx, "", u.Username, ""); err == nil {
+						err = audit(ctx, tx, a, "user.password", u.Username, "password changed")
+					}
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (c *Core) checkPassword(pw string) error {
+	if err := auth.CheckPassword(pw); err != nil {
+		return Errorf(Invalid, "%v", err)
+	}
+	return nil
+}
+
+// ParseBool reads the booleans the API and import files use: Y/N, true/false, 1/0.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "y", "yes", "true", "1":
+		return true, nil
+	case "n", "no", "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not Y/N or true/false", v)
+}
+
+// AdjustUserBalance adds amount to (or, with set, sets) a user's balance.
+func (c *Core) AdjustUserBalance(ctx context.Context, a Actor, name string, amount money.Amount, set bool, comment string) (money.Amount, error) {
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if utf8.RuneCountInString(comment) > 1000 {
+		return 0, Errorf(Invalid, "comment is longer than 1000 characters")
+	}
+	var after money.Amount
+	err = c.Store.InTx(ctx, func(tx *store.Tx) error {
+		after, err = tx.AdjustUserBalance(ctx, u.ID, amount, set, comment, a.Name)
+		if err != nil {
+			return Errorf(Invalid, "balance of %q: %v", u.Username, err)
+		}
+		verb := "adjusted by " + amount.String()
+		if set {
+			verb = "set to " + amount.String()
+		}
+		return audit(ctx, tx, a, "user.balance", u.Username, "balance "+verb+": "+comment)
+	})
+	return after, err
+}
+
+// AdjustUserBalanceIfAvailable adjusts only when the balance stays at or
+// above zero (or the user is unrestricted); it reports whether it did.
+func (c *Core) AdjustUserBalanceIfAvailable(ctx context.Context, a Actor, name string, amount money.Amount, comment string) (bool, error) {
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	done := false
+	err = c.Store.InTx(ctx, func(tx *store.Tx) error {
+		cur, err := tx.UserByName(ctx, u.Username)
+		if err != nil {
+			return err
+		}
+		if amount < 0 && cur.Restricted && cur.Balance+amount < 0 {
+			return nil
+		}
+		if _, err := tx.AdjustUserBalance(ctx, u.ID, amount, false, comment, a.Name); err != nil {
+			return Errorf(Invalid, "balance of %q: %v", u.Username, err)
+		}
+		done = true
+		return audit(ctx, tx, a, "user.balance", u.Username, "balance adjusted by "+amount.String()+": "+comment)
+	})
+	return done, err
+}

@@ -1,0 +1,277 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/store"
+)
+
+// validateDirectoryUsername checks a username that comes from a directory
+// or the API's addNewUser: printable, at most 255 characters. Internal users
+// follow the stricter rule of auth.ValidateUsername.
+func validateDirectoryUsername(name string) error {
+	if strings.TrimSpace(name) == "" {
+		return Errorf(Invalid, "username is empty")
+	}
+	if !utf8.ValidString(name) {
+		return Errorf(Invalid, "username is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(name) > 255 {
+		return Errorf(Invalid, "username is longer than 255 characters")
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			return Errorf(Invalid, "username %q contains a control character", name)
+		}
+	}
+	return nil
+}
+
+// CreateUser adds a (non-internal) user, e.g. from addNewUser, the first
+// login of a directory user, or an import. Card numbers given are kept;
+// hooks (card generation when blank) run in the same transaction.
+func (c *Core) CreateUser(ctx context.Context, a Actor, u *model.User) error {
+	if err := validateDirectoryUsername(u.Username); err != nil {
+		return err
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		return c.CreateUserTx(ctx, tx, a, u)
+	})
+}
+
+// CreateUserTx is CreateUser inside a caller's transaction (sync, import).
+// It is the one place users are created.
+func (c *Core) CreateUserTx(ctx context.Context, tx *store.Tx, a Actor, u *model.User) error {
+	u.Username = store.NormalizeUsername(u.Username)
+	if err := tx.CreateUser(ctx, u); err != nil {
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			return Errorf(Conflict, "user %q already exists", u.Username)
+		case errors.Is(err, store.ErrCardInUse):
+			return Errorf(Conflict, "card/ID number is already in use by another user")
+		}
+		return err
+	}
+	for _, hook := range c.NewUserHooks {
+		if err := hook(ctx, tx, u); err != nil {
+			return err
+		}
+	}
+	kind := "user"
+	if u.Internal {
+		kind = "internal user"
+	}
+	return audit(ctx, tx, a, "user.create", u.Username, "created "+kind)
+}
+
+// NewInternalUser is what an admin (or the API) gives to create an internal user.
+type NewInternalUser struct {
+	Username, Password, FullName, Email, Card, PIN string
+}
+
+// CreateInternalUser creates an internal user with a password (SPEC §6).
+func (c *Core) CreateInternalUser(ctx context.Context, a Actor, in NewInternalUser) (*model.User, error) {
+	if err := auth.ValidateUsername(in.Username); err != nil {
+		return nil, Errorf(Invalid, "%v", err)
+	}
+	if err := auth.CheckPassword(in.Password); err != nil {
+		return nil, Errorf(Invalid, "%v", err)
+	}
+	if err := checkCardNumber(in.Card); err != nil {
+		return nil, err
+	}
+	if err := checkEmail(in.Email); err != nil {
+		return nil, err
+	}
+	hash, err := c.Hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	u := &model.User{Username: in.Username, FullName: strings.TrimSpace(in.FullName), Email: strings.TrimSpace(in.Email),
+		PrimaryCard: strings.TrimSpace(in.Card), PasswordHash: hash, Internal: true}
+	if in.PIN != "" {
+		if err := checkPIN(in.PIN); err != nil {
+			return nil, err
+		}
+		if u.PINHash, err = c.Hasher.HashPIN(ctx, in.PIN); err != nil {
+			return nil, err
+		}
+	}
+	err = c.Store.InTx(ctx, func(tx *store.Tx) error { return c.CreateUserTx(ctx, tx, a, u) })
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// User returns a live user or a NotFound error naming it.
+func (c *Core) User(ctx context.Context, name string) (*model.User, error) {
+	u, err := c.Store.UserByName(ctx, name)
+	return u, notFound(err, "user", name)
+}
+
+// RenameUser changes a username; the new name must be free.
+func (c *Core) RenameUser(ctx context.Context, a Actor, oldName, newName string) error {
+	u, err := c.User(ctx, oldName)
+	if err != nil {
+		return err
+	}
+	if u.Internal {
+		err = auth.ValidateUsername(newName)
+	} else {
+		err = validateDirectoryUsername(newName)
+	}
+	if err != nil {
+		return Errorf(Invalid, "%v", err)
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.RenameUser(ctx, u.ID, newName); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return Errorf(Conflict, "user %q already exists", store.NormalizeUsername(newName))
+			}
+			return err
+		}
+		return audit(ctx, tx, a, "user.rename", u.Username, "renamed to "+store.NormalizeUsername(newName))
+	})
+}
+
+// DeleteUser marks a user deleted (history kept), optionally wiping personal details.
+func (c *Core) DeleteUser(ctx context.Context, a Actor, name string, redact bool) error {
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteUser(ctx, u, redact); err != nil {
+			return err
+		}
+		detail := "deleted"
+		if redact {
+			detail = "deleted and personal details redacted"
+		}
+		return audit(ctx, tx, a, "user.delete", u.Username, detail)
+	})
+}
+
+// SetPassword sets an internal user's password and ends the user's other
+// sessions (all of them when keepSession is empty).
+func (c *Core) SetPassword(ctx context.Context, a Actor, name, password, keepSession string) error {
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !u.Internal {
+		return Errorf(Invalid, "user %q is not an internal user: the password is managed in the directory", u.Username)
+	}
+	if err := auth.CheckPassword(password); err != nil {
+		return Errorf(Invalid, "%v", err)
+	}
+	hash, err := c.Hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetUserPassword(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		if err := tx.EndSessions(ctx, "", u.Username, keepSession); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, "user.password", u.Username, "password changed")
+	})
+}
+
+// SetPIN sets (or with "" clears) a user's card PIN; only its hash is kept.
+func (c *Core) SetPIN(ctx context.Context, a Actor, name, pin string) error {
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	hash := ""
+	if pin != "" {
+		if err := checkPIN(pin); err != nil {
+			return err
+		}
+		if hash, err = c.Hasher.HashPIN(ctx, pin); err != nil {
+			return err
+		}
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetUserPIN(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		return audit(ctx, tx, a, "user.pin", u.Username, "card PIN changed")
+	})
+}
+
+func checkPIN(pin string) error {
+	if len(pin) < 4 || len(pin) > 32 {
+		return Errorf(Invalid, "card PIN must be 4 to 32 characters")
+	}
+	for _, r := range pin {
+		if !unicode.IsPrint(r) || r > unicode.MaxASCII {
+			return Errorf(Invalid, "card PIN may contain only printable ASCII characters")
+		}
+	}
+	return nil
+}
+
+// checkCardNumber allows letters and digits (SPEC §5), at most 64.
+func checkCardNumber(card string) error {
+	card = strings.TrimSpace(card)
+	if len(card) > 64 {
+		return Errorf(Invalid, "card/ID number is longer than 64 characters")
+	}
+	for _, r := range card {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return Errorf(Invalid, "card/ID number %q may contain only letters and digits", card)
+		}
+	}
+	return nil
+}
+
+func checkEmail(email string) error {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return nil
+	}
+	if len(email) > 254 || strings.ContainsAny(email, " \t\r\n<>,;") || !strings.Contains(email, "@") {
+		return Errorf(Invalid, "%q is not an email address", email)
+	}
+	return nil
+}
+
+// SetCard sets one of a user's card numbers. A number owned by someone else
+// is refused without naming the owner.
+func (c *Core) SetCard(ctx context.Context, a Actor, name string, slot int, number string) error {
+	number = strings.TrimSpace(number)
+	if err := checkCardNumber(number); err != nil {
+		return err
+	}
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error { return c.setCardTx(ctx, tx, a, u, slot, number) })
+}
+
+func (c *Core) setCardTx(ctx context.Context, tx *store.Tx, a Actor, u *model.User, slot int, number string) error {
+	if err := tx.SetUserCard(ctx, u.ID, slot, number); err != nil {
+		if errors.Is(err, store.ErrCardInUse) {
+			return Errorf(Conflict, "card/ID number %q is already in use by another user", number)
+		}
+		return err
+	}
+	field := "primary"
+	if slot == store.SecondaryCard {
+		field = "secondary"
+	}
+	return audit(ctx, tx, a, "user.card", u.Username, fmt.Sprintf("%s card/ID number set", field))
+}

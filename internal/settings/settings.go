@@ -1,0 +1,343 @@
+// Package settings holds Ream's typed runtime options (SPEC §2 "Settings"):
+// one table of keys with types, defaults and validation, stored in the
+// database, changed through the admin pages, the CLI or the API's
+// setConfigValue (only keys marked API may be changed there). No setting
+// names a program to run.
+package settings
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/reamprint/ream/internal/store"
+)
+
+// Kind is the type of a setting's value.
+type Kind int
+
+// Setting kinds.
+const (
+	String Kind = iota
+	Bool
+	Int
+	Enum
+	Text // multi-line string
+)
+
+// Key describes one setting.
+type Key struct {
+	Name    string
+	Kind    Kind
+	Default string
+	Enum    []string
+	Min     int
+	Max     int
+	Secret  bool // never shown back (e.g. the SMTP password)
+	API     bool // may be read and changed through getConfigValue/setConfigValue
+	Help    string
+	check   func(string) error
+}
+
+// Setting names used across Ream.
+const (
+	CurrencySymbol       = "general.currency-symbol"
+	UserViewCard         = "user.allow-view-card"
+	UserViewCardField    = "user.view-card-field"
+	UserChangePIN        = "user.allow-change-pin"
+	UserPasswordHelp     = "user.password-help-text"
+	CardLength           = "cards.length"
+	CardPrefix           = "cards.prefix"
+	CardLuhn             = "cards.luhn"
+	CardAutoGenerate     = "cards.auto-generate-when-blank"
+	CardConverters       = "cards.lookup-converters"
+	NotifyCardGenerated  = "notify.card-generated"
+	NotifyCardSubject    = "notify.card-generated.subject"
+	NotifyCardBody       = "notify.card-generated.body"
+	SMTPHost             = "smtp.host"
+	SMTPPort             = "smtp.port"
+	SMTPSecurity         = "smtp.security"
+	SMTPUsername         = "smtp.username"
+	SMTPPassword         = "smtp.password"
+	SMTPFrom             = "smtp.from"
+	AccountSyncSource    = "account-sync.source"
+	AccountSyncLocation  = "account-sync.location"
+	AccountSyncSubs      = "account-sync.subdirectories-as-sub-accounts"
+	AccountSyncSchedule  = "account-sync.schedule"
+	OvernightMinute      = "account-sync.overnight-minute"
+	DeleteLimitPercent   = "sync.delete-limit-percent"
+	DeleteLimitMax       = "sync.delete-limit-max"
+	UserSyncSource       = "user-sync.source"
+	UserSyncSchedule     = "user-sync.schedule"
+	UserSyncTime         = "user-sync.time"
+	UserSyncImportNew    = "user-sync.import-new-users"
+	UserSyncUpdate       = "user-sync.update-details"
+	UserSyncOnlyGroups   = "user-sync.only-groups"
+	UserSyncSkipDisabled = "user-sync.skip-disabled"
+	UserSyncLDAPPreset   = "user-sync.ldap.preset"
+	UserSyncLDAPURL      = "user-sync.ldap.url"
+	UserSyncLDAPStartTLS = "user-sync.ldap.starttls"
+	UserSyncLDAPBindDN   = "user-sync.ldap.bind-dn"
+	UserSyncLDAPBindPW   = "user-sync.ldap.bind-password"
+	UserSyncLDAPBaseDN   = "user-sync.ldap.base-dn"
+	UserSyncLDAPFilter   = "user-sync.ldap.user-filter"
+	UserSyncLDAPGroupDN  = "user-sync.ldap.group-base-dn"
+	UserSyncLDAPGroupFlt = "user-sync.ldap.group-filter"
+	UserSyncLDAPAttrs    = "user-sync.ldap.attributes" // name=attribute lines
+	UserSyncLDAPCardRe   = "user-sync.ldap.card-regex"
+	UserSyncLDAPSkipTLS  = "user-sync.ldap.insecure-skip-verify"
+	UserSyncFileUsers    = "user-sync.file.users"
+	UserSyncFileGroups   = "user-sync.file.groups"
+)
+
+var keys = []Key{
+	{Name: CurrencySymbol, Kind: String, Default: "$", API: true, Help: "Symbol shown before amounts."},
+	{Name: UserViewCard, Kind: Bool, Default: "N", API: true, Help: "Allow users to view their Card/ID numbers in the user portal."},
+	{Name: UserViewCardField, Kind: Enum, Default: "primary", Enum: []string{"primary", "secondary"}, API: true, Help: "Which Card/ID number users may view."},
+	{Name: UserChangePIN, Kind: Bool, Default: "N", API: true, Help: "Allow users to change their card PIN in the user portal."},
+	{Name: UserPasswordHelp, Kind: Text, Default: "Your password is managed by your organisation's directory. Ask your IT help desk to change it.", API: true, Help: "What directory users are told about changing their password."},
+	{Name: CardLength, Kind: Int, Default: "12", Min: 6, Max: 32, API: true, Help: "Digits in a generated Card/ID number."},
+	{Name: CardPrefix, Kind: String, Default: "", API: true, Help: "Letters or digits put before generated numbers.", check: checkCardPrefix},
+	{Name: CardLuhn, Kind: Bool, Default: "N", API: true, Help: "End generated numbers with a Luhn check digit."},
+	{Name: CardAutoGenerate, Kind: Bool, Default: "N", API: true, Help: "Auto-generate random primary Card/ID number when blank."},
+	{Name: CardConverters, Kind: String, Default: "", API: true, Help: "Card number converters for lookups, chained with | (hex2dec, dec2hex, ascii-enc)."},
+	{Name: NotifyCardGenerated, Kind: Bool, Default: "N", API: true, Help: "Notify users when their Card/ID number is auto-generated."},
+	{Name: NotifyCardSubject, Kind: String, Default: "Your new card/ID number", API: true, Help: "Subject of the Card/ID number notification."},
+	{Name: NotifyCardBody, Kind: Text, Default: "", API: true, Help: "Body of the Card/ID number notification (empty: the built-in text)."},
+	{Name: SMTPHost, Kind: String, Default: "", API: true, Help: "SMTP server host name."},
+	{Name: SMTPPort, Kind: Int, Default: "25", Min: 1, Max: 65535, API: true, Help: "SMTP server port."},
+	{Name: SMTPSecurity, Kind: Enum, Default: "starttls", Enum: []string{"none", "starttls", "tls"}, API: true, Help: "SMTP connection security."},
+	{Name: SMTPUsername, Kind: String, Default: "", API: true, Help: "SMTP login (empty: no login)."},
+	{Name: SMTPPassword, Kind: String, Default: "", Secret: true, Help: "SMTP password."},
+	{Name: SMTPFrom, Kind: String, Default: "", API: true, Help: "Sender address of Ream's emails.", check: checkOptionalAddress},
+	{Name: AccountSyncSource, Kind: Enum, Default: "none", Enum: []string{"none", "file", "directory"}, Help: "Shared account sync source."},
+	{Name: AccountSyncLocation, Kind: String, Default: "", Help: "Server path of the sync file or directory (under sync.allowed-roots)."},
+	{Name: AccountSyncSubs, Kind: Bool, Default: "N", Help: "Treat subdirectories as sub-accounts."},
+	{Name: AccountSyncSchedule, Kind: Enum, Default: "off", Enum: []string{"off", "hourly", "overnight"}, Help: "When the shared account sync runs."},
+	{Name: OvernightMinute, Kind: Int, Default: "55", Min: 0, Max: 59, API: true, Help: "Minute past midnight of the overnight sync (00:MM server time)."},
+	{Name: DeleteLimitPercent, Kind: Int, Default: "20", Min: 0, Max: 100, API: true, Help: "A sync deleting more than this share of source-managed items stops for confirmation."},
+	{Name: DeleteLimitMax, Kind: Int, Default: "500", Min: 0, Max: 10000000, API: true, Help: "A sync deleting more than this many items stops for confirmation."},
+	{Name: UserSyncSource, Kind: Enum, Default: "none", Enum: []string{"none", "ldap", "file"}, Help: "Primary user/group sync source."},
+	{Name: UserSyncSchedule, Kind: Enum, Default: "nightly", Enum: []string{"off", "nightly"}, Help: "When the user/group sync runs."},
+	{Name: UserSyncTime, Kind: String, Default: "00:55", Help: "Time of the nightly user/group sync (HH:MM server time).", check: checkClock},
+	{Name: UserSyncImportNew, Kind: Bool, Default: "Y", Help: "Import new users."},
+	{Name: UserSyncUpdate, Kind: Bool, Default: "Y", Help: "Update details of existing users."},
+	{Name: UserSyncOnlyGroups, Kind: Text, Default: "", Help: "Import only members of these groups (one per line)."},
+	{Name: UserSyncSkipDisabled, Kind: Bool, Default: "Y", Help: "Skip disabled directory accounts (Active Directory)."},
+	{Name: UserSyncLDAPPreset, Kind: Enum, Default: "openldap", Enum: []string{"openldap", "ad"}, Help: "Directory type."},
+	{Name: UserSyncLDAPURL, Kind: String, Default: "", Help: "LDAP server URL (ldap:// or ldaps://)."},
+	{Name: UserSyncLDAPStartTLS, Kind: Bool, Default: "N", Help: "Use StartTLS on ldap:// URLs."},
+	{Name: UserSyncLDAPBindDN, Kind: String, Default: "", Help: "Bind DN."},
+	{Name: UserSyncLDAPBindPW, Kind: String, Default: "", Secret: true, Help: "Bind password."},
+	{Name: UserSyncLDAPBaseDN, Kind: String, Default: "", Help: "Base DN of users."},
+	{Name: UserSyncLDAPFilter, Kind: String, Default: "", Help: "User filter (empty: the preset's)."},
+	{Name: UserSyncLDAPGroupDN, Kind: String, Default: "", Help: "Base DN of groups (empty: the base DN)."},
+	{Name: UserSyncLDAPGroupFlt, Kind: String, Default: "", Help: "Group filter (empty: the preset's)."},
+	{Name: UserSyncLDAPAttrs, Kind: Text, Default: "", Help: "Attribute mapping overrides, one field=attribute per line."},
+	{Name: UserSyncLDAPCardRe, Kind: String, Default: "", Help: "Regular expression extracting the card number from its attribute.", check: checkRegexp},
+	{Name: UserSyncLDAPSkipTLS, Kind: Bool, Default: "N", Help: "Do not verify the directory's TLS certificate (testing only)."},
+	{Name: UserSyncFileUsers, Kind: String, Default: "", Help: "Server path of the users file."},
+	{Name: UserSyncFileGroups, Kind: String, Default: "", Help: "Server path of the groups file."},
+}
+
+var byName = func() map[string]*Key {
+	m := map[string]*Key{}
+	for i := range keys {
+		m[keys[i].Name] = &keys[i]
+	}
+	return m
+}()
+
+// Keys returns every setting, sorted by name.
+func Keys() []Key {
+	out := append([]Key(nil), keys...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the description of a setting.
+func Lookup(name string) (*Key, bool) {
+	k, ok := byName[name]
+	return k, ok
+}
+
+// Normalize validates a value for a key and returns its canonical form
+// (booleans as Y/N, enums lower-case, numbers without padding).
+func Normalize(name, value string) (string, error) {
+	k, ok := byName[name]
+	if !ok {
+		return "", fmt.Errorf("unknown setting %q", name)
+	}
+	if strings.ContainsRune(value, 0) {
+		return "", fmt.Errorf("%s: value contains a NUL byte", name)
+	}
+	if len(value) > 64*1024 {
+		return "", fmt.Errorf("%s: value longer than 64 KiB", name)
+	}
+	switch k.Kind {
+	case Bool:
+		switch strings.ToLower(strings.TrimSpace(value)) {
+		case "y", "yes", "true", "1", "on":
+			value = "Y"
+		case "n", "no", "false", "0", "off", "":
+			value = "N"
+		default:
+			return "", fmt.Errorf("%s: %q is not Y or N", name, value)
+		}
+	case Int:
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil {
+			return "", fmt.Errorf("%s: %q is not a whole number", name, value)
+		}
+		if n < k.Min || n > k.Max {
+			return "", fmt.Errorf("%s: %d is outside %d to %d", name, n, k.Min, k.Max)
+		}
+		value = strconv.Itoa(n)
+	case Enum:
+		v := strings.ToLower(strings.TrimSpace(value))
+		found := false
+		for _, e := range k.Enum {
+			found = found || e == v
+		}
+		if !found {
+			return "", fmt.Errorf("%s: %q is not one of %s", name, value, strings.Join(k.Enum, ", "))
+		}
+		value = v
+	case String:
+		if strings.ContainsAny(value, "\r\n") {
+			return "", fmt.Errorf("%s: value may not contain line breaks", name)
+		}
+		value = strings.TrimSpace(value)
+	}
+	if k.check != nil {
+		if err := k.check(value); err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return value, nil
+}
+
+func checkCardPrefix(v string) error {
+	if len(v) > 16 {
+		return fmt.Errorf("prefix longer than 16 characters")
+	}
+	for _, r := range v {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("prefix may contain only letters and digits")
+		}
+	}
+	return nil
+}
+
+func checkOptionalAddress(v string) error {
+	if v == "" {
+		return nil
+	}
+	_, err := mail.ParseAddress(v)
+	if err != nil {
+		return fmt.Errorf("%q is not an email address", v)
+	}
+	return nil
+}
+
+func checkClock(v string) error {
+	if _, err := time.Parse("15:04", v); err != nil {
+		return fmt.Errorf("%q is not a time like 00:55", v)
+	}
+	return nil
+}
+
+func checkRegexp(v string) error {
+	if v == "" {
+		return nil
+	}
+	if _, err := regexp.Compile(v); err != nil {
+		return fmt.Errorf("not a regular expression: %v", err)
+	}
+	return nil
+}
+
+// Settings reads and writes settings through the store, with a short cache
+// so that hot paths (card lookups) do not read the database every time.
+type Settings struct {
+	store *store.Store
+	ttl   time.Duration
+
+	mu      sync.Mutex
+	values  map[string]string
+	fetched time.Time
+}
+
+// New returns the settings of a store. Changes made by another server
+// sharing the database are seen within ttl.
+func New(s *store.Store, ttl time.Duration) *Settings {
+	return &Settings{store: s, ttl: ttl}
+}
+
+func (s *Settings) snapshot(ctx context.Context) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values != nil && time.Since(s.fetched) < s.ttl {
+		return s.values, nil
+	}
+	v, err := s.store.AllSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.values, s.fetched = v, time.Now()
+	return v, nil
+}
+
+// Get returns a setting's value, or its default.
+func (s *Settings) Get(ctx context.Context, name string) string {
+	k, ok := byName[name]
+	if !ok {
+		panic("settings: unknown key " + name) // a programming error, caught by tests
+	}
+	vals, err := s.snapshot(ctx)
+	if err != nil {
+		return k.Default
+	}
+	if v, ok := vals[name]; ok {
+		return v
+	}
+	return k.Default
+}
+
+// Bool returns a boolean setting.
+func (s *Settings) Bool(ctx context.Context, name string) bool { return s.Get(ctx, name) == "Y" }
+
+// Int returns an integer setting.
+func (s *Settings) Int(ctx context.Context, name string) int {
+	n, err := strconv.Atoi(s.Get(ctx, name))
+	if err != nil {
+		n, _ = strconv.Atoi(byName[name].Default)
+	}
+	return n
+}
+
+// Set validates and stores a setting inside tx. The cache is dropped.
+func (s *Settings) Set(ctx context.Context, tx *store.Tx, name, value string) error {
+	v, err := Normalize(name, value)
+	if err != nil {
+		return err
+	}
+	if err := tx.SetSetting(ctx, name, v); err != nil {
+		return err
+	}
+	s.Invalidate()
+	return nil
+}
+
+// Invalidate drops the cache, so the next read sees the database.
+func (s *Settings) Invalidate() {
+	s.mu.Lock()
+	s.values = nil
+	s.mu.Unlock()
+}
