@@ -58,7 +58,7 @@ func ParseCardImport(r io.Reader) ([]CardRecord, []LineError, error) {
 		problems  []LineError
 		cardLine  = map[string]int{}
 		userLine  = map[string]int{}
-		lines     = bufio.NewReaderSize(r, 64<<10)
+		lines     = bufio.NewReaderSize(r, 16<<10)
 		lineCount = 0
 	)
 	for {
