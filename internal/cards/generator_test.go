@@ -80,7 +80,7 @@ func TestNextShape(t *testing.T) {
 				t.Fatalf("%+v: %q starts with 0", opts, card)
 			}
 			firstDigits[digits[0]] = true
-			if opts.Luhn != LuhnValid(digits) && opts.Luhn {
+			if opts.Luhn && !LuhnValid(digits) {
 				t.Fatalf("%+v: %q fails the Luhn check", opts, card)
 			}
 			if err := ValidateCardNumber(card); err != nil {
@@ -169,8 +169,8 @@ func TestGenerateUniqueMillion(t *testing.T) {
 }
 
 func TestGenerateUniqueAvoidsTaken(t *testing.T) {
-	// Seven-digit numbers with a check digit leave 900,000 possibilities;
-	// with every odd one taken, each of 1,000 draws must land on an even one.
+	// With every number ending in an odd digit taken, each of the 1,000
+	// numbers must end in an even one.
 	g, err := NewGenerator(GeneratorOptions{Length: 7})
 	if err != nil {
 		t.Fatal(err)
