@@ -113,7 +113,7 @@ var keys = []key{
 		func(c *Config) *string { return &c.Log.Format }, "text", "json"),
 	durationKey("session.lifetime", "How long a login session lasts.",
 		func(c *Config) *time.Duration { return &c.Session.Lifetime }),
-	choiceKey("secure-cookies", "Secure flag on session cookies: auto (when the request is HTTPS), always or never.",
+	choiceKey("secure-cookies", "Secure flag on session cookies; auto sets it when the request came over HTTPS.",
 		func(c *Config) *string { return &c.SecureCookies }, "auto", "always", "never"),
 	durationKey("mail.outbox-interval", "How often queued e-mail is delivered.",
 		func(c *Config) *time.Duration { return &c.Mail.OutboxInterval }),
@@ -271,10 +271,17 @@ func checkDatabaseURL(s string) error {
 func parseRoots(items []string) ([]string, error) {
 	roots := make([]string, 0, len(items))
 	for _, item := range items {
+		// Blanks around a directory name are slips; the environment form trims them too.
+		item = strings.TrimSpace(item)
 		if !filepath.IsAbs(item) {
 			return nil, fmt.Errorf("%q is not an absolute directory", item)
 		}
-		roots = append(roots, filepath.Clean(item))
+		root := filepath.Clean(item)
+		if strings.TrimSpace(root) != root {
+			// "/srv/ /" would clean to "/srv/ ", which reads back as "/srv".
+			return nil, fmt.Errorf("%q ends in a blank", item)
+		}
+		roots = append(roots, root)
 	}
 	return roots, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,9 +32,9 @@ type assignment struct {
 }
 
 // Load builds the effective configuration: defaults, then the file, then the
-// environment (entries "NAME=value"), then the flags in args. path names the
-// file; "" means --config, then REAM_CONFIG, then ./ream.toml or
-// <data-dir>/ream.toml if they exist. Flag parsing stops at the first
+// environment (entries "NAME=value"), then the flags in args. The file is
+// the one named by --config, else path, else REAM_CONFIG, else ./ream.toml or
+// <data-dir>/ream.toml if one exists; only a named file must exist. Flag parsing stops at the first
 // argument that is not a flag (or after "--"); those arguments are returned.
 // Every problem found is reported, each naming its key and where it came from.
 func Load(path string, env []string, args []string) (*Config, []string, error) {
@@ -246,7 +247,11 @@ func (c *Config) loadFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("config: unable to read %s: %w", path, err)
 	}
-	text := string(data)
+	return c.applyFile(path, string(data))
+}
+
+// applyFile applies the text of a configuration file read from path.
+func (c *Config) applyFile(path, text string) error {
 	var raw map[string]any
 	md, err := toml.Decode(text, &raw)
 	if err != nil {
@@ -257,16 +262,22 @@ func (c *Config) loadFile(path string) error {
 		return fmt.Errorf("config: %s: %w", path, err)
 	}
 	var errs []error
+	var unknownSections []string
 	for _, tk := range md.Keys() {
 		name := tk.String()
-		if underLeafKey(name) {
+		if underLeafKey(name) || slices.ContainsFunc(unknownSections, func(s string) bool { return strings.HasPrefix(name, s+".") }) {
 			continue
 		}
 		k, known := lookupKey(name)
-		if !known {
-			if md.Type(tk...) == "Hash" && isSection(name) {
-				continue
-			}
+		switch {
+		case known:
+		case md.Type(tk...) == "Hash" && isSection(name):
+			continue
+		case md.Type(tk...) == "Hash":
+			unknownSections = append(unknownSections, name)
+			errs = append(errs, fmt.Errorf("config: %s: unknown section %q", filePos(path, text, tk), name))
+			continue
+		default:
 			errs = append(errs, fmt.Errorf("config: %s: unknown key %q%s", filePos(path, text, tk), name, suggestKey(name)))
 			continue
 		}
