@@ -1,0 +1,57 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/reamprint/ream/internal/settings"
+)
+
+func adminCommands() []Command {
+	access := func(name, kind string, add bool) Command {
+		verb := "Remove admin access from a " + kind + "."
+		if add {
+			verb = "Give a " + kind + " admin access (all shared accounts)."
+		}
+		return Command{Name: name, Help: verb, Params: []Param{p(kind, String)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				return true, env.Core.ChangeAdminAccess(ctx, env.Actor, kind, a.Str(0), add)
+			}}
+	}
+	return []Command{
+		access("addAdminAccessUser", "user", true),
+		access("removeAdminAccessUser", "user", false),
+		access("addAdminAccessGroup", "group", true),
+		access("removeAdminAccessGroup", "group", false),
+		{Name: "getConfigValue", Help: "Read a setting (API: allow-listed keys only).", Params: []Param{p("configName", String)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				if !env.FromAPI {
+					// The CLI is for whoever can read the server's configuration.
+					if k, ok := settings.Lookup(a.Str(0)); ok && !k.Secret {
+						return env.Settings.Get(ctx, k.Name), nil
+					}
+				}
+				return env.Core.ConfigValue(ctx, a.Str(0))
+			}},
+		{Name: "setConfigValue", Help: "Change a setting (API: allow-listed keys only).", Params: []Param{p("configName", String), p("configValue", String)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				return true, env.Core.SetConfigValue(ctx, env.Actor, a.Str(0), a.Str(1), env.FromAPI)
+			}},
+		{Name: "changeInternalAdminPassword", Help: "Change the built-in admin's password.", Params: []Param{p("newPassword", String)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				return true, env.Core.SetAdminPassword(ctx, env.Actor, a.Str(0))
+			}},
+	}
+}
+
+func taskCommands() []Command {
+	return []Command{
+		{Name: "getTaskStatus", Help: "Progress of the newest background task: {completed, message}.", NoToken: true,
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				st, err := env.Tasks.Poll(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"completed": st.Completed, "message": st.Message}, nil
+			}},
+	}
+}

@@ -1,0 +1,242 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/reamprint/ream/internal/config"
+	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/xmlrpc"
+)
+
+// Fault codes. PaperCut clients mostly read faultString; the codes let
+// scripts tell bad input from a missing object.
+const (
+	FaultInternal  = 1
+	FaultInvalid   = 2
+	FaultNotFound  = 3
+	FaultConflict  = 4
+	FaultForbidden = 5
+	FaultAuth      = 6
+	FaultMethod    = 7
+)
+
+// XMLRPCHandler serves the table at POST /rpc/api/xmlrpc.
+type XMLRPCHandler struct {
+	Table  *Table
+	Env    Env // template; Actor and FromAPI are set per call
+	Config *config.Config
+	Log    *slog.Logger
+	Limits xmlrpc.Limits
+}
+
+func (h *XMLRPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "XML-RPC takes POST requests", http.StatusMethodNotAllowed)
+		return
+	}
+	addr := clientAddr(r)
+	if !h.Config.AllowedAddress(addr) {
+		h.fault(w, FaultAuth, fmt.Sprintf("client address %s is not allowed to use the web services API (auth.webservices.allowed-addresses)", addr))
+		return
+	}
+	lim := h.Limits
+	if lim.MaxBytes == 0 {
+		lim = xmlrpc.DefaultLimits
+	}
+	method, params, err := xmlrpc.DecodeCall(r.Body, lim)
+	if err != nil {
+		var de *xmlrpc.DecodeError
+		if errors.As(err, &de) {
+			h.fault(w, FaultInvalid, de.Error())
+		} else {
+			h.fault(w, FaultInvalid, "unable to read the request: "+err.Error())
+		}
+		return
+	}
+	name, ok := strings.CutPrefix(method, "api.")
+	cmd, found := h.Table.ByAPIName(name)
+	if !ok || !found {
+		h.fault(w, FaultMethod, fmt.Sprintf("unknown method %q", method))
+		return
+	}
+	if !cmd.NoToken {
+		if len(params) == 0 {
+			h.fault(w, FaultAuth, "missing auth token: the first parameter of every call is the web services auth token")
+			return
+		}
+		token, _ := params[0].(string)
+		if !h.tokenValid(token) {
+			h.Log.Warn("xmlrpc: invalid auth token", "method", method, "client", addr.String())
+			h.fault(w, FaultAuth, "invalid auth token")
+			return
+		}
+		params = params[1:]
+	}
+	args, err := convertAPIArgs(cmd, params)
+	if err != nil {
+		h.fault(w, FaultInvalid, err.Error())
+		return
+	}
+	env := h.Env
+	env.FromAPI = true
+	env.Actor = core.Actor{Name: "api", Address: addr.String(), AllAccounts: true}
+	start := time.Now()
+	result, err := runCommand(r.Context(), cmd, &env, args)
+	if err != nil {
+		code, msg := faultFor(err)
+		if code == FaultInternal {
+			h.Log.Error("xmlrpc: command failed", "method", method, "err", err)
+		}
+		h.fault(w, code, msg)
+		return
+	}
+	var buf bytes.Buffer
+	if err := xmlrpc.EncodeResponse(&buf, apiValue(result)); err != nil {
+		h.Log.Error("xmlrpc: unable to encode reply", "method", method, "err", err)
+		h.fault(w, FaultInternal, "internal error encoding the reply")
+		return
+	}
+	h.Log.Debug("xmlrpc", "method", method, "duration", time.Since(start))
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// runCommand runs a command, turning a panic into an internal error so that
+// bad input can never take the server down.
+func runCommand(ctx context.Context, cmd *Command, env *Env, args Args) (result any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("commands: %s panicked: %v", cmd.Name, p)
+		}
+	}()
+	return cmd.Run(ctx, env, args)
+}
+
+func (h *XMLRPCHandler) tokenValid(token string) bool {
+	if token == "" {
+		return false
+	}
+	tokens, err := h.Config.WebServicesTokens()
+	if err != nil {
+		h.Log.Error("xmlrpc: auth.webservices.auth-token is invalid", "err", err)
+		return false
+	}
+	ok := false
+	for _, t := range tokens {
+		if t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(token)) == 1 {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func (h *XMLRPCHandler) fault(w http.ResponseWriter, code int, msg string) {
+	var buf bytes.Buffer
+	_ = xmlrpc.EncodeFault(&buf, code, msg)
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// faultFor maps an error to a fault; internal errors get no details.
+func faultFor(err error) (int, string) {
+	if e, ok := core.AsError(err); ok {
+		switch e.Code {
+		case core.Invalid:
+			return FaultInvalid, e.Msg
+		case core.NotFound:
+			return FaultNotFound, e.Msg
+		case core.Conflict:
+			return FaultConflict, e.Msg
+		case core.Forbidden:
+			return FaultForbidden, e.Msg
+		}
+	}
+	return FaultInternal, "internal error; see the server log"
+}
+
+func clientAddr(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap()
+}
+
+// convertAPIArgs checks arity and converts XML-RPC values to declared kinds.
+func convertAPIArgs(cmd *Command, params []any) (Args, error) {
+	if err := cmd.checkArity(len(params), false); err != nil {
+		return Args{}, err
+	}
+	vals := make([]any, len(params))
+	for i, v := range params {
+		p := cmd.Params[i]
+		var err error
+		switch p.Kind {
+		case String:
+			vals[i], err = xmlrpc.AsString(p.Name, v)
+		case Int:
+			vals[i], err = xmlrpc.AsInt(p.Name, v)
+		case Bool:
+			vals[i], err = xmlrpc.AsBool(p.Name, v)
+		case Amount:
+			vals[i], err = apiAmount(p.Name, v)
+		case StringList:
+			vals[i], err = xmlrpc.AsStringSlice(p.Name, v)
+		case Pairs:
+			vals[i], err = xmlrpc.AsStringPairs(p.Name, v)
+		}
+		if err != nil {
+			return Args{}, core.Errorf(core.Invalid, "%v", err)
+		}
+	}
+	return Args{cmd: cmd, values: vals}, nil
+}
+
+// apiAmount reads an amount: a string is parsed exactly; a double (what
+// PaperCut clients send) is rounded to the amount's precision.
+func apiAmount(name string, v any) (money.Amount, error) {
+	if s, ok := v.(string); ok {
+		a, err := money.Parse(s)
+		if err != nil {
+			return 0, fmt.Errorf("parameter %q: %q is not a decimal number", name, s)
+		}
+		return a, nil
+	}
+	f, err := xmlrpc.AsFloat(name, v)
+	if err != nil {
+		return 0, err
+	}
+	a, err := money.FromFloat(f)
+	if err != nil {
+		return 0, fmt.Errorf("parameter %q: %v", name, err)
+	}
+	return a, nil
+}
+
+// apiValue turns results into XML-RPC values: amounts become doubles, as
+// PaperCut returns them.
+func apiValue(v any) any {
+	switch x := v.(type) {
+	case money.Amount:
+		return x.Float()
+	case nil:
+		return ""
+	}
+	return v
+}
