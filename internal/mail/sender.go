@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/smtp"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,9 +149,9 @@ func authenticate(c *smtp.Client, cfg SMTPConfig) error {
 	var auth smtp.Auth
 	offered := strings.Fields(strings.ToUpper(mechanisms))
 	switch {
-	case contains(offered, "PLAIN"):
+	case slices.Contains(offered, "PLAIN"):
 		auth = plainAuth{username: cfg.Username, password: cfg.Password}
-	case contains(offered, "LOGIN"):
+	case slices.Contains(offered, "LOGIN"):
 		auth = &loginAuth{username: cfg.Username, password: cfg.Password}
 	default:
 		return &SendError{Stage: "AUTH", Err: fmt.Errorf("server %s offers only %q; Ream supports PLAIN and LOGIN", cfg.Host, mechanisms)}
@@ -159,15 +160,6 @@ func authenticate(c *smtp.Client, cfg SMTPConfig) error {
 		return failed("AUTH", err)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // plainAuth is AUTH PLAIN. net/smtp's own refuses any host but three loopback
