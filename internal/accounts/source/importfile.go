@@ -22,7 +22,7 @@ const progressEvery = 10_000
 
 // ParseOptions tune ParseImportFile; the zero value is the product default.
 type ParseOptions struct {
-	MaxLineBytes int            // 0: DefaultMaxLineBytes
+	MaxLineBytes int             // 0: DefaultMaxLineBytes
 	Progress     func(lines int) // called every 10,000 lines, for getTaskStatus
 }
 
@@ -113,6 +113,24 @@ type importParser struct {
 	res      *Result
 	accounts map[string]int // lower-case "parent\sub" → line
 	pins     map[string]int // PIN → line
+	key      []byte         // reused to build the accounts key without allocating
+}
+
+// appendLower appends s in lower case, without allocating for ASCII text.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // lineValues backs every pointer of one Record, so that a line costs one
@@ -170,8 +188,9 @@ func (p *importParser) parseLine(n int, raw []byte, maxLine int) {
 		p.skip(n, field, reason)
 		return
 	}
-	key := strings.ToLower(rec.Parent) + `\` + strings.ToLower(rec.Sub)
-	if first, dup := p.accounts[key]; dup {
+	p.key = appendLower(appendLower(p.key[:0], rec.Parent), `\`)
+	p.key = appendLower(p.key, rec.Sub)
+	if first, dup := p.accounts[string(p.key)]; dup {
 		p.skip(n, 0, fmt.Sprintf("%s is a duplicate of line %d", quote(rec.FullName()), first))
 		return
 	}
@@ -182,8 +201,20 @@ func (p *importParser) parseLine(n int, raw []byte, maxLine int) {
 		}
 		p.pins[*rec.PIN] = n
 	}
-	p.accounts[key] = n
-	p.res.Records = append(p.res.Records, rec)
+	p.accounts[string(p.key)] = n
+	p.addRecord(rec)
+}
+
+// addRecord appends rec, doubling the slice when full: append's gentler
+// growth for large slices copies a million records several times over.
+func (p *importParser) addRecord(rec Record) {
+	recs := p.res.Records
+	if len(recs) == cap(recs) {
+		grown := make([]Record, len(recs), max(1024, 2*cap(recs)))
+		copy(grown, recs)
+		recs = grown
+	}
+	p.res.Records = append(recs, rec)
 }
 
 // buildRecord checks every field of a split line; on a bad value it returns

@@ -252,7 +252,7 @@ func TestParseImportFileLongLine(t *testing.T) {
 	b.Write(bytes.Repeat([]byte("x"), 10<<20))
 	b.WriteString("\nAfter\tSub\r\n")
 	b.WriteString("Y" + strings.Repeat("\t", 10) + strings.Repeat("y", DefaultMaxLineBytes-11) + "\n") // exactly the limit: read
-	b.WriteString(strings.Repeat("z", DefaultMaxLineBytes+1))      // one over, at EOF
+	b.WriteString(strings.Repeat("z", DefaultMaxLineBytes+1))                                          // one over, at EOF
 	res, err := ParseImportFile(&b, ParseOptions{})
 	if err != nil {
 		t.Fatal(err)
