@@ -1,0 +1,12 @@
+// Command ream is the Ream print-management account server.
+package main
+
+import (
+	"os"
+
+	"github.com/reamprint/ream/internal/server"
+)
+
+func main() {
+	os.Exit(server.Main(os.Args[1:], server.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}))
+}
