@@ -80,6 +80,7 @@ func TestParseImportFileMalformedLines(t *testing.T) {
 		{"unknown comment option", "Dept\t\t\t\t\t\t\t\t\tMAYBE", "field 10 (Comment option)", "not a comment option"},
 		{"notes control char", "Dept\t\t\t\t\t\t\t\t\t\tsee\x0cpage", "field 11 (Notes)", "control character"},
 		{"too many fields", "Dept\t\t\t\t\t\t\t\t\t\tnotes\textra", "", "12 tab-separated fields; at most 11"},
+		{"byte-order mark after line 1", "\ufeffDept", "field 1", "byte-order mark (U+FEFF)"},
 		{"invalid UTF-8 in parent", "Caf\xe9", "field 1", "not valid UTF-8"},
 		{"invalid UTF-8 in notes", "Dept\t\t\t\t\t\t\t\t\t\tno\xfftes", "field 11", "not valid UTF-8"},
 	} {
@@ -131,7 +132,6 @@ func TestParseImportFileLayout(t *testing.T) {
 		read    int
 	}{
 		{"BOM and LF", "\xef\xbb\xbfA\nB\n", []string{"A", "B"}, []int{1, 2}, 2},
-		{"BOM only on line 1", "A\n\xef\xbb\xbfB\n", []string{"A", "\ufeffB"}, []int{1, 2}, 2},
 		{"CRLF", "A\tS\tY\r\nB\r\n", []string{"A", "B"}, []int{1, 2}, 2},
 		{"no final newline", "A\nB", []string{"A", "B"}, []int{1, 2}, 2},
 		{"comments and blank lines", "# export\n\n   \n\t\t\nA\n#B\n\r\nC\n", []string{"A", "C"}, []int{5, 8}, 8},

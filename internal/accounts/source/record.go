@@ -118,10 +118,14 @@ func CheckName(s string) error {
 	return nil
 }
 
-// checkText refuses control characters (NUL, escape, DEL, C1 codes…), which
-// in a name or an access list are almost always a damaged export.
+// checkText refuses control characters (NUL, escape, DEL, C1 codes…) and
+// stray byte-order marks, which in a name or an access list are almost
+// always a damaged or concatenated export, invisible on the admin pages.
 func checkText(s string) error {
 	for i, r := range s {
+		if r == '\ufeff' {
+			return fmt.Errorf("%s contains a byte-order mark (U+FEFF) at byte %d; only the start of a file may have one", quote(s), i+1)
+		}
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && unicode.IsControl(r)) {
 			return fmt.Errorf("%s contains the control character %U at byte %d", quote(s), r, i+1)
 		}
