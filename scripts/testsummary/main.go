@@ -33,6 +33,7 @@ type summary struct {
 	// failedTests counts failures per package, to spot a package that failed
 	// without a failing test (a panic, a timeout, a build error).
 	failedTests map[string]int
+	buildFailed []string
 }
 
 func main() {
@@ -66,7 +67,10 @@ func (s *summary) handle(e event) {
 	case "build-output":
 		fmt.Fprint(s.out, e.Output)
 	case "build-fail":
-		s.failedTests[e.ImportPath] = s.failedTests[e.ImportPath]
+		// "pkg [pkg.test]" names the test binary of pkg; its package usually
+		// fails too, and must be counted once.
+		pkg, _, _ := strings.Cut(e.ImportPath, " ")
+		s.buildFailed = append(s.buildFailed, pkg)
 	case "output":
 		if e.Test == "" {
 			if strings.TrimSpace(e.Output) != "PASS" {
@@ -129,10 +133,10 @@ func (s *summary) packageFailed(pkg string) {
 
 // finish prints the closing count and reports whether everything passed.
 func (s *summary) finish() bool {
-	for pkg, n := range s.failedTests {
-		if n == 0 {
-			// A build failure: no test of the package ran.
+	for _, pkg := range s.buildFailed {
+		if s.failedTests[pkg] == 0 {
 			fmt.Fprintf(s.out, "FAIL %s: did not build\n", pkg)
+			s.failedTests[pkg] = 1
 			s.failed++
 		}
 	}

@@ -59,7 +59,16 @@ func TestSummary(t *testing.T) {
 {"Action":"output","Package":"q","Test":"TestOK","Output":"--- PASS\n"}
 {"Action":"pass","Package":"q","Test":"TestOK"}
 `,
-			want: []string{"# p", "./x.go:1:1: undefined: y", "FAIL p [p.test]: did not build", "Summary: 1 passed, 1 failed, 0 skipped"},
+			want: []string{"# p", "./x.go:1:1: undefined: y", "FAIL p: did not build", "Summary: 1 passed, 1 failed, 0 skipped"},
+		},
+		{
+			name: "build failure reported twice counts once",
+			input: `{"ImportPath":"p [p.test]","Action":"build-fail"}
+{"Action":"output","Package":"p","Output":"FAIL\tp [build failed]\n"}
+{"Action":"fail","Package":"p"}
+`,
+			want:     []string{"FAIL\tp [build failed]", "Summary: 0 passed, 1 failed, 0 skipped"},
+			wantNone: []string{"did not build"},
 		},
 		{
 			name:   "all good",
