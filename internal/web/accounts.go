@@ -1,0 +1,313 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/store"
+)
+
+type accountListData struct {
+	Accounts []*model.Account
+	Pager    pager
+	Deleted  bool
+}
+
+func (s *Server) accountList(w http.ResponseWriter, r *http.Request) error {
+	return s.listAccounts(w, r, false)
+}
+
+func (s *Server) deletedAccountList(w http.ResponseWriter, r *http.Request) error {
+	return s.listAccounts(w, r, true)
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, deleted bool) error {
+	page, q := pageParams(r)
+	accounts, total, err := s.store.ListAccounts(r.Context(), store.AccountFilter{Search: q, Deleted: deleted,
+		Offset: (page - 1) * pageSize, Limit: pageSize})
+	if err != nil {
+		return err
+	}
+	base, title := "/admin/accounts", "Shared accounts"
+	if deleted {
+		base, title = "/admin/accounts/deleted", "Deleted accounts"
+	}
+	return s.Render(w, r, http.StatusOK, "accounts.html", title,
+		accountListData{Accounts: accounts, Pager: newPager(base, page, q, total, false), Deleted: deleted})
+}
+
+// accountByPathID reads the {id} of an account page.
+func (s *Server) accountByPathID(r *http.Request) (*model.Account, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, Errorf(http.StatusNotFound, "There is no shared account #%s.", r.PathValue("id"))
+	}
+	acc, err := s.store.AccountByID(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+func accountPath(id int64) string { return fmt.Sprintf("/admin/accounts/%d", id) }
+
+type accountDetailsData struct {
+	Account      *model.Account
+	SubAccounts  []*model.Account
+	Transactions []model.Transaction
+	Enabled      bool
+}
+
+func (s *Server) accountDetails(w http.ResponseWriter, r *http.Request) error {
+	acc, err := s.accountByPathID(r)
+	if err != nil {
+		return err
+	}
+	d := accountDetailsData{Account: acc, Enabled: acc.DeletedAt == nil && core.AccountEnabled(acc, timeNow())}
+	if acc.ParentID == 0 && acc.DeletedAt == nil {
+		if d.SubAccounts, _, err = s.store.ListAccounts(r.Context(), store.AccountFilter{ParentID: acc.ID, Limit: 200}); err != nil {
+			return err
+		}
+	}
+	if d.Transactions, err = s.store.Transactions(r.Context(), 0, acc.ID, 20); err != nil {
+		return err
+	}
+	return s.Render(w, r, http.StatusOK, "account.html", "Account "+acc.FullName(), d)
+}
+
+// accountForm is the create and edit form of a shared account.
+type accountForm struct {
+	ID            int64
+	Name          string
+	ParentID      int64
+	Parents       []*model.Account
+	Enabled       bool
+	PIN           string
+	Notes         string
+	Overdraft     string
+	Restricted    bool
+	InvoiceOption string
+	CommentOption string
+	AccessUsers   string
+	AccessGroups  string
+	Balance       string // initial balance (create) or current balance (edit, shown)
+	Adjust        string
+	Comment       string
+	Error         string
+	Invoice       []string
+	Comments      []string
+}
+
+var (
+	invoiceOptions = []string{model.InvoiceUserOff, model.InvoiceUserOn, model.InvoiceAlways, model.InvoiceNever}
+	commentOptions = []string{model.CommentOptional, model.CommentRequired, model.CommentNone}
+)
+
+func formFromAccount(acc *model.Account) accountForm {
+	return accountForm{ID: acc.ID, Name: acc.Name, ParentID: acc.ParentID, Enabled: acc.Enabled, PIN: acc.PIN,
+		Notes: acc.Notes, Overdraft: acc.Overdraft.String(), Restricted: acc.Restricted, InvoiceOption: acc.InvoiceOption,
+		CommentOption: acc.CommentOption, AccessUsers: strings.Join(acc.AccessUsers, "\n"),
+		AccessGroups: strings.Join(acc.AccessGroups, "\n"), Balance: acc.Balance.String(),
+		Invoice: invoiceOptions, Comments: commentOptions}
+}
+
+// readAccountForm reads the posted fields common to create and edit.
+func readAccountForm(r *http.Request) accountForm {
+	f := accountForm{
+		Name: strings.TrimSpace(r.PostFormValue("name")), PIN: strings.TrimSpace(r.PostFormValue("pin")),
+		Notes: r.PostFormValue("notes"), Overdraft: strings.TrimSpace(r.PostFormValue("overdraft")),
+		Restricted: r.PostFormValue("restricted") == "on", Enabled: r.PostFormValue("enabled") == "on",
+		InvoiceOption: r.PostFormValue("invoice_option"), CommentOption: r.PostFormValue("comment_option"),
+		AccessUsers: r.PostFormValue("access_users"), AccessGroups: r.PostFormValue("access_groups"),
+		Balance: strings.TrimSpace(r.PostFormValue("balance")), Adjust: strings.TrimSpace(r.PostFormValue("adjust")),
+		Comment: strings.TrimSpace(r.PostFormValue("comment")), Invoice: invoiceOptions, Comments: commentOptions,
+	}
+	f.ParentID, _ = strconv.ParseInt(r.PostFormValue("parent"), 10, 64)
+	return f
+}
+
+// nameList splits a textarea of names, one per line or separated by commas or |.
+func nameList(s string) []string {
+	var out []string
+	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == '|' }) {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// apply copies the form onto an account; it names the field of a bad amount.
+func (f *accountForm) apply(acc *model.Account) error {
+	acc.Name, acc.PIN, acc.Notes, acc.Restricted = f.Name, f.PIN, f.Notes, f.Restricted
+	acc.InvoiceOption, acc.CommentOption = f.InvoiceOption, f.CommentOption
+	acc.AccessUsers, acc.AccessGroups = nameList(f.AccessUsers), nameList(f.AccessGroups)
+	acc.Overdraft = 0
+	if f.Overdraft != "" {
+		od, err := money.Parse(f.Overdraft)
+		if err != nil {
+			return Errorf(http.StatusBadRequest, "Overdraft: %q is not an amount.", f.Overdraft)
+		}
+		acc.Overdraft = od
+	}
+	return nil
+}
+
+func (s *Server) accountNewPage(w http.ResponseWriter, r *http.Request) error {
+	f := accountForm{Enabled: true, InvoiceOption: model.InvoiceUserOff, CommentOption: model.CommentOptional,
+		AccessGroups: model.GroupAllUsers, Invoice: invoiceOptions, Comments: commentOptions}
+	return s.renderAccountForm(w, r, http.StatusOK, "account_new.html", "Create shared account", f)
+}
+
+func (s *Server) renderAccountForm(w http.ResponseWriter, r *http.Request, status int, tmpl, title string, f accountForm) error {
+	if tmpl == "account_new.html" {
+		parents, err := s.store.TopLevelAccounts(r.Context(), 1000)
+		if err != nil {
+			return err
+		}
+		f.Parents = parents
+	}
+	return s.Render(w, r, status, tmpl, title, f)
+}
+
+func (s *Server) accountNew(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	f := readAccountForm(r)
+	f.Enabled = true
+	fail := func(msg string) error {
+		f.Error = msg
+		return s.renderAccountForm(w, r, http.StatusBadRequest, "account_new.html", "Create shared account", f)
+	}
+	acc := &model.Account{Enabled: true}
+	if err := f.apply(acc); err != nil {
+		return fail(err.Error())
+	}
+	if f.Balance != "" {
+		b, err := money.Parse(f.Balance)
+		if err != nil {
+			return fail(fmt.Sprintf("Initial balance: %q is not an amount.", f.Balance))
+		}
+		acc.Balance = b
+	}
+	if strings.Contains(f.Name, `\`) {
+		return fail(`Account name: a name may not contain \ (choose the parent account from the list instead).`)
+	}
+	full := f.Name
+	if f.ParentID != 0 {
+		parent, err := s.store.AccountByID(ctx, f.ParentID)
+		if err != nil || parent.DeletedAt != nil || parent.ParentID != 0 {
+			return fail("Parent account: the chosen parent account does not exist any more.")
+		}
+		full = parent.Name + `\` + f.Name
+	}
+	created, err := s.core.CreateAccount(ctx, s.Actor(r), full, acc)
+	if err != nil {
+		if msg, ok := formError(err); ok {
+			return fail(msg)
+		}
+		return err
+	}
+	return s.Redirect(w, r, accountPath(created.ID), "ok", "Shared account "+created.FullName()+" created.")
+}
+
+func (s *Server) accountEditPage(w http.ResponseWriter, r *http.Request) error {
+	acc, err := s.liveAccount(r)
+	if err != nil {
+		return err
+	}
+	return s.renderAccountForm(w, r, http.StatusOK, "account_edit.html", "Edit "+acc.FullName(), formFromAccount(acc))
+}
+
+// liveAccount is the {id} account, refusing a deleted one.
+func (s *Server) liveAccount(r *http.Request) (*model.Account, error) {
+	acc, err := s.accountByPathID(r)
+	if err != nil {
+		return nil, err
+	}
+	if acc.DeletedAt != nil {
+		return nil, Errorf(http.StatusNotFound, "Shared account %s is deleted. Restore it from Deleted accounts first.", acc.FullName())
+	}
+	return acc, nil
+}
+
+func (s *Server) accountEdit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	acc, err := s.liveAccount(r)
+	if err != nil {
+		return err
+	}
+	f := readAccountForm(r)
+	f.ID, f.ParentID, f.Balance = acc.ID, acc.ParentID, acc.Balance.String()
+	fail := func(msg string) error {
+		f.Error = msg
+		return s.renderAccountForm(w, r, http.StatusBadRequest, "account_edit.html", "Edit "+acc.FullName(), f)
+	}
+	var adjust money.Amount
+	if f.Adjust != "" {
+		if adjust, err = money.Parse(f.Adjust); err != nil {
+			return fail(fmt.Sprintf("Balance adjustment: %q is not an amount (write e.g. 5.00 or -2.50).", f.Adjust))
+		}
+	}
+	edited := *acc
+	if err := f.apply(&edited); err != nil {
+		return fail(err.Error())
+	}
+	edited.Enabled = f.Enabled
+	if edited.Enabled {
+		edited.DisabledUntil = nil
+	}
+	if err := s.core.UpdateAccount(ctx, s.Actor(r), &edited); err != nil {
+		if msg, ok := formError(err); ok {
+			return fail(msg)
+		}
+		return err
+	}
+	if adjust != 0 {
+		if _, err := s.core.AdjustAccountBalance(ctx, s.Actor(r), edited.FullName(), adjust, false, f.Comment); err != nil {
+			return err
+		}
+	}
+	return s.Redirect(w, r, accountPath(acc.ID), "ok", "Shared account "+edited.FullName()+" saved.")
+}
+
+func (s *Server) accountDeletePage(w http.ResponseWriter, r *http.Request) error {
+	acc, err := s.liveAccount(r)
+	if err != nil {
+		return err
+	}
+	return s.Render(w, r, http.StatusOK, "account_delete.html", "Delete "+acc.FullName(), acc)
+}
+
+func (s *Server) accountDelete(w http.ResponseWriter, r *http.Request) error {
+	acc, err := s.liveAccount(r)
+	if err != nil {
+		return err
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		return s.Redirect(w, r, accountPath(acc.ID), "error", "The account was not deleted: tick the confirmation box to delete.")
+	}
+	if err := s.core.DeleteAccount(r.Context(), s.Actor(r), acc.FullName()); err != nil {
+		return err
+	}
+	return s.Redirect(w, r, "/admin/accounts", "ok", "Shared account "+acc.FullName()+" deleted. It can be restored from Deleted accounts.")
+}
+
+func (s *Server) accountRestore(w http.ResponseWriter, r *http.Request) error {
+	acc, err := s.accountByPathID(r)
+	if err != nil {
+		return err
+	}
+	restored, err := s.core.RestoreAccount(r.Context(), s.Actor(r), acc.ID)
+	if err != nil {
+		if msg, ok := formError(err); ok {
+			return s.Redirect(w, r, "/admin/accounts/deleted", "error", msg)
+		}
+		return err
+	}
+	return s.Redirect(w, r, accountPath(restored.ID), "ok", "Shared account "+restored.FullName()+" restored.")
+}

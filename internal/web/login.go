@@ -1,0 +1,186 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/store"
+)
+
+// loginFailed is the one message for an unknown user and a wrong password.
+const loginFailed = "Unknown username or wrong password."
+
+type loginData struct {
+	Action    string
+	Heading   string
+	LoginCSRF string
+	Error     string
+}
+
+func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) error {
+	if se, err := s.loadSession(r.Context(), r, kindAdmin); err == nil && se != nil {
+		http.Redirect(w, r, "/admin/", http.StatusSeeOther)
+		return nil
+	}
+	return s.Render(w, r, http.StatusOK, "login.html", "Log in to Ream admin",
+		loginData{Action: "/admin/login", Heading: "Ream administration", LoginCSRF: s.loginCSRF(w, r)})
+}
+
+func (s *Server) userLoginPage(w http.ResponseWriter, r *http.Request) error {
+	if se, err := s.loadSession(r.Context(), r, kindUser); err == nil && se != nil {
+		http.Redirect(w, r, "/user/", http.StatusSeeOther)
+		return nil
+	}
+	return s.Render(w, r, http.StatusOK, "login.html", "Log in",
+		loginData{Action: "/user/login", Heading: "Log in to your print account", LoginCSRF: s.loginCSRF(w, r)})
+}
+
+func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) error {
+	return s.login(w, r, kindAdmin)
+}
+
+func (s *Server) userLogin(w http.ResponseWriter, r *http.Request) error {
+	return s.login(w, r, kindUser)
+}
+
+// login checks a login form and starts a session. Every refusal for bad
+// credentials says the same and costs one password hash, so an unknown user
+// and a wrong password cannot be told apart (SPEC §10).
+func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) error {
+	ctx := r.Context()
+	if msg := checkLoginCSRF(r); msg != "" {
+		return Errorf(http.StatusForbidden, "%s", msg)
+	}
+	username := store.NormalizeUsername(r.PostFormValue("username"))
+	password := r.PostFormValue("password")
+	client := clientAddress(r)
+	data := loginData{Action: "/" + kind + "/login", Heading: "Ream administration", LoginCSRF: s.loginCSRF(w, r)}
+	if kind == kindUser {
+		data.Heading = "Log in to your print account"
+	}
+	now := time.Now()
+	if ok, wait, reason := s.limiter.Allow(username, client, now); !ok {
+		s.auditLogin(ctx, kind+".login.refused", username, client, "too many failed logins ("+reason+")")
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		data.Error = fmt.Sprintf("Too many failed logins. Try again in %s.", humanWait(wait))
+		return s.Render(w, r, http.StatusTooManyRequests, "login.html", "Too many attempts", data)
+	}
+	ok, err := s.checkCredentials(ctx, kind, username, password)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.limiter.Failure(username, client, now)
+		s.auditLogin(ctx, kind+".login.failure", username, client, "wrong username or password")
+		if allowed, wait, reason := s.limiter.Allow(username, client, now); !allowed {
+			s.auditLogin(ctx, kind+".login.lockout", username, client, fmt.Sprintf("locked out for %s (%s)", humanWait(wait), reason))
+		}
+		data.Error = loginFailed
+		return s.Render(w, r, http.StatusUnauthorized, "login.html", "Log in", data)
+	}
+	s.limiter.Success(username, client, now)
+	if err := s.startSession(w, r, kind, username); err != nil {
+		return err
+	}
+	if kind == kindAdmin {
+		s.auditLogin(ctx, "admin.login", username, client, "logged in")
+	}
+	http.Redirect(w, r, "/"+kind+"/", http.StatusSeeOther)
+	return nil
+}
+
+// checkCredentials verifies a username and password for an area. Each path
+// through it verifies exactly one hash (real or dummy) or asks the directory.
+func (s *Server) checkCredentials(ctx context.Context, kind, username, password string) (bool, error) {
+	h := s.core.Hasher
+	if password == "" || username == "" || len(password) > 1024 {
+		h.VerifyDummy(ctx, password)
+		return false, nil
+	}
+	if kind == kindAdmin && username == builtInAdmin {
+		return s.core.CheckAdminPassword(ctx, password)
+	}
+	u, err := s.store.UserByName(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		h.VerifyDummy(ctx, password)
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.checkUserPassword(ctx, u, password)
+	if err != nil || !ok {
+		return false, err
+	}
+	if kind == kindAdmin {
+		admin, _, err := s.store.IsAdmin(ctx, u.Username)
+		if err != nil {
+			return false, err
+		}
+		return admin, nil
+	}
+	return true, nil
+}
+
+// checkUserPassword verifies an internal user's hash or asks the directory.
+func (s *Server) checkUserPassword(ctx context.Context, u *model.User, password string) (bool, error) {
+	if u.Internal {
+		if u.PasswordHash == "" {
+			s.core.Hasher.VerifyDummy(ctx, password)
+			return false, nil
+		}
+		return s.core.Hasher.Verify(ctx, u.PasswordHash, password)
+	}
+	if s.authn == nil {
+		s.core.Hasher.VerifyDummy(ctx, password)
+		return false, nil
+	}
+	ok, err := s.authn.Authenticate(ctx, u.Username, password)
+	if err != nil {
+		return false, fmt.Errorf("web: directory login of %q: %w", u.Username, err)
+	}
+	return ok, nil
+}
+
+// auditLogin records a login event; a failure to write it is logged, not
+// shown, so the answer stays the same.
+func (s *Server) auditLogin(ctx context.Context, action, username, client, detail string) {
+	err := s.store.Audit(ctx, model.AuditEntry{Actor: "web", Address: client, Action: action, Target: username, Detail: detail})
+	if err != nil {
+		s.log.ErrorContext(ctx, "web: unable to write login audit entry", "err", err)
+	}
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	se := SessionOf(r)
+	if err := s.endSession(w, r, se); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/"+se.Kind+"/login", http.StatusSeeOther)
+	return nil
+}
+
+// humanWait says a wait in words, rounded up.
+func humanWait(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		n := int((d + time.Second - 1) / time.Second)
+		return plural(max(n, 1), "second")
+	case d < time.Hour:
+		return plural(int((d+time.Minute-1)/time.Minute), "minute")
+	default:
+		return plural(int((d+time.Hour-1)/time.Hour), "hour")
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, strings.TrimSpace(unit))
+}

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"net/netip"
+)
+
+// registerBase registers the routes of the core pages, the health
+// endpoints, static files and the API mount.
+func (s *Server) registerBase() {
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.FileServerFS(static)
+	s.Handle("GET /static/", Public, func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		http.StripPrefix("/static/", files).ServeHTTP(w, r)
+		return nil
+	})
+	s.Handle("GET /{$}", Public, func(w http.ResponseWriter, r *http.Request) error {
+		http.Redirect(w, r, "/user/", http.StatusSeeOther)
+		return nil
+	})
+	s.Handle("GET /healthz", Public, s.healthz)
+	s.Handle("GET /readyz", Public, s.readyz)
+	s.Handle("GET /metrics", Public, s.metricsPage)
+	if s.rpc != nil {
+		rpc := s.rpc
+		s.Handle("POST /rpc/api/xmlrpc", Public, func(w http.ResponseWriter, r *http.Request) error {
+			rpc.ServeHTTP(w, r)
+			return nil
+		})
+	}
+
+	// Admin: login and dashboard.
+	s.Handle("GET /admin/login", Public, s.adminLoginPage)
+	s.Handle("POST /admin/login", Public, s.adminLogin)
+	s.Handle("POST /admin/logout", AdminOnly, s.logout)
+	s.Handle("GET /admin/{$}", AdminOnly, s.dashboard)
+
+	// Users.
+	s.Handle("GET /admin/users", AdminOnly, s.userList)
+	s.Handle("GET /admin/users/new-internal", AdminOnly, s.newInternalUserPage)
+	s.Handle("POST /admin/users/new-internal", AdminOnly, s.newInternalUser)
+	s.Handle("GET /admin/users/{name}", AdminOnly, s.userDetails)
+	s.Handle("GET /admin/users/{name}/edit", AdminOnly, s.userEditPage)
+	s.Handle("POST /admin/users/{name}/edit", AdminOnly, s.userEdit)
+	s.Handle("GET /admin/users/{name}/delete", AdminOnly, s.userDeletePage)
+	s.Handle("POST /admin/users/{name}/delete", AdminOnly, s.userDelete)
+	s.Handle("GET /admin/users/{name}/password", AdminOnly, s.userPasswordPage)
+	s.Handle("POST /admin/users/{name}/password", AdminOnly, s.userPassword)
+
+	// Groups.
+	s.Handle("GET /admin/groups", AdminOnly, s.groupList)
+	s.Handle("GET /admin/groups/{name}", AdminOnly, s.groupMembers)
+
+	// Shared accounts.
+	s.Handle("GET /admin/accounts", AdminOnly, s.accountList)
+	s.Handle("GET /admin/accounts/deleted", AdminOnly, s.deletedAccountList)
+	s.Handle("GET /admin/accounts/new", AdminAllAccounts, s.accountNewPage)
+	s.Handle("POST /admin/accounts/new", AdminAllAccounts, s.accountNew)
+	s.Handle("GET /admin/accounts/{id}", AdminOnly, s.accountDetails)
+	s.Handle("GET /admin/accounts/{id}/edit", AdminAllAccounts, s.accountEditPage)
+	s.Handle("POST /admin/accounts/{id}/edit", AdminAllAccounts, s.accountEdit)
+	s.Handle("GET /admin/accounts/{id}/delete", AdminAllAccounts, s.accountDeletePage)
+	s.Handle("POST /admin/accounts/{id}/delete", AdminAllAccounts, s.accountDelete)
+	s.Handle("POST /admin/accounts/{id}/restore", AdminAllAccounts, s.accountRestore)
+
+	// Options and logs.
+	s.Handle("GET /admin/options", AdminOnly, s.optionsPage)
+	s.Handle("POST /admin/options", AdminOnly, s.optionsSave)
+	s.Handle("GET /admin/logs", AdminOnly, s.auditLog)
+	s.Handle("GET /admin/logs/sync-runs", AdminOnly, s.syncRunList)
+	s.Handle("GET /admin/logs/sync-runs/{id}", AdminOnly, s.syncRunDetails)
+
+	// User portal.
+	s.Handle("GET /user/login", Public, s.userLoginPage)
+	s.Handle("POST /user/login", Public, s.userLogin)
+	s.Handle("POST /user/logout", UserOnly, s.logout)
+	s.Handle("GET /user/{$}", UserOnly, s.portalSummary)
+	s.Handle("GET /user/details", UserOnly, s.portalDetails)
+	s.Handle("POST /user/details/password", UserOnly, s.portalPassword)
+	s.Handle("POST /user/details/pin", UserOnly, s.portalPIN)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, err := w.Write([]byte("ok\n"))
+	return err
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.store.Ping(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "web: not ready: database unreachable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, err = w.Write([]byte("database unavailable\n"))
+		return err
+	}
+	_, err := w.Write([]byte("ready\n"))
+	return err
+}
+
+// metricsPage serves Prometheus metrics to allowed addresses only: they
+// name routes and counts that are no business of the whole network.
+func (s *Server) metricsPage(w http.ResponseWriter, r *http.Request) error {
+	ip, err := netip.ParseAddr(clientAddress(r))
+	if err != nil || !(ip.Unmap().IsLoopback() || s.cfg.AllowedAddress(ip)) {
+		return Errorf(http.StatusForbidden, "Metrics are available only from allowed addresses.")
+	}
+	s.metrics.Handler().ServeHTTP(w, r)
+	return nil
+}

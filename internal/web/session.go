@@ -1,0 +1,261 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/store"
+)
+
+// Session kinds and their cookies: the admin and portal sessions are kept
+// apart, each cookie sent only to its own area.
+const (
+	kindAdmin       = "admin"
+	kindUser        = "user"
+	adminCookie     = "ream_admin"
+	userCookie      = "ream_user"
+	loginCSRFCookie = "ream_login_csrf"
+	builtInAdmin    = "admin"
+	touchInterval   = time.Minute
+)
+
+// Session is the logged-in person of a request.
+type Session struct {
+	Kind        string // "admin" or "user"
+	Username    string
+	BuiltIn     bool        // the built-in admin account
+	AllAccounts bool        // admin access covers every shared account
+	User        *model.User // nil for the built-in admin
+	CSRF        string      // the token forms must carry
+	tokenHash   string
+	csrfSecret  string
+}
+
+type sessionKey struct{}
+
+// SessionOf returns the session of a request served under /admin or /user, or nil.
+func SessionOf(r *http.Request) *Session {
+	se, _ := r.Context().Value(sessionKey{}).(*Session)
+	return se
+}
+
+// Actor is who a request acts as, for core calls and the audit log.
+func (s *Server) Actor(r *http.Request) core.Actor {
+	a := core.Actor{Address: clientAddress(r)}
+	if se := SessionOf(r); se != nil {
+		a.Name, a.AllAccounts = se.Username, se.AllAccounts
+	}
+	return a
+}
+
+// clientAddress is the caller's IP address, without the port.
+func clientAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func cookieFor(kind string) (name, path string) {
+	if kind == kindAdmin {
+		return adminCookie, "/admin"
+	}
+	return userCookie, "/user"
+}
+
+// loadSession finds the live session of kind for a request, re-checking the
+// person behind it every time: a deleted user or revoked admin access ends it.
+func (s *Server) loadSession(ctx context.Context, r *http.Request, kind string) (*Session, error) {
+	name, _ := cookieFor(kind)
+	c, err := r.Cookie(name)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	hash := auth.TokenHash(c.Value)
+	rec, err := s.store.SessionByTokenHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.Kind != kind {
+		return nil, nil
+	}
+	se := &Session{Kind: kind, Username: rec.Username, CSRF: auth.CSRFToken(rec.CSRFSecret, hash),
+		tokenHash: hash, csrfSecret: rec.CSRFSecret}
+	if kind == kindAdmin && rec.Username == builtInAdmin {
+		se.BuiltIn, se.AllAccounts = true, true
+	} else {
+		u, err := s.store.UserByName(ctx, rec.Username)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, s.store.DeleteSession(ctx, hash)
+		}
+		if err != nil {
+			return nil, err
+		}
+		se.User = u
+		if kind == kindAdmin {
+			admin, all, err := s.store.IsAdmin(ctx, u.Username)
+			if err != nil {
+				return nil, err
+			}
+			if !admin {
+				return nil, s.store.DeleteSession(ctx, hash)
+			}
+			se.AllAccounts = all
+		}
+	}
+	if time.Since(rec.LastSeenAt) >= touchInterval {
+		if err := s.store.TouchSession(ctx, hash); err != nil {
+			return nil, err
+		}
+	}
+	return se, nil
+}
+
+// startSession stores a new session and sets its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, kind, username string) error {
+	token := auth.NewToken()
+	hash := auth.TokenHash(token)
+	lifetime := s.cfg.Session.Lifetime
+	if lifetime <= 0 {
+		lifetime = 12 * time.Hour
+	}
+	err := s.store.CreateSession(r.Context(), &store.Session{TokenHash: hash, Kind: kind, Username: username,
+		CSRFSecret: auth.NewToken(), Address: clientAddress(r), ExpiresAt: time.Now().Add(lifetime)})
+	if err != nil {
+		return err
+	}
+	name, path := cookieFor(kind)
+	http.SetCookie(w, &http.Cookie{Name: name, Value: token, Path: path, MaxAge: int(lifetime.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookie(r.TLS != nil)})
+	return nil
+}
+
+// endSession deletes the request's session and its cookie.
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request, se *Session) error {
+	name, path := cookieFor(se.Kind)
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.cfg.SecureCookie(r.TLS != nil)})
+	return s.store.DeleteSession(r.Context(), se.tokenHash)
+}
+
+// serveRoute wraps a page handler with its body limit, access check and CSRF check.
+func (s *Server) serveRoute(rt *route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, rt.bodyLimit)
+		}
+		if rt.access != Public {
+			kind := kindAdmin
+			if rt.access == UserOnly {
+				kind = kindUser
+			}
+			se, err := s.loadSession(r.Context(), r, kind)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if se == nil {
+				s.refuseAnonymous(w, r, kind)
+				return
+			}
+			if rt.access == AdminAllAccounts && !se.AllAccounts {
+				s.renderError(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)), http.StatusForbidden,
+					"This page changes shared accounts. Your admin access does not cover all shared accounts, so it is not available to you. Ask an administrator with full access.")
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, se))
+			if changesState(r.Method) {
+				if msg := checkOrigin(r); msg != "" {
+					s.renderError(w, r, http.StatusForbidden, msg)
+					return
+				}
+				if !auth.CheckCSRF(se.csrfSecret, se.tokenHash, r.PostFormValue("csrf")) {
+					s.renderError(w, r, http.StatusForbidden,
+						"This form has expired or did not come from Ream (missing or wrong security token). Go back, reload the page and try again.")
+					return
+				}
+			}
+		}
+		if err := rt.h(w, r); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				err = Errorf(http.StatusRequestEntityTooLarge, "The request is larger than the %d bytes this page accepts.", tooBig.Limit)
+			}
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func changesState(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch:
+		return true
+	}
+	return false
+}
+
+// checkOrigin refuses a state change whose Origin (or, without one, Referer)
+// names another host; it returns the refusal message or "".
+func checkOrigin(r *http.Request) string {
+	from := r.Header.Get("Origin")
+	if from == "" {
+		from = r.Header.Get("Referer")
+	}
+	if from == "" {
+		return ""
+	}
+	u, err := url.Parse(from)
+	if err != nil || u.Host == "" || u.Host != r.Host {
+		return "This request came from another web site (its Origin does not match this server), so it was refused to protect you from cross-site request forgery."
+	}
+	return ""
+}
+
+// refuseAnonymous sends a caller without a session to the login page (for
+// a page view) or answers 401 (for anything else).
+func (s *Server) refuseAnonymous(w http.ResponseWriter, r *http.Request, kind string) {
+	login := "/" + kind + "/login"
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		http.Redirect(w, r, login, http.StatusSeeOther)
+		return
+	}
+	s.renderError(w, r, http.StatusUnauthorized, "Your session has ended. Log in again and repeat the change.")
+}
+
+// loginCSRF returns the pre-session CSRF value of the login form, setting
+// its cookie when the browser has none (double-submit).
+func (s *Server) loginCSRF(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(loginCSRFCookie); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	v := auth.NewToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: v, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.cfg.SecureCookie(r.TLS != nil)})
+	return v
+}
+
+// checkLoginCSRF verifies a login post: same origin, and the form's csrf
+// field equals the login CSRF cookie.
+func checkLoginCSRF(r *http.Request) string {
+	if msg := checkOrigin(r); msg != "" {
+		return msg
+	}
+	c, err := r.Cookie(loginCSRFCookie)
+	got := r.PostFormValue("csrf")
+	if err != nil || c.Value == "" || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
+		return "The login form has expired or did not come from Ream. Reload the page and try again."
+	}
+	return ""
+}

@@ -1,0 +1,228 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/store"
+)
+
+type userListData struct {
+	Users []*model.User
+	Pager pager
+}
+
+func (s *Server) userList(w http.ResponseWriter, r *http.Request) error {
+	page, q := pageParams(r)
+	users, total, err := s.store.ListUsers(r.Context(), store.UserFilter{Search: q, Offset: (page - 1) * pageSize, Limit: pageSize})
+	if err != nil {
+		return err
+	}
+	return s.Render(w, r, http.StatusOK, "users.html", "Users",
+		userListData{Users: users, Pager: newPager("/admin/users", page, q, total, false)})
+}
+
+type userDetailsData struct {
+	User         *model.User
+	Groups       []string
+	Transactions []model.Transaction
+}
+
+// userPath is the details page of a user.
+func userPath(name string) string { return "/admin/users/" + url.PathEscape(name) }
+
+func (s *Server) userDetails(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.core.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	groups, err := s.store.UserGroups(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	txs, err := s.store.Transactions(r.Context(), u.ID, 0, 20)
+	if err != nil {
+		return err
+	}
+	return s.Render(w, r, http.StatusOK, "user.html", "User "+u.Username,
+		userDetailsData{User: u, Groups: groups, Transactions: txs})
+}
+
+type userEditData struct {
+	User    *model.User
+	Error   string
+	Adjust  string
+	Comment string
+}
+
+func (s *Server) userEditPage(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.core.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return s.Render(w, r, http.StatusOK, "user_edit.html", "Edit "+u.Username, userEditData{User: u})
+}
+
+// userFormFields are the edit form's fields and the core property each sets.
+var userFormFields = []struct {
+	field, prop string
+	get         func(u *model.User) string
+}{
+	{"full_name", "full-name", func(u *model.User) string { return u.FullName }},
+	{"email", "email", func(u *model.User) string { return u.Email }},
+	{"department", "department", func(u *model.User) string { return u.Department }},
+	{"office", "office", func(u *model.User) string { return u.Office }},
+	{"notes", "notes", func(u *model.User) string { return u.Notes }},
+	{"alias", "username-alias", func(u *model.User) string { return u.Alias }},
+	{"home", "home", func(u *model.User) string { return u.HomeFolder }},
+	{"primary_card", "primary-card-number", func(u *model.User) string { return u.PrimaryCard }},
+	{"secondary_card", "secondary-card-number", func(u *model.User) string { return u.SecondaryCard }},
+}
+
+func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	u, err := s.core.User(ctx, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	// Only changed fields are sent, so the audit log names what changed.
+	var changes []core.UserPropertyChange
+	edited := *u
+	for _, f := range userFormFields {
+		v := strings.TrimSpace(r.PostFormValue(f.field))
+		if v != f.get(u) {
+			changes = append(changes, core.UserPropertyChange{Name: f.prop, Value: v})
+		}
+	}
+	edited.FullName, edited.Email, edited.Department = r.PostFormValue("full_name"), r.PostFormValue("email"), r.PostFormValue("department")
+	edited.Office, edited.Notes, edited.Alias, edited.HomeFolder = r.PostFormValue("office"), r.PostFormValue("notes"), r.PostFormValue("alias"), r.PostFormValue("home")
+	edited.PrimaryCard, edited.SecondaryCard = r.PostFormValue("primary_card"), r.PostFormValue("secondary_card")
+	for _, b := range []struct {
+		field, prop string
+		cur         bool
+		dst         *bool
+	}{
+		{"restricted", "restricted", u.Restricted, &edited.Restricted},
+		{"print_disabled", "disabled-print", u.PrintDisabled, &edited.PrintDisabled},
+	} {
+		v := r.PostFormValue(b.field) == "on"
+		*b.dst = v
+		if v != b.cur {
+			changes = append(changes, core.UserPropertyChange{Name: b.prop, Value: map[bool]string{true: "true", false: "false"}[v]})
+		}
+	}
+	data := userEditData{User: &edited, Adjust: strings.TrimSpace(r.PostFormValue("adjust")), Comment: strings.TrimSpace(r.PostFormValue("comment"))}
+	var amount money.Amount
+	if data.Adjust != "" {
+		if amount, err = money.Parse(data.Adjust); err != nil {
+			data.Error = "Balance adjustment: " + data.Adjust + " is not an amount (write e.g. 5.00 or -2.50)."
+			return s.Render(w, r, http.StatusBadRequest, "user_edit.html", "Edit "+u.Username, data)
+		}
+	}
+	if len(changes) > 0 {
+		if err := s.core.SetUserProperties(ctx, s.Actor(r), u.Username, changes); err != nil {
+			if msg, ok := formError(err); ok {
+				data.Error = msg
+				return s.Render(w, r, http.StatusBadRequest, "user_edit.html", "Edit "+u.Username, data)
+			}
+			return err
+		}
+	}
+	if data.Adjust != "" && amount != 0 {
+		if _, err := s.core.AdjustUserBalance(ctx, s.Actor(r), u.Username, amount, false, data.Comment); err != nil {
+			return err
+		}
+	}
+	return s.Redirect(w, r, userPath(u.Username), "ok", "User "+u.Username+" saved.")
+}
+
+func (s *Server) userDeletePage(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.core.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return s.Render(w, r, http.StatusOK, "user_delete.html", "Delete "+u.Username, u)
+}
+
+func (s *Server) userDelete(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if r.PostFormValue("confirm") != "yes" {
+		return s.Redirect(w, r, userPath(name), "error", "The user was not deleted: tick the confirmation box to delete.")
+	}
+	if err := s.core.DeleteUser(r.Context(), s.Actor(r), name, r.PostFormValue("redact") == "on"); err != nil {
+		return err
+	}
+	return s.Redirect(w, r, "/admin/users", "ok", "User "+store.NormalizeUsername(name)+" deleted. Their history is kept.")
+}
+
+type passwordData struct {
+	User  *model.User
+	Error string
+}
+
+func (s *Server) userPasswordPage(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.core.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	if !u.Internal {
+		return Errorf(http.StatusBadRequest, "User %s is not an internally managed user: the password is managed in the directory.", u.Username)
+	}
+	return s.Render(w, r, http.StatusOK, "user_password.html", "Change password of "+u.Username, passwordData{User: u})
+}
+
+func (s *Server) userPassword(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.core.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	pw, again := r.PostFormValue("password"), r.PostFormValue("password2")
+	data := passwordData{User: u}
+	if pw != again {
+		data.Error = "The two new passwords are not the same."
+		return s.Render(w, r, http.StatusBadRequest, "user_password.html", "Change password of "+u.Username, data)
+	}
+	if err := s.core.SetPassword(r.Context(), s.Actor(r), u.Username, pw, ""); err != nil {
+		if msg, ok := formError(err); ok {
+			data.Error = msg
+			return s.Render(w, r, http.StatusBadRequest, "user_password.html", "Change password of "+u.Username, data)
+		}
+		return err
+	}
+	return s.Redirect(w, r, userPath(u.Username), "ok", "Password of "+u.Username+" changed. Their sessions were ended.")
+}
+
+type newInternalData struct {
+	Username, FullName, Email, Card string
+	Error                           string
+}
+
+func (s *Server) newInternalUserPage(w http.ResponseWriter, r *http.Request) error {
+	return s.Render(w, r, http.StatusOK, "user_new_internal.html", "Create internal user", newInternalData{})
+}
+
+func (s *Server) newInternalUser(w http.ResponseWriter, r *http.Request) error {
+	in := core.NewInternalUser{
+		Username: strings.TrimSpace(r.PostFormValue("username")), FullName: r.PostFormValue("full_name"),
+		Email: r.PostFormValue("email"), Card: r.PostFormValue("card"), PIN: r.PostFormValue("pin"),
+		Password: r.PostFormValue("password"),
+	}
+	data := newInternalData{Username: in.Username, FullName: in.FullName, Email: in.Email, Card: in.Card}
+	if in.Password != r.PostFormValue("password2") {
+		data.Error = "The two passwords are not the same."
+		return s.Render(w, r, http.StatusBadRequest, "user_new_internal.html", "Create internal user", data)
+	}
+	u, err := s.core.CreateInternalUser(r.Context(), s.Actor(r), in)
+	if err != nil {
+		if msg, ok := formError(err); ok {
+			data.Error = msg
+			return s.Render(w, r, http.StatusBadRequest, "user_new_internal.html", "Create internal user", data)
+		}
+		return err
+	}
+	return s.Redirect(w, r, userPath(u.Username), "ok", "Internal user "+u.Username+" created.")
+}
