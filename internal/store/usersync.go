@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/reamprint/ream/internal/model"
+)
+
+// The user/group sync (SPEC §4) plans against every live user at once and
+// applies the plan with prepared statements; these methods serve it.
+
+// LiveUsers returns every live user with its card numbers, ordered by id.
+func (s *Store) LiveUsers(ctx context.Context) ([]*model.User, error) {
+	return s.liveUsers(ctx, s.r)
+}
+
+// LiveUsers returns every live user inside the transaction.
+func (t *Tx) LiveUsers(ctx context.Context) ([]*model.User, error) {
+	return t.s.liveUsers(ctx, t.tx)
+}
+
+func (s *Store) liveUsers(ctx context.Context, q querier) ([]*model.User, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT `+userColumns+userFrom+` WHERE u.deleted_at IS NULL ORDER BY u.id`))
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list live users: %w", err)
+	}
+	defer rows.Close()
+	var out []*model.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: unable to read user: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unable to list live users: %w", err)
+	}
+	return out, nil
+}
+
+// AllGroups returns every group (member counts not filled), ordered by name.
+func (s *Store) AllGroups(ctx context.Context) ([]model.Group, error) {
+	return s.allGroups(ctx, s.r)
+}
+
+// AllGroups returns every group inside the transaction.
+func (t *Tx) AllGroups(ctx context.Context) ([]model.Group, error) {
+	return t.s.allGroups(ctx, t.tx)
+}
+
+func (s *Store) allGroups(ctx context.Context, q querier) ([]model.Group, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT id, name, source, tracked, created_at FROM groups ORDER BY name_key`))
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list groups: %w", err)
+	}
+	defer rows.Close()
+	var out []model.Group
+	for rows.Next() {
+		var g model.Group
+		var created int64
+		if err := rows.Scan(&g.ID, &g.Name, &g.SourceID, &g.Tracked, &created); err != nil {
+			return nil, fmt.Errorf("store: unable to read group: %w", err)
+		}
+		g.CreatedAt = msToTime(created)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// TrackedGroupMembers returns the live member ids of every tracked group,
+// keyed by group id.
+func (s *Store) TrackedGroupMembers(ctx context.Context) (map[int64][]int64, error) {
+	return s.trackedGroupMembers(ctx, s.r)
+}
+
+// TrackedGroupMembers returns the live member ids of every tracked group inside the transaction.
+func (t *Tx) TrackedGroupMembers(ctx context.Context) (map[int64][]int64, error) {
+	return t.s.trackedGroupMembers(ctx, t.tx)
+}
+
+func (s *Store) trackedGroupMembers(ctx context.Context, q querier) (map[int64][]int64, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT m.group_id, m.user_id FROM group_members m
+		JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id
+		WHERE g.tracked AND u.deleted_at IS NULL ORDER BY m.group_id, m.user_id`))
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list tracked group members: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64][]int64)
+	for rows.Next() {
+		var g, u int64
+		if err := rows.Scan(&g, &u); err != nil {
+			return nil, fmt.Errorf("store: unable to read group member: %w", err)
+		}
+		out[g] = append(out[g], u)
+	}
+	return out, rows.Err()
+}
+
+// SetGroupSource records which sync source a group comes from.
+func (t *Tx) SetGroupSource(ctx context.Context, groupID int64, source string) error {
+	if _, err := t.exec(ctx, `UPDATE groups SET source = $2 WHERE id = $1`, groupID, source); err != nil {
+		return fmt.Errorf("store: unable to set the source of group #%d: %w", groupID, err)
+	}
+	return nil
+}
+
+// CreateUsers inserts many new users and their card numbers with prepared
+// statements, filling each ID. Usernames must be normalised and validated,
+// and card numbers known to be free: a taken username is ErrConflict and a
+// taken number ErrCardInUse, and either leaves the transaction unusable on
+// PostgreSQL, so the caller's whole run fails.
+func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	insertUser, err := t.prepare(ctx, `INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
+		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("store: unable to prepare user insert: %w", err)
+	}
+	defer insertUser.Close()
+	insertCard, err := t.prepare(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`)
+	if err != nil {
+		return fmt.Errorf("store: unable to prepare card insert: %w", err)
+	}
+	defer insertCard.Close()
+	now := t.s.nowMS()
+	for _, u := range users {
+		u.Username = NormalizeUsername(u.Username)
+		err := insertUser.QueryRowContext(ctx, u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
+			u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
+			u.Internal, u.SourceID, now).Scan(&u.ID)
+		if isUniqueViolation(err) {
+			return fmt.Errorf("store: user %q: %w", u.Username, ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("store: unable to create user %q: %w", u.Username, err)
+		}
+		u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
+		for _, c := range [...]struct {
+			slot   int
+			number string
+		}{{PrimaryCard, u.PrimaryCard}, {SecondaryCard, u.SecondaryCard}} {
+			if c.number == "" {
+				continue
+			}
+			_, err := insertCard.ExecContext(ctx, c.number, u.ID, c.slot)
+			if isUniqueViolation(err) {
+				return fmt.Errorf("store: card/ID number of user %q: %w", u.Username, ErrCardInUse)
+			}
+			if err != nil {
+				return fmt.Errorf("store: unable to set a card/ID number of user %q: %w", u.Username, err)
+			}
+		}
+	}
+	return nil
+}
+
+// UserSyncWriter applies a user sync plan's updates and membership changes
+// with statements prepared once per run.
+type UserSyncWriter struct {
+	t            *Tx
+	update       *sql.Stmt
+	addMember    *sql.Stmt
+	removeMember *sql.Stmt
+}
+
+// NewUserSyncWriter prepares the writer's statements; Close releases them.
+func (t *Tx) NewUserSyncWriter(ctx context.Context) (*UserSyncWriter, error) {
+	w := &UserSyncWriter{t: t}
+	for _, s := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&w.update, `UPDATE users SET full_name=$2, email=$3, other_emails=$4, department=$5, office=$6,
+			notes=$7, alias=$8, home_folder=$9, internal=$10, source=$11, password_hash=$12, pin_hash=$13, updated_at=$14
+			WHERE id=$1 AND deleted_at IS NULL`},
+		{&w.addMember, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`},
+		{&w.removeMember, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`},
+	} {
+		stmt, err := t.prepare(ctx, s.query)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: unable to prepare user sync statements: %w", err)
+		}
+		*s.dst = stmt
+	}
+	return w, nil
+}
+
+// Close releases the prepared statements.
+func (w *UserSyncWriter) Close() {
+	for _, s := range []*sql.Stmt{w.update, w.addMember, w.removeMember} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// UpdateUser writes u's details, internal flag, source, password hash and
+// PIN hash (not cards or balance). ErrNotFound when u is not live.
+func (w *UserSyncWriter) UpdateUser(ctx context.Context, u *model.User) error {
+	now := w.t.s.nowMS()
+	res, err := w.update.ExecContext(ctx, u.ID, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office,
+		u.Notes, u.Alias, u.HomeFolder, u.Internal, u.SourceID, u.PasswordHash, u.PINHash, now)
+	if err != nil {
+		return fmt.Errorf("store: unable to update user %q: %w", u.Username, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: user %q: %w", u.Username, ErrNotFound)
+	}
+	u.UpdatedAt = msToTime(now)
+	return nil
+}
+
+// AddMember adds a user to a group; adding twice is not an error.
+func (w *UserSyncWriter) AddMember(ctx context.Context, groupID, userID int64) error {
+	if _, err := w.addMember.ExecContext(ctx, groupID, userID); err != nil {
+		return fmt.Errorf("store: unable to add user #%d to group #%d: %w", userID, groupID, err)
+	}
+	return nil
+}
+
+// RemoveMember takes a user out of a group.
+func (w *UserSyncWriter) RemoveMember(ctx context.Context, groupID, userID int64) error {
+	if _, err := w.removeMember.ExecContext(ctx, groupID, userID); err != nil {
+		return fmt.Errorf("store: unable to remove user #%d from group #%d: %w", userID, groupID, err)
+	}
+	return nil
+}

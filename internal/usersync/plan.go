@@ -1,0 +1,374 @@
+package usersync
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/reamprint/ream/internal/directory"
+	"github.com/reamprint/ream/internal/model"
+)
+
+// Options are the choices of one run.
+type Options struct {
+	ImportNew     bool     // create users the source has and Ream does not
+	UpdateDetails bool     // change details of existing users to the source's
+	OnlyGroups    []string // import only members of these groups (empty: everyone)
+	SkipDisabled  bool     // leave out accounts the directory marks disabled (AD)
+	// DeleteMissing deletes users of this source that it no longer has. It
+	// is given per run and never stored or scheduled.
+	DeleteMissing bool
+	// ConfirmDelete is the number of deletions the admin confirmed, for a
+	// run that deletes more than the delete limit.
+	ConfirmDelete int
+	// DeleteLimitPercent and DeleteLimitMax are the delete limit of SPEC §3:
+	// the smaller of this share of the source's users and this count.
+	DeleteLimitPercent int
+	DeleteLimitMax     int
+}
+
+// Snapshot is Ream's side of a plan: the live users and the groups.
+type Snapshot struct {
+	Users          []*model.User
+	Groups         []model.Group
+	TrackedMembers map[int64][]int64 // group id → live member ids
+}
+
+// Change is one field of a user that a run changes.
+type Change struct {
+	Field    string
+	Old, New string
+}
+
+// UserChange is a user the run creates or updates.
+type UserChange struct {
+	User    *model.User // the user as the run leaves it; ID 0 for a new user
+	Old     *model.User // nil for a new user
+	Changes []Change
+	Merged  bool   // an internal user that becomes a directory user
+	PIN     string // card PIN to set (plain text from a users file)
+	Line    int    // line in the users file, 0 for a directory entry
+}
+
+// GroupChange is a group whose members the run sets.
+type GroupChange struct {
+	Name        string
+	GroupID     int64 // 0: the run creates the group
+	Add, Remove []string
+	NotInSource bool // tracked, but the source has no such group: left as it is
+}
+
+// Plan is everything a run would do. A test run shows it; a real run applies it.
+type Plan struct {
+	Source      string
+	Read        int
+	Create      []UserChange
+	Update      []UserChange
+	Unchanged   int
+	NotImported []string // new users left out because importing new users is off
+	Delete      []*model.User
+	// DeleteLimit is the most users the run may delete without confirmation.
+	DeleteLimit int
+	// Refusal, when set, is why the run must not be applied.
+	Refusal  string
+	Skipped  []directory.LineError
+	Warnings []string
+	Groups   []GroupChange
+	// DirectoryGroups are the names of every group the source has, for
+	// choosing which ones Ream tracks.
+	DirectoryGroups []string
+
+	userID map[string]int64 // ids of the snapshot's users, for group changes
+}
+
+// Counts are the plan's totals as a sync run records them.
+func (p *Plan) Counts() model.SyncCounts {
+	return model.SyncCounts{Read: p.Read, Created: len(p.Create), Updated: len(p.Update), Unchanged: p.Unchanged,
+		Deleted: len(p.Delete), Skipped: len(p.Skipped) + len(p.NotImported), Errors: len(p.Warnings)}
+}
+
+// BuildPlan compares what the source read with Ream's users and groups.
+// It never fails: problems become skipped lines, warnings or a refusal.
+func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
+	name := src.Name()
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, userID: make(map[string]int64, len(snap.Users))}
+	byName := make(map[string]*model.User, len(snap.Users))
+	byID := make(map[int64]*model.User, len(snap.Users))
+	cardOwner := make(map[string]int64, len(snap.Users))
+	managed := 0
+	for _, u := range snap.Users {
+		byName[u.Username] = u
+		byID[u.ID] = u
+		p.userID[u.Username] = u.ID
+		if u.PrimaryCard != "" {
+			cardOwner[u.PrimaryCard] = u.ID
+		}
+		if u.SecondaryCard != "" {
+			cardOwner[u.SecondaryCard] = u.ID
+		}
+		if u.SourceID == name && !u.Internal {
+			managed++
+		}
+	}
+	present := make(map[string]bool, len(res.Users))
+	for _, r := range res.Users {
+		present[r.Username] = true
+	}
+	deleted := make(map[int64]bool)
+	if opts.DeleteMissing {
+		for _, u := range snap.Users {
+			if u.SourceID == name && !u.Internal && !present[u.Username] {
+				p.Delete = append(p.Delete, u)
+				deleted[u.ID] = true
+				for _, c := range []string{u.PrimaryCard, u.SecondaryCard} {
+					if c != "" {
+						delete(cardOwner, c)
+					}
+				}
+			}
+		}
+		p.DeleteLimit = deleteLimit(managed, opts)
+		switch {
+		case len(p.Delete) > 0 && len(p.Skipped) > 0:
+			p.Refusal = fmt.Sprintf("the source had %d entries that could not be used, and any of them may be a user that would be deleted: fix them or run without deleting", len(p.Skipped))
+		case len(p.Delete) > p.DeleteLimit && opts.ConfirmDelete != len(p.Delete):
+			p.Refusal = fmt.Sprintf("the run would delete %d users, more than the delete limit of %d: confirm the number %d to go ahead", len(p.Delete), p.DeleteLimit, len(p.Delete))
+		}
+	}
+	var pending int64 = -1 // card owners of users not created yet
+	for _, r := range res.Users {
+		old := byName[r.Username]
+		if old == nil {
+			if !opts.ImportNew {
+				p.NotImported = append(p.NotImported, r.Username)
+				continue
+			}
+			u := &model.User{Username: r.Username, SourceID: name}
+			uc := UserChange{User: u, Line: r.Line}
+			applyRecord(p, src, &uc, r, cardOwner, pending, true)
+			pending--
+			p.Create = append(p.Create, uc)
+			continue
+		}
+		u := *old
+		uc := UserChange{User: &u, Old: old, Line: r.Line}
+		if old.Internal {
+			uc.Merged = true
+			u.Internal, u.PasswordHash = false, ""
+			uc.Changes = append(uc.Changes, Change{Field: "internal user", Old: "yes", New: "no (merged with the directory user)"})
+		}
+		if old.SourceID != name {
+			u.SourceID = name
+			uc.Changes = append(uc.Changes, Change{Field: "source", Old: old.SourceID, New: name})
+		}
+		if opts.UpdateDetails || uc.Merged {
+			applyRecord(p, src, &uc, r, cardOwner, old.ID, false)
+		}
+		if len(uc.Changes) == 0 && uc.PIN == "" {
+			p.Unchanged++
+			continue
+		}
+		p.Update = append(p.Update, uc)
+	}
+	planGroups(p, res, snap, opts, byName, byID, deleted)
+	return p
+}
+
+// deleteLimit is the smaller of the percentage of the source's users
+// (rounded up, so that a small site can lose one user without asking) and
+// the maximum.
+func deleteLimit(managed int, opts Options) int {
+	limit := (managed*opts.DeleteLimitPercent + 99) / 100
+	if opts.DeleteLimitMax < limit {
+		limit = opts.DeleteLimitMax
+	}
+	return limit
+}
+
+// applyRecord copies the source's provided fields into uc.User and records
+// each change. A blank card in the source never clears a card: Ream may
+// have given the user one. A card that belongs to another user is left out
+// with a warning.
+func applyRecord(p *Plan, src *Source, uc *UserChange, r directory.UserRecord, cardOwner map[string]int64, owner int64, isNew bool) {
+	u := uc.User
+	text := []struct {
+		field string
+		dst   *string
+		value string
+	}{
+		{FieldFullName, &u.FullName, r.FullName},
+		{FieldEmail, &u.Email, r.Email},
+		{FieldDepartment, &u.Department, r.Department},
+		{FieldOffice, &u.Office, r.Office},
+		{FieldOtherEmails, &u.OtherEmails, r.OtherEmails},
+		{FieldAlias, &u.Alias, r.Alias},
+		{FieldHomeFolder, &u.HomeFolder, r.HomeFolder},
+	}
+	for _, f := range text {
+		if !src.Fields[f.field] || *f.dst == f.value {
+			continue
+		}
+		if !isNew {
+			uc.Changes = append(uc.Changes, Change{Field: f.field, Old: *f.dst, New: f.value})
+		}
+		*f.dst = f.value
+	}
+	cards := []struct {
+		field string
+		dst   *string
+		value string
+	}{
+		{FieldPrimaryCard, &u.PrimaryCard, r.PrimaryCard},
+		{FieldSecondaryCard, &u.SecondaryCard, r.SecondaryCard},
+	}
+	for _, c := range cards {
+		if !src.Fields[c.field] || c.value == "" || *c.dst == c.value {
+			continue
+		}
+		if o, taken := cardOwner[c.value]; taken && o != owner {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s %q already belongs to another user; left unchanged", u.Username, c.field, c.value))
+			continue
+		}
+		if *c.dst != "" && cardOwner[*c.dst] == owner {
+			delete(cardOwner, *c.dst)
+		}
+		cardOwner[c.value] = owner
+		if !isNew {
+			uc.Changes = append(uc.Changes, Change{Field: c.field, Old: *c.dst, New: c.value})
+		}
+		*c.dst = c.value
+	}
+	if src.Fields[FieldPIN] && r.PIN != "" && (isNew || !u.HasPIN()) {
+		uc.PIN = r.PIN
+		if !isNew {
+			uc.Changes = append(uc.Changes, Change{Field: FieldPIN, Old: "", New: "set"})
+		}
+	}
+}
+
+// planGroups refreshes the members of every tracked group and creates the
+// groups chosen in "import only members of these groups".
+func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, byName map[string]*model.User, byID map[int64]*model.User, deleted map[int64]bool) {
+	dir := make(map[string]directory.GroupRecord, len(res.Groups))
+	for _, g := range res.Groups {
+		dir[strings.ToLower(g.Name)] = g
+		p.DirectoryGroups = append(p.DirectoryGroups, g.Name)
+	}
+	slices.SortFunc(p.DirectoryGroups, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	for _, c := range p.Create {
+		byName[c.User.Username] = c.User // ID 0: never in deleted
+	}
+	willExist := func(name string) bool {
+		u := byName[name]
+		return u != nil && !deleted[u.ID]
+	}
+	existing := make(map[string]bool, len(snap.Groups))
+	for _, g := range snap.Groups {
+		existing[strings.ToLower(g.Name)] = true
+		if !g.Tracked {
+			continue
+		}
+		rec, ok := dir[strings.ToLower(g.Name)]
+		if !ok {
+			p.Groups = append(p.Groups, GroupChange{Name: g.Name, GroupID: g.ID, NotInSource: true})
+			p.Warnings = append(p.Warnings, fmt.Sprintf("group %q is tracked but the source has no such group; its members are left as they are", g.Name))
+			continue
+		}
+		current := make(map[string]bool)
+		for _, id := range snap.TrackedMembers[g.ID] {
+			if u := byID[id]; u != nil && !deleted[id] {
+				current[u.Username] = true
+			}
+		}
+		gc := GroupChange{Name: g.Name, GroupID: g.ID}
+		want := make(map[string]bool, len(rec.Members))
+		for _, m := range rec.Members {
+			if willExist(m) {
+				want[m] = true
+				if !current[m] {
+					gc.Add = append(gc.Add, m)
+				}
+			}
+		}
+		for m := range current {
+			if !want[m] {
+				gc.Remove = append(gc.Remove, m)
+			}
+		}
+		slices.Sort(gc.Remove)
+		if len(gc.Add) > 0 || len(gc.Remove) > 0 {
+			p.Groups = append(p.Groups, gc)
+		}
+	}
+	for _, name := range opts.OnlyGroups {
+		key := strings.ToLower(strings.TrimSpace(name))
+		if key == "" || existing[key] {
+			continue
+		}
+		existing[key] = true
+		rec, ok := dir[key]
+		if !ok {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("group %q was chosen but the source has no such group", name))
+			continue
+		}
+		gc := GroupChange{Name: rec.Name}
+		for _, m := range rec.Members {
+			if willExist(m) {
+				gc.Add = append(gc.Add, m)
+			}
+		}
+		p.Groups = append(p.Groups, gc)
+	}
+}
+
+// Report is the plan as text, one line per item, for the run's record,
+// the task status and the CLI.
+func (p *Plan) Report() string {
+	var b strings.Builder
+	c := p.Counts()
+	fmt.Fprintf(&b, "Source %s: %d users read; %d to create, %d to update, %d unchanged, %d to delete, %d skipped, %d warnings.\n",
+		p.Source, c.Read, c.Created, c.Updated, c.Unchanged, c.Deleted, c.Skipped, c.Errors)
+	if p.Refusal != "" {
+		fmt.Fprintf(&b, "Refused: %s.\n", p.Refusal)
+	}
+	for _, uc := range p.Create {
+		fmt.Fprintf(&b, "create %s", uc.User.Username)
+		if uc.User.FullName != "" {
+			fmt.Fprintf(&b, " (%s)", uc.User.FullName)
+		}
+		b.WriteByte('\n')
+	}
+	for _, uc := range p.Update {
+		fmt.Fprintf(&b, "update %s:", uc.User.Username)
+		for i, ch := range uc.Changes {
+			if i > 0 {
+				b.WriteByte(';')
+			}
+			fmt.Fprintf(&b, " %s %q → %q", ch.Field, ch.Old, ch.New)
+		}
+		b.WriteByte('\n')
+	}
+	for _, u := range p.Delete {
+		fmt.Fprintf(&b, "delete %s\n", u.Username)
+	}
+	for _, n := range p.NotImported {
+		fmt.Fprintf(&b, "not imported %s: importing new users is off\n", n)
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintf(&b, "skipped %s\n", s.Error())
+	}
+	for _, g := range p.Groups {
+		switch {
+		case g.NotInSource:
+			continue
+		case g.GroupID == 0:
+			fmt.Fprintf(&b, "create group %s with %d members\n", g.Name, len(g.Add))
+		default:
+			fmt.Fprintf(&b, "group %s: %d members added, %d removed\n", g.Name, len(g.Add), len(g.Remove))
+		}
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	return b.String()
+}

@@ -1,0 +1,326 @@
+package usersync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/reamprint/ream/internal/config"
+	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/directory"
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/settings"
+	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/tasks"
+)
+
+// RunKind is the sync run kind of user/group syncs.
+const RunKind = "users"
+
+// Service runs user/group syncs, batch user imports and directory logins.
+type Service struct {
+	Core     *core.Core
+	Store    *store.Store
+	Settings *settings.Settings
+	Config   *config.Config
+	Log      *slog.Logger
+	// Tasks runs syncs started from the API and the admin page in the
+	// background; getTaskStatus reports them.
+	Tasks *tasks.Runner
+	// Instance names this server for the nightly job lock.
+	Instance string
+
+	// BuildSource makes the configured source; tests replace it.
+	BuildSource func(ctx context.Context) (*Source, error)
+
+	running sync.Mutex // one sync at a time on this server
+	lastDay string     // day of the last scheduled run started here
+}
+
+// New returns a service over core's parts.
+func New(c *core.Core, tr *tasks.Runner) *Service {
+	host, _ := os.Hostname()
+	s := &Service{Core: c, Store: c.Store, Settings: c.Settings, Config: c.Config, Log: c.Log, Tasks: tr,
+		Instance: fmt.Sprintf("%s-%d", host, os.Getpid())}
+	s.BuildSource = s.configuredSource
+	return s
+}
+
+func (s *Service) configuredSource(ctx context.Context) (*Source, error) {
+	sc, err := LoadSourceConfig(ctx, s.Settings)
+	if err != nil {
+		return nil, err
+	}
+	return sc.Build(s.Config)
+}
+
+// SourceConfigured reports whether a user/group sync source is chosen.
+func (s *Service) SourceConfigured(ctx context.Context) bool {
+	return s.Settings.Get(ctx, settings.UserSyncSource) != SourceNone
+}
+
+// OptionsFromSettings returns the remembered options of a run. Deleting
+// is never remembered: DeleteMissing is always false here.
+func (s *Service) OptionsFromSettings(ctx context.Context) Options {
+	o := Options{
+		ImportNew:          s.Settings.Bool(ctx, settings.UserSyncImportNew),
+		UpdateDetails:      s.Settings.Bool(ctx, settings.UserSyncUpdate),
+		SkipDisabled:       s.Settings.Bool(ctx, settings.UserSyncSkipDisabled),
+		DeleteLimitPercent: s.Settings.Int(ctx, settings.DeleteLimitPercent),
+		DeleteLimitMax:     s.Settings.Int(ctx, settings.DeleteLimitMax),
+	}
+	for _, line := range strings.Split(s.Settings.Get(ctx, settings.UserSyncOnlyGroups), "\n") {
+		if g := strings.TrimSpace(line); g != "" {
+			o.OnlyGroups = append(o.OnlyGroups, g)
+		}
+	}
+	return o
+}
+
+// Progress reports a run's stage and, where known, how far it is.
+type Progress func(stage string, done, total int)
+
+// Outcome is the result of a run: the plan and its recorded run.
+type Outcome struct {
+	Plan *Plan
+	Run  *model.SyncRun
+}
+
+// DeleteLimitError is returned when a run stops before changing anything
+// because it would delete more users than the limit, or deletes while
+// source entries were skipped.
+type DeleteLimitError struct {
+	Deletes int
+	Limit   int
+	Reason  string
+}
+
+func (e *DeleteLimitError) Error() string { return "user sync refused: " + e.Reason }
+
+// Run reads the source, plans and, unless test, applies the plan in one
+// transaction. Every run is recorded; a failed or refused one changes
+// nothing. progress may be nil.
+func (s *Service) Run(ctx context.Context, a core.Actor, opts Options, test bool, progress Progress) (*Outcome, error) {
+	return s.execute(ctx, a, job{opts: opts, test: test}, progress)
+}
+
+// job is one run: a whole sync, or the import or refresh of one group.
+type job struct {
+	opts  Options
+	test  bool
+	group string // "": every user; else only this group and its members
+	// createGroup lets a group run create the group when Ream lacks it.
+	createGroup bool
+}
+
+func (s *Service) execute(ctx context.Context, a core.Actor, j job, progress Progress) (*Outcome, error) {
+	opts, test := j.opts, j.test
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	if !s.running.TryLock() {
+		return nil, core.Errorf(core.Conflict, "a user/group sync is already running on this server")
+	}
+	defer s.running.Unlock()
+
+	src, err := s.BuildSource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	run := &model.SyncRun{Kind: RunKind, Source: src.Name(), Options: describeOptions(opts), StartedBy: a.Name, Test: test}
+	if j.group != "" {
+		run.Options = "group " + j.group + "; " + run.Options
+	}
+	if err := s.Store.StartSyncRun(ctx, run); err != nil {
+		return nil, err
+	}
+	out := &Outcome{Run: run}
+	plan, err := s.run(ctx, a, src, j, run, progress)
+	out.Plan = plan
+	if plan != nil {
+		run.Counts = plan.Counts()
+		run.Report = plan.Report()
+	}
+	var refused *DeleteLimitError
+	switch {
+	case errors.As(err, &refused):
+		run.Status, run.Message = "refused", refused.Reason
+	case err != nil:
+		run.Status, run.Message = "failed", err.Error()
+		if plan != nil && !test {
+			run.Counts = model.SyncCounts{Read: plan.Read, Skipped: len(plan.Skipped)}
+		}
+	default:
+		run.Status, run.Message = "ok", summary(plan, test)
+	}
+	// The outcome is recorded even when the caller has gone away.
+	if ferr := s.Store.FinishSyncRun(context.WithoutCancel(ctx), run); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil {
+		s.Log.Warn("user sync did not complete", "run", run.ID, "status", run.Status, "err", err)
+	} else {
+		s.Log.Info("user sync done", "run", run.ID, "test", test, "created", run.Counts.Created,
+			"updated", run.Counts.Updated, "deleted", run.Counts.Deleted)
+	}
+	return out, err
+}
+
+func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run *model.SyncRun, progress Progress) (*Plan, error) {
+	opts, test := j.opts, j.test
+	progress("reading users", 0, 0)
+	res, err := src.Read(ctx, directory.ReadOptions{Groups: opts.OnlyGroups, IncludeDisabled: !opts.SkipDisabled},
+		func(n int) { progress("reading users", n, 0) })
+	if err != nil {
+		return nil, fmt.Errorf("usersync: the source could not be read, nothing was changed: %w", err)
+	}
+	if len(res.Users) == 0 {
+		return &Plan{Source: src.Name(), Skipped: res.Skipped}, fmt.Errorf("usersync: nothing was changed: %w", directory.ErrEmptySource)
+	}
+	if j.group != "" {
+		if res, err = onlyGroup(res, j.group); err != nil {
+			return nil, err
+		}
+		opts.OnlyGroups, opts.DeleteMissing = []string{res.Groups[0].Name}, false
+	}
+	progress("planning", len(res.Users), len(res.Users))
+	if test {
+		snap, err := s.snapshot(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return BuildPlan(src, res, snap, opts), nil
+	}
+	var plan *Plan
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+		if j.group != "" {
+			if err := trackGroup(ctx, tx, j.group, src.Name(), j.createGroup); err != nil {
+				return err
+			}
+		}
+		snap, err := s.snapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if j.group != "" {
+			// A group run refreshes that group alone.
+			for i := range snap.Groups {
+				snap.Groups[i].Tracked = strings.EqualFold(snap.Groups[i].Name, j.group)
+			}
+		}
+		plan = BuildPlan(src, res, snap, opts)
+		if plan.Refusal != "" {
+			return &DeleteLimitError{Deletes: len(plan.Delete), Limit: plan.DeleteLimit, Reason: plan.Refusal}
+		}
+		return s.apply(ctx, tx, a, plan, run, progress)
+	})
+	return plan, err
+}
+
+// snapshot reads Ream's side of a plan, inside tx when tx is not nil.
+func (s *Service) snapshot(ctx context.Context, tx *store.Tx) (*Snapshot, error) {
+	snap := &Snapshot{}
+	var err error
+	if tx == nil {
+		if snap.Users, err = s.Store.LiveUsers(ctx); err != nil {
+			return nil, err
+		}
+		if snap.Groups, err = s.Store.AllGroups(ctx); err != nil {
+			return nil, err
+		}
+		snap.TrackedMembers, err = s.Store.TrackedGroupMembers(ctx)
+		return snap, err
+	}
+	if snap.Users, err = tx.LiveUsers(ctx); err != nil {
+		return nil, err
+	}
+	if snap.Groups, err = tx.AllGroups(ctx); err != nil {
+		return nil, err
+	}
+	snap.TrackedMembers, err = tx.TrackedGroupMembers(ctx)
+	return snap, err
+}
+
+func describeOptions(o Options) string {
+	var parts []string
+	flag := func(on bool, name string) {
+		if on {
+			parts = append(parts, name)
+		}
+	}
+	flag(o.ImportNew, "import new users")
+	flag(o.UpdateDetails, "update details")
+	flag(o.SkipDisabled, "skip disabled accounts")
+	flag(o.DeleteMissing, "delete missing users")
+	if len(o.OnlyGroups) > 0 {
+		parts = append(parts, "only members of "+strings.Join(o.OnlyGroups, ", "))
+	}
+	if o.ConfirmDelete > 0 {
+		parts = append(parts, fmt.Sprintf("%d deletions confirmed", o.ConfirmDelete))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func summary(p *Plan, test bool) string {
+	c := p.Counts()
+	verb := "Synchronized"
+	if test {
+		verb = "Test only, nothing written"
+	}
+	return fmt.Sprintf("%s: %d read, %d created, %d updated, %d unchanged, %d deleted, %d skipped.",
+		verb, c.Read, c.Created, c.Updated, c.Unchanged, c.Deleted, c.Skipped)
+}
+
+// lockTTL keeps the nightly lock for the rest of the day, so that a server
+// whose clock is a little late does not run the same night's sync again.
+const lockTTL = 36 * time.Hour
+
+// NextRun returns when the nightly sync next runs after now, or the zero
+// time when the schedule is off or no source is configured.
+func (s *Service) NextRun(ctx context.Context, now time.Time) time.Time {
+	if s.Settings.Get(ctx, settings.UserSyncSchedule) != "nightly" || !s.SourceConfigured(ctx) {
+		return time.Time{}
+	}
+	return nextAt(now, s.Settings.Get(ctx, settings.UserSyncTime))
+}
+
+// nextAt is the first time strictly after now at clock (HH:MM) in now's zone.
+func nextAt(now time.Time, clock string) time.Time {
+	t, err := time.Parse("15:04", clock)
+	if err != nil {
+		t, _ = time.Parse("15:04", "00:55")
+	}
+	at := time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, now.Location())
+	if !at.After(now) {
+		at = time.Date(now.Year(), now.Month(), now.Day()+1, t.Hour(), t.Minute(), 0, 0, now.Location())
+	}
+	return at
+}
+
+// RunScheduled runs the nightly sync, on exactly one of the servers that
+// share the database: the first to take that day's job lock. It never
+// deletes. It returns nil without running when the schedule is off, no
+// source is set, or another server has the lock.
+func (s *Service) RunScheduled(ctx context.Context) error {
+	if s.Settings.Get(ctx, settings.UserSyncSchedule) != "nightly" || !s.SourceConfigured(ctx) {
+		return nil
+	}
+	day := time.Now().Format("2006-01-02")
+	if s.lastDay == day {
+		return nil
+	}
+	ok, err := s.Store.TryLock(ctx, "user-sync:"+day, s.Instance, lockTTL)
+	if err != nil || !ok {
+		return err
+	}
+	s.lastDay = day
+	opts := s.OptionsFromSettings(ctx)
+	opts.DeleteMissing = false
+	_, err = s.Run(ctx, core.Scheduler, opts, false, nil)
+	return err
+}
