@@ -19,12 +19,12 @@ import (
 // LDAPSource reads users and groups from an LDAP directory and checks
 // passwords against it. It is safe for concurrent use.
 type LDAPSource struct {
-	cfg        LDAPConfig
-	tls        *tls.Config
-	cardRegex  *regexp.Regexp
-	userFilter string
-	userAttrs  []string
-	groupAttrs []string
+	cfg         LDAPConfig
+	tls         *tls.Config
+	cardRegex   *regexp.Regexp
+	userFilter  string
+	userSearch  searchRequest
+	groupSearch searchRequest
 }
 
 var (
@@ -64,10 +64,39 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 		s.tls.RootCAs = pool
 	}
 	a := cfg.Attr
-	s.userAttrs = nonEmpty(a.Username, a.FullName, a.Email, a.Department, a.Office,
-		a.PrimaryCard, a.SecondaryCard, a.OtherEmails, a.HomeFolder, a.AccountControl)
-	s.groupAttrs = nonEmpty(a.GroupName, a.GroupMember, a.GroupMemberUID)
+	userFilter, err := encodeFilter(s.userFilter)
+	if err != nil {
+		return nil, fmt.Errorf("directory: UserFilter %q: %w", cfg.UserFilter, err)
+	}
+	s.userSearch = searchRequest{
+		base:     cfg.BaseDN,
+		filter:   userFilter,
+		pageSize: cfg.PageSize,
+		attrs: nonEmpty(a.Username, a.FullName, a.Email, a.Department, a.Office,
+			a.PrimaryCard, a.SecondaryCard, a.OtherEmails, a.HomeFolder, a.AccountControl),
+	}
+	if cfg.GroupFilter != "" {
+		groupFilter, err := encodeFilter(parenthesize(cfg.GroupFilter))
+		if err != nil {
+			return nil, fmt.Errorf("directory: GroupFilter %q: %w", cfg.GroupFilter, err)
+		}
+		s.groupSearch = searchRequest{
+			base:     cfg.GroupBaseDN,
+			filter:   groupFilter,
+			pageSize: cfg.PageSize,
+			attrs:    nonEmpty(a.GroupName, a.GroupMember, a.GroupMemberUID),
+		}
+	}
 	return s, nil
+}
+
+// encodeFilter compiles an LDAP filter to its BER form.
+func encodeFilter(filter string) ([]byte, error) {
+	p, err := ldap.CompileFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	return p.Bytes(), nil
 }
 
 func nonEmpty(names ...string) []string {
@@ -98,7 +127,7 @@ func (s *LDAPSource) Read(ctx context.Context, opts ReadOptions, progress func(n
 	defer conn.Close()
 	// A cancelled context closes the connection, which ends a search that
 	// is waiting on the server.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { conn.conn.Close() })
 	defer stop()
 
 	res, err := s.read(ctx, conn, opts, progress)
@@ -111,7 +140,7 @@ func (s *LDAPSource) Read(ctx context.Context, opts ReadOptions, progress func(n
 	return res, nil
 }
 
-func (s *LDAPSource) read(ctx context.Context, conn *ldap.Conn, opts ReadOptions, progress func(n int)) (*Result, error) {
+func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions, progress func(n int)) (*Result, error) {
 	res := &Result{}
 	m := s.newEntryMapper()
 	byUsername := make(map[string]bool)
@@ -120,27 +149,31 @@ func (s *LDAPSource) read(ctx context.Context, conn *ldap.Conn, opts ReadOptions
 	if wantDNs {
 		usernameByDN = make(map[string]string)
 	}
-	err := s.pagedSearch(ctx, conn, s.cfg.BaseDN, s.userFilter, s.userAttrs, func(entries []*ldap.Entry) {
-		for _, e := range entries {
-			u, skip := m.user(e)
-			if skip == nil && byUsername[u.Username] {
-				skip = &LineError{DN: e.DN, Field: s.cfg.Attr.Username, Reason: fmt.Sprintf("%q is a duplicate of another entry", u.Username)}
-			}
-			if skip != nil {
-				res.Skipped = append(res.Skipped, *skip)
-				continue
-			}
-			byUsername[u.Username] = true
-			if wantDNs {
-				usernameByDN[strings.ToLower(e.DN)] = u.Username
-			}
-			res.Users = append(res.Users, u)
+	entry := func(dn, attrs string) error {
+		u, skip, err := m.user(dn, attrs)
+		if err != nil {
+			return err
 		}
+		if skip == nil && byUsername[u.Username] {
+			skip = &LineError{DN: dn, Field: s.cfg.Attr.Username, Reason: fmt.Sprintf("%q is a duplicate of another entry", u.Username)}
+		}
+		if skip != nil {
+			res.Skipped = append(res.Skipped, *skip)
+			return nil
+		}
+		byUsername[u.Username] = true
+		if wantDNs {
+			usernameByDN[strings.ToLower(dn)] = u.Username
+		}
+		res.Users = append(res.Users, u)
+		return nil
+	}
+	pageDone := func() {
 		if progress != nil {
 			progress(len(res.Users))
 		}
-	})
-	if err != nil {
+	}
+	if err := s.pagedSearch(ctx, conn, s.userSearch, entry, pageDone); err != nil {
 		return nil, fmt.Errorf("directory: unable to read users under %q: %w", s.cfg.BaseDN, err)
 	}
 	if s.cfg.GroupFilter != "" {
@@ -157,70 +190,66 @@ func (s *LDAPSource) read(ctx context.Context, conn *ldap.Conn, opts ReadOptions
 
 // readGroups reads the groups and turns member DNs into usernames. Groups
 // with the same name (in different branches) are merged.
-func (s *LDAPSource) readGroups(ctx context.Context, conn *ldap.Conn, m *entryMapper, members *memberResolver) ([]GroupRecord, []LineError, error) {
+func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper, members *memberResolver) ([]GroupRecord, []LineError, error) {
 	var groups []GroupRecord
 	var skipped []LineError
 	index := make(map[string]int)
 	seen := make(map[memberKey]bool)
-	err := s.pagedSearch(ctx, conn, s.cfg.GroupBaseDN, parenthesize(s.cfg.GroupFilter), s.groupAttrs, func(entries []*ldap.Entry) {
-		for _, e := range entries {
-			v := m.values(e)
-			name := strings.TrimSpace(first(v[slotGroupName]))
-			if name == "" {
-				skipped = append(skipped, LineError{DN: e.DN, Field: s.cfg.Attr.GroupName, Reason: "is empty"})
-				continue
-			}
-			key := strings.ToLower(name)
-			i, ok := index[key]
-			if !ok {
-				i = len(groups)
-				index[key] = i
-				groups = append(groups, GroupRecord{Name: name})
-			}
-			add := func(username string) {
-				if username == "" || seen[memberKey{key, username}] {
-					return
-				}
-				seen[memberKey{key, username}] = true
-				groups[i].Members = append(groups[i].Members, username)
-			}
-			for _, dn := range v[slotGroupMember] {
-				add(members.username(dn))
-			}
-			for _, uid := range v[slotGroupMemberUID] {
-				username, _ := normalizeUsername(uid)
-				add(username)
-			}
+	entry := func(dn, attrs string) error {
+		v, err := m.values(attrs)
+		if err != nil {
+			return err
 		}
-	})
-	if err != nil {
+		name := strings.TrimSpace(v[slotGroupName].first())
+		if name == "" {
+			skipped = append(skipped, LineError{DN: dn, Field: s.cfg.Attr.GroupName, Reason: "is empty"})
+			return nil
+		}
+		key := strings.ToLower(name)
+		i, ok := index[key]
+		if !ok {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, GroupRecord{Name: name})
+		}
+		add := func(username string) {
+			if username == "" || seen[memberKey{key, username}] {
+				return
+			}
+			seen[memberKey{key, username}] = true
+			groups[i].Members = append(groups[i].Members, username)
+		}
+		if err := v[slotGroupMember].each(func(dn string) { add(members.username(dn)) }); err != nil {
+			return err
+		}
+		return v[slotGroupMemberUID].each(func(uid string) {
+			username, _ := normalizeUsername(uid)
+			add(username)
+		})
+	}
+	if err := s.pagedSearch(ctx, conn, s.groupSearch, entry, func() {}); err != nil {
 		return nil, nil, err
 	}
 	return groups, skipped, nil
 }
 
-// pagedSearch runs a subtree search one page at a time, handing each page
-// to page as it arrives so that only one page of raw entries is held.
-func (s *LDAPSource) pagedSearch(ctx context.Context, conn *ldap.Conn, base, filter string, attrs []string, page func([]*ldap.Entry)) error {
-	paging := ldap.NewControlPaging(s.cfg.PageSize)
-	req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-		filter, attrs, []ldap.Control{paging})
+// pagedSearch runs a paged subtree search. Entries are handed to entry as
+// they arrive, so only one raw entry is held at a time.
+func (s *LDAPSource) pagedSearch(ctx context.Context, conn *wireConn, req searchRequest, entry func(dn, attrs string) error, pageDone func()) error {
+	var cookie []byte
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		res, err := conn.Search(req)
+		next, err := conn.searchPage(req, cookie, entry)
 		if err != nil {
 			return classify(err)
 		}
-		page(res.Entries)
-		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
-		// No paging control in the answer means the server ignored it
-		// and sent everything at once.
-		if !ok || len(ctrl.Cookie) == 0 {
+		pageDone()
+		if len(next) == 0 {
 			return nil
 		}
-		paging.SetCookie(ctrl.Cookie)
+		cookie = next
 	}
 }
 
@@ -243,9 +272,9 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 		return nil, err
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { conn.conn.Close() })
 	defer stop()
-	if err := conn.Bind(user.DN, password); err != nil {
+	if err := conn.bind(user.DN, password); err != nil {
 		if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 			return nil, ErrInvalidCredentials
 		}
@@ -257,53 +286,52 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 // findUser looks up one user by username; the username is escaped, so no
 // character in it can change the meaning of the filter.
 func (s *LDAPSource) findUser(ctx context.Context, username string) (*UserRecord, error) {
+	filter, err := encodeFilter("(&" + s.userFilter + "(" + s.cfg.Attr.Username + "=" + ldap.EscapeFilter(username) + "))")
+	if err != nil {
+		return nil, fmt.Errorf("directory: unable to build the filter to look up %q: %w", username, err)
+	}
 	conn, err := s.connect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { conn.conn.Close() })
 	defer stop()
-	filter := "(&" + s.userFilter + "(" + s.cfg.Attr.Username + "=" + ldap.EscapeFilter(username) + "))"
-	req := ldap.NewSearchRequest(s.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, int(s.cfg.Timeout.Seconds()), false,
-		filter, s.userAttrs, nil)
-	res, err := conn.Search(req)
+	req := s.userSearch
+	req.filter, req.sizeLimit, req.pageSize = filter, 2, 0
+	m := s.newEntryMapper()
+	var found []UserRecord
+	_, err = conn.searchPage(req, nil, func(dn, attrs string) error {
+		u, skip, err := m.user(dn, attrs)
+		if err == nil && skip == nil {
+			found = append(found, u)
+		}
+		return err
+	})
 	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
 		return nil, ErrInvalidCredentials // two entries answer to this name: trust neither
 	}
 	if err != nil {
 		return nil, fmt.Errorf("directory: unable to look up %q: %w", username, classify(err))
 	}
-	if len(res.Entries) != 1 {
+	if len(found) != 1 {
 		return nil, ErrInvalidCredentials
 	}
-	u, skip := s.newEntryMapper().user(res.Entries[0])
-	if skip != nil {
-		return nil, ErrInvalidCredentials
-	}
-	return &u, nil
+	return &found[0], nil
 }
 
 // connect dials the directory, starts TLS when configured and, when bind is
 // true, binds as the service account (or stays anonymous without BindDN).
-func (s *LDAPSource) connect(ctx context.Context, bind bool) (*ldap.Conn, error) {
+func (s *LDAPSource) connect(ctx context.Context, bind bool) (*wireConn, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	dialer := &net.Dialer{Timeout: s.cfg.Timeout}
-	conn, err := ldap.DialURL(s.cfg.URL, ldap.DialWithDialer(dialer), ldap.DialWithTLSConfig(s.tls))
+	conn, err := dialWire(ctx, s.cfg.URL, s.tls, s.cfg.StartTLS, s.cfg.Timeout)
 	if err != nil {
-		return nil, fmt.Errorf("directory: unable to connect to %s: %w: %w", s.cfg.URL, ErrUnavailable, err)
-	}
-	conn.SetTimeout(s.cfg.Timeout)
-	if s.cfg.StartTLS {
-		if err := conn.StartTLS(s.tls); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("directory: unable to start TLS with %s: %w", s.cfg.URL, classify(err))
-		}
+		return nil, fmt.Errorf("directory: unable to connect to %s: %w", s.cfg.URL, classify(err))
 	}
 	if bind && s.cfg.BindDN != "" {
-		if err := conn.Bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
+		if err := conn.bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
 			conn.Close()
 			if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 				return nil, fmt.Errorf("directory: the service account %q was refused: wrong BindDN or BindPassword: %w", s.cfg.BindDN, err)
@@ -367,43 +395,97 @@ func (m *entryMapper) slotsOf(name string) []int {
 	return slots
 }
 
-func (m *entryMapper) values(e *ldap.Entry) *[slotCount][]string {
-	var v [slotCount][]string
-	for _, a := range e.Attributes {
-		for _, slot := range m.slotsOf(a.Name) {
-			v[slot] = a.Values
+// values sorts an encoded attribute list (PartialAttributeList) into slots.
+func (m *entryMapper) values(attrs string) (*[slotCount]valueSet, error) {
+	var v [slotCount]valueSet
+	list := berString{attrs}
+	for !list.empty() {
+		attr, err := list.expect(tagSequence)
+		if err != nil {
+			return nil, err
+		}
+		ar := berString{attr}
+		name, err := ar.expect(tagOctetString)
+		if err != nil {
+			return nil, err
+		}
+		set, err := ar.expect(tagSet)
+		if err != nil {
+			return nil, err
+		}
+		for _, slot := range m.slotsOf(name) {
+			v[slot] = valueSet(set)
 		}
 	}
-	return &v
+	return &v, nil
 }
 
-// user maps a user entry, or says why the entry is skipped.
-func (m *entryMapper) user(e *ldap.Entry) (UserRecord, *LineError) {
-	v := m.values(e)
-	username, reason := normalizeUsername(first(v[slotUsername]))
+// user maps a user entry, or says why the entry is skipped. The error is
+// for an entry the server encoded wrongly, which fails the read.
+func (m *entryMapper) user(dn, attrs string) (UserRecord, *LineError, error) {
+	v, err := m.values(attrs)
+	if err != nil {
+		return UserRecord{}, nil, err
+	}
+	username, reason := normalizeUsername(v[slotUsername].first())
 	if reason != "" {
-		return UserRecord{}, &LineError{DN: e.DN, Field: m.src.cfg.Attr.Username, Reason: reason}
+		return UserRecord{}, &LineError{DN: dn, Field: m.src.cfg.Attr.Username, Reason: reason}, nil
+	}
+	otherEmails, err := v[slotOtherEmails].all()
+	if err != nil {
+		return UserRecord{}, nil, err
 	}
 	u := UserRecord{
 		Username:      username,
-		FullName:      strings.TrimSpace(first(v[slotFullName])),
-		Email:         strings.TrimSpace(first(v[slotEmail])),
-		Department:    strings.TrimSpace(first(v[slotDepartment])),
-		Office:        strings.TrimSpace(first(v[slotOffice])),
-		PrimaryCard:   m.src.card(first(v[slotPrimaryCard])),
-		SecondaryCard: m.src.card(first(v[slotSecondaryCard])),
-		OtherEmails:   strings.Join(v[slotOtherEmails], ","),
-		HomeFolder:    strings.TrimSpace(first(v[slotHomeFolder])),
-		DN:            e.DN,
+		FullName:      strings.TrimSpace(v[slotFullName].first()),
+		Email:         strings.TrimSpace(v[slotEmail].first()),
+		Department:    strings.TrimSpace(v[slotDepartment].first()),
+		Office:        strings.TrimSpace(v[slotOffice].first()),
+		PrimaryCard:   m.src.card(v[slotPrimaryCard].first()),
+		SecondaryCard: m.src.card(v[slotSecondaryCard].first()),
+		OtherEmails:   strings.Join(otherEmails, ","),
+		HomeFolder:    strings.TrimSpace(v[slotHomeFolder].first()),
+		DN:            dn,
 	}
-	if uac := first(v[slotAccountControl]); uac != "" {
+	if uac := v[slotAccountControl].first(); uac != "" {
 		flags, err := strconv.ParseInt(strings.TrimSpace(uac), 10, 64)
 		if err != nil {
-			return UserRecord{}, &LineError{DN: e.DN, Field: m.src.cfg.Attr.AccountControl, Reason: fmt.Sprintf("%q is not a number", uac)}
+			return UserRecord{}, &LineError{DN: dn, Field: m.src.cfg.Attr.AccountControl, Reason: fmt.Sprintf("%q is not a number", uac)}, nil
 		}
 		u.Disabled = flags&2 != 0
 	}
-	return u, nil
+	return u, nil, nil
+}
+
+// valueSet is the encoded SET OF values of one attribute.
+type valueSet string
+
+// first returns the first value, or "" when there is none or it is malformed.
+func (v valueSet) first() string {
+	r := berString{string(v)}
+	value, err := r.expect(tagOctetString)
+	if err != nil {
+		return ""
+	}
+	return value
+}
+
+func (v valueSet) each(fn func(string)) error {
+	r := berString{string(v)}
+	for !r.empty() {
+		value, err := r.expect(tagOctetString)
+		if err != nil {
+			return err
+		}
+		fn(value)
+	}
+	return nil
+}
+
+func (v valueSet) all() ([]string, error) {
+	var values []string
+	err := v.each(func(s string) { values = append(values, s) })
+	return values, err
 }
 
 // card applies CardRegex to a card attribute value.
@@ -421,13 +503,6 @@ func (s *LDAPSource) card(v string) string {
 	default:
 		return match[0]
 	}
-}
-
-func first(values []string) string {
-	if len(values) == 0 {
-		return ""
-	}
-	return values[0]
 }
 
 // memberResolver turns member DNs into usernames. Directories write the
