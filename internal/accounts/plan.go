@@ -157,7 +157,7 @@ type planner struct {
 	next     map[int32]*store.SyncAccount // current index → new state
 	nextLine map[int32]int
 	direct   map[int32]bool // named by a line of its own, not only as a parent
-	touched  []int32 // current indexes in first-seen order
+	touched  []int32        // current indexes in first-seen order
 
 	unknown      map[string]*unknownName
 	unknownOrder []string

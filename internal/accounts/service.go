@@ -28,7 +28,7 @@ type Options struct {
 	Location      string // server path, under sync.allowed-roots
 	SubAccounts   bool   // directory scan: subdirectories are sub-accounts
 	DeleteMissing bool
-	ConfirmDelete int             // the exact number of deletions confirmed; 0: none
+	ConfirmDelete int            // the exact number of deletions confirmed; 0: none
 	Progress      func(Progress) // may be nil; called from the running goroutine
 }
 

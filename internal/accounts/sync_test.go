@@ -134,7 +134,9 @@ func TestOnlyAdminsWithAllAccounts(t *testing.T) {
 			_, err := f.svc.BatchImport(ctx, clerk, "a.txt", strings.NewReader("One\n"), accounts.Options{})
 			return err
 		},
-		"settings": func() error { return f.svc.SaveSettings(ctx, clerk, accounts.Settings{Source: "file", Schedule: "off"}) },
+		"settings": func() error {
+			return f.svc.SaveSettings(ctx, clerk, accounts.Settings{Source: "file", Schedule: "off"})
+		},
 	} {
 		e, ok := core.AsError(call())
 		if !ok || e.Code != core.Forbidden || !strings.Contains(e.Msg, "all shared accounts") {

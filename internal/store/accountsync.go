@@ -142,10 +142,14 @@ func (s *Store) accessNames(ctx context.Context, q querier) (*AccessNames, error
 }
 
 // AccessNames returns the live user and group names.
-func (s *Store) AccessNames(ctx context.Context) (*AccessNames, error) { return s.accessNames(ctx, s.r) }
+func (s *Store) AccessNames(ctx context.Context) (*AccessNames, error) {
+	return s.accessNames(ctx, s.r)
+}
 
 // AccessNames returns the live user and group names inside the transaction.
-func (t *Tx) AccessNames(ctx context.Context) (*AccessNames, error) { return t.s.accessNames(ctx, t.tx) }
+func (t *Tx) AccessNames(ctx context.Context) (*AccessNames, error) {
+	return t.s.accessNames(ctx, t.tx)
+}
 
 // ReserveAccountIDs returns n new account ids, so that a bulk insert can
 // give sub-accounts their new parent's id without reading ids back. On SQLite
