@@ -40,8 +40,6 @@ type App struct {
 	Features map[string]any
 	// Jobs are the named scheduled jobs (see schedule.go).
 	Jobs []Job
-	// Pages are hooks that add a feature's pages to the web server.
-	Pages []func(w WebRegistrar) error
 	// Authenticator checks directory users' passwords (set by user sync).
 	Authenticator UserAuthenticator
 	// Background are long-running loops started by serve (mail delivery).
@@ -55,9 +53,6 @@ type App struct {
 type UserAuthenticator interface {
 	Authenticate(ctx context.Context, username, password string) (bool, error)
 }
-
-// WebRegistrar is what a feature's page hook receives: the web server.
-type WebRegistrar = any
 
 // Feature is a part of Ream set up after the core exists.
 type Feature struct {

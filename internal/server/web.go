@@ -2,20 +2,27 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/metrics"
+	"github.com/reamprint/ream/internal/web"
 )
 
 // webHandler builds the HTTP handler: admin and user pages, the XML-RPC
 // API, health and metrics.
 func (a *App) webHandler() (http.Handler, error) {
-	mux := http.NewServeMux()
-	mux.Handle("POST /rpc/api/xmlrpc", a.RPCHandler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := a.Store.Ping(r.Context()); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
-	return mux, nil
+	metrics.SetBuildInfo(version())
+	deps := web.Deps{
+		Core: a.Core, Store: a.Store, Settings: a.Settings, Config: a.Config, Log: a.Log,
+		Metrics: metrics.Default, LoginLimiter: auth.NewLimiter(auth.DefaultLimiterConfig),
+		RPC: a.RPCHandler(), Features: a.Features,
+	}
+	if a.Authenticator != nil {
+		deps.Authenticator = a.Authenticator
+	}
+	srv, err := web.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(), nil
 }

@@ -67,6 +67,9 @@ type Deps struct {
 	// Authenticator checks directory users' passwords; nil means only
 	// internal users and the built-in admin can log in.
 	Authenticator UserAuthenticator
+	// Features holds the services of later features (shared account sync,
+	// user sync, cards and mail) by name, for their pages: s.Feature(name).
+	Features map[string]any
 }
 
 // Access says who may open a route.
@@ -116,6 +119,7 @@ type Server struct {
 	limiter  *auth.Limiter
 	rpc      http.Handler
 	authn    UserAuthenticator
+	features map[string]any
 
 	mux      *http.ServeMux
 	patterns []string
@@ -139,7 +143,7 @@ func New(deps Deps) (*Server, error) {
 	s := &Server{
 		core: deps.Core, store: deps.Store, settings: deps.Settings, cfg: deps.Config,
 		log: deps.Log, metrics: deps.Metrics, limiter: deps.LoginLimiter, rpc: deps.RPC,
-		authn: deps.Authenticator, mux: http.NewServeMux(),
+		authn: deps.Authenticator, mux: http.NewServeMux(), features: deps.Features,
 	}
 	if s.cfg == nil {
 		s.cfg = config.Default()
@@ -184,6 +188,9 @@ func (s *Server) Handle(pattern string, access Access, h HandlerFunc, opts ...Ro
 
 // publicUnderArea are the only paths under /admin and /user that need no session.
 var publicUnderArea = map[string]bool{"/admin/login": true, "/user/login": true}
+
+// Feature returns a feature service by name (nil when it is not set up).
+func (s *Server) Feature(name string) any { return s.features[name] }
 
 // Routes lists every registered pattern, in registration order.
 func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
