@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/reamprint/ream/internal/core"
@@ -67,20 +68,20 @@ func (s *Server) userEditPage(w http.ResponseWriter, r *http.Request) error {
 	return s.Render(w, r, http.StatusOK, "user_edit.html", "Edit "+u.Username, userEditData{User: u})
 }
 
-// userFormFields are the edit form's fields and the core property each sets.
+// userFormFields are the edit form's text fields and the core property each sets.
 var userFormFields = []struct {
 	field, prop string
-	get         func(u *model.User) string
+	ptr         func(u *model.User) *string
 }{
-	{"full_name", "full-name", func(u *model.User) string { return u.FullName }},
-	{"email", "email", func(u *model.User) string { return u.Email }},
-	{"department", "department", func(u *model.User) string { return u.Department }},
-	{"office", "office", func(u *model.User) string { return u.Office }},
-	{"notes", "notes", func(u *model.User) string { return u.Notes }},
-	{"alias", "username-alias", func(u *model.User) string { return u.Alias }},
-	{"home", "home", func(u *model.User) string { return u.HomeFolder }},
-	{"primary_card", "primary-card-number", func(u *model.User) string { return u.PrimaryCard }},
-	{"secondary_card", "secondary-card-number", func(u *model.User) string { return u.SecondaryCard }},
+	{"full_name", "full-name", func(u *model.User) *string { return &u.FullName }},
+	{"email", "email", func(u *model.User) *string { return &u.Email }},
+	{"department", "department", func(u *model.User) *string { return &u.Department }},
+	{"office", "office", func(u *model.User) *string { return &u.Office }},
+	{"notes", "notes", func(u *model.User) *string { return &u.Notes }},
+	{"alias", "username-alias", func(u *model.User) *string { return &u.Alias }},
+	{"home", "home", func(u *model.User) *string { return &u.HomeFolder }},
+	{"primary_card", "primary-card-number", func(u *model.User) *string { return &u.PrimaryCard }},
+	{"secondary_card", "secondary-card-number", func(u *model.User) *string { return &u.SecondaryCard }},
 }
 
 func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
@@ -89,31 +90,29 @@ func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Only changed fields are sent, so the audit log names what changed.
+	// Only changed fields are sent, so the audit log names what changed;
+	// edited keeps what was typed for the form when it is shown again.
 	var changes []core.UserPropertyChange
 	edited := *u
 	for _, f := range userFormFields {
 		v := strings.TrimSpace(r.PostFormValue(f.field))
-		if v != f.get(u) {
+		if v != *f.ptr(u) {
 			changes = append(changes, core.UserPropertyChange{Name: f.prop, Value: v})
 		}
+		*f.ptr(&edited) = v
 	}
-	edited.FullName, edited.Email, edited.Department = r.PostFormValue("full_name"), r.PostFormValue("email"), r.PostFormValue("department")
-	edited.Office, edited.Notes, edited.Alias, edited.HomeFolder = r.PostFormValue("office"), r.PostFormValue("notes"), r.PostFormValue("alias"), r.PostFormValue("home")
-	edited.PrimaryCard, edited.SecondaryCard = r.PostFormValue("primary_card"), r.PostFormValue("secondary_card")
 	for _, b := range []struct {
 		field, prop string
-		cur         bool
-		dst         *bool
+		ptr         func(u *model.User) *bool
 	}{
-		{"restricted", "restricted", u.Restricted, &edited.Restricted},
-		{"print_disabled", "disabled-print", u.PrintDisabled, &edited.PrintDisabled},
+		{"restricted", "restricted", func(u *model.User) *bool { return &u.Restricted }},
+		{"print_disabled", "disabled-print", func(u *model.User) *bool { return &u.PrintDisabled }},
 	} {
 		v := r.PostFormValue(b.field) == "on"
-		*b.dst = v
-		if v != b.cur {
-			changes = append(changes, core.UserPropertyChange{Name: b.prop, Value: map[bool]string{true: "true", false: "false"}[v]})
+		if v != *b.ptr(u) {
+			changes = append(changes, core.UserPropertyChange{Name: b.prop, Value: strconv.FormatBool(v)})
 		}
+		*b.ptr(&edited) = v
 	}
 	data := userEditData{User: &edited, Adjust: strings.TrimSpace(r.PostFormValue("adjust")), Comment: strings.TrimSpace(r.PostFormValue("comment"))}
 	var amount money.Amount
