@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/reamprint/ream/internal/model"
 )
@@ -108,38 +110,93 @@ func (t *Tx) SetGroupSource(ctx context.Context, groupID int64, source string) e
 	return nil
 }
 
-// CreateUsers inserts many new users and their card numbers with prepared
-// statements, filling each ID. Usernames must be normalised and validated,
-// and card numbers known to be free: a taken username is ErrConflict and a
-// taken number ErrCardInUse, and either leaves the transaction unusable on
-// PostgreSQL, so the caller's whole run fails.
+// createChunk is how many users one multi-row INSERT carries: 17 values
+// each stays far below both databases' limits on parameters.
+const createChunk = 256
+
+// CreateUsers inserts many new users and their card numbers with
+// multi-row INSERTs, filling each ID. Usernames must be normalised and
+// validated, and card numbers known to be free: a taken username is
+// ErrConflict and a taken number ErrCardInUse, and either leaves the
+// transaction unusable on PostgreSQL, so the caller's whole run fails.
 func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 	if len(users) == 0 {
 		return nil
 	}
-	insertUser, err := t.prepare(ctx, `INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
-		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) RETURNING id`)
-	if err != nil {
-		return fmt.Errorf("store: unable to prepare user insert: %w", err)
+	if t.s.flavor == SQLite {
+		// Each insert into an indexed table inside a long transaction
+		// journals the pages it touches; in memory that costs a copy
+		// instead of a write system call per page.
+		if _, err := t.tx.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+			return fmt.Errorf("store: unable to keep temporary data in memory: %w", err)
+		}
 	}
-	defer insertUser.Close()
-	insertCard, err := t.prepare(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`)
-	if err != nil {
-		return fmt.Errorf("store: unable to prepare card insert: %w", err)
-	}
-	defer insertCard.Close()
 	now := t.s.nowMS()
-	for _, u := range users {
+	for start := 0; start < len(users); start += createChunk {
+		chunk := users[start:min(start+createChunk, len(users))]
+		if err := t.createUserChunk(ctx, chunk, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Tx) createUserChunk(ctx context.Context, users []*model.User, now int64) error {
+	const cols = 17
+	var q strings.Builder
+	q.WriteString(`INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
+		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at) VALUES `)
+	args := make([]any, 0, len(users)*cols)
+	byName := make(map[string]*model.User, len(users))
+	for i, u := range users {
 		u.Username = NormalizeUsername(u.Username)
-		err := insertUser.QueryRowContext(ctx, u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
-			u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
-			u.Internal, u.SourceID, now).Scan(&u.ID)
-		if isUniqueViolation(err) {
+		if _, dup := byName[u.Username]; dup {
 			return fmt.Errorf("store: user %q: %w", u.Username, ErrConflict)
 		}
-		if err != nil {
-			return fmt.Errorf("store: unable to create user %q: %w", u.Username, err)
+		byName[u.Username] = u
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		t.writePlaceholders(&q, i*cols, cols, cols) // created_at doubles as updated_at
+		args = append(args, u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
+			u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
+			u.Internal, u.SourceID, now)
+	}
+	q.WriteString(` RETURNING id, username`)
+	rows, err := t.tx.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		if isUniqueViolation(err) {
+			return fmt.Errorf("store: one of users %q…: %w", users[0].Username, ErrConflict)
+		}
+		return fmt.Errorf("store: unable to create users %q…: %w", users[0].Username, err)
+	}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: unable to read new user id: %w", err)
+		}
+		if u := byName[name]; u != nil {
+			u.ID = id
+		}
+	}
+	err = rows.Close()
+	if err == nil {
+		err = rows.Err()
+	}
+	if isUniqueViolation(err) {
+		return fmt.Errorf("store: one of users %q…: %w", users[0].Username, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to create users %q…: %w", users[0].Username, err)
+	}
+	var cq strings.Builder
+	var cargs []any
+	n := 0
+	for _, u := range users {
+		if u.ID == 0 {
+			return fmt.Errorf("store: user %q was not created", u.Username)
 		}
 		u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
 		for _, c := range [...]struct {
@@ -149,16 +206,50 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 			if c.number == "" {
 				continue
 			}
-			_, err := insertCard.ExecContext(ctx, c.number, u.ID, c.slot)
-			if isUniqueViolation(err) {
-				return fmt.Errorf("store: card/ID number of user %q: %w", u.Username, ErrCardInUse)
+			if n > 0 {
+				cq.WriteByte(',')
 			}
-			if err != nil {
-				return fmt.Errorf("store: unable to set a card/ID number of user %q: %w", u.Username, err)
-			}
+			t.writePlaceholders(&cq, n*3, 3, 0)
+			cargs = append(cargs, c.number, u.ID, c.slot)
+			n++
 		}
 	}
+	if n == 0 {
+		return nil
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES `+cq.String(), cargs...)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("store: a card/ID number of users %q…: %w", users[0].Username, ErrCardInUse)
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to set card/ID numbers of users %q…: %w", users[0].Username, err)
+	}
 	return nil
+}
+
+// writePlaceholders writes "($k+1,…,$k+n)" in the flavor's own syntax
+// ("?N" on SQLite), and then $k+repeat once more when repeat is not 0.
+// Multi-row statements vary in length, so they are written ready to run
+// rather than kept in the store's rewrite cache.
+func (t *Tx) writePlaceholders(b *strings.Builder, k, n, repeat int) {
+	mark := byte('$')
+	if t.s.flavor == SQLite {
+		mark = '?'
+	}
+	b.WriteByte('(')
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(mark)
+		b.WriteString(strconv.Itoa(k + i))
+	}
+	if repeat > 0 {
+		b.WriteByte(',')
+		b.WriteByte(mark)
+		b.WriteString(strconv.Itoa(k + repeat))
+	}
+	b.WriteByte(')')
 }
 
 // UserSyncWriter applies a user sync plan's updates and membership changes
@@ -166,7 +257,6 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 type UserSyncWriter struct {
 	t            *Tx
 	update       *sql.Stmt
-	addMember    *sql.Stmt
 	removeMember *sql.Stmt
 }
 
@@ -180,7 +270,6 @@ func (t *Tx) NewUserSyncWriter(ctx context.Context) (*UserSyncWriter, error) {
 		{&w.update, `UPDATE users SET full_name=$2, email=$3, other_emails=$4, department=$5, office=$6,
 			notes=$7, alias=$8, home_folder=$9, internal=$10, source=$11, password_hash=$12, pin_hash=$13, updated_at=$14
 			WHERE id=$1 AND deleted_at IS NULL`},
-		{&w.addMember, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`},
 		{&w.removeMember, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`},
 	} {
 		stmt, err := t.prepare(ctx, s.query)
@@ -195,7 +284,7 @@ func (t *Tx) NewUserSyncWriter(ctx context.Context) (*UserSyncWriter, error) {
 
 // Close releases the prepared statements.
 func (w *UserSyncWriter) Close() {
-	for _, s := range []*sql.Stmt{w.update, w.addMember, w.removeMember} {
+	for _, s := range []*sql.Stmt{w.update, w.removeMember} {
 		if s != nil {
 			s.Close()
 		}
@@ -218,10 +307,25 @@ func (w *UserSyncWriter) UpdateUser(ctx context.Context, u *model.User) error {
 	return nil
 }
 
-// AddMember adds a user to a group; adding twice is not an error.
-func (w *UserSyncWriter) AddMember(ctx context.Context, groupID, userID int64) error {
-	if _, err := w.addMember.ExecContext(ctx, groupID, userID); err != nil {
-		return fmt.Errorf("store: unable to add user #%d to group #%d: %w", userID, groupID, err)
+// AddMembers adds many users to a group with multi-row INSERTs.
+func (w *UserSyncWriter) AddMembers(ctx context.Context, groupID int64, userIDs []int64) error {
+	const chunk = 500
+	for start := 0; start < len(userIDs); start += chunk {
+		ids := userIDs[start:min(start+chunk, len(userIDs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO group_members (group_id, user_id) VALUES `)
+		args := make([]any, 0, 2*len(ids))
+		for i, id := range ids {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			w.t.writePlaceholders(&q, 2*i, 2, 0)
+			args = append(args, groupID, id)
+		}
+		q.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := w.t.tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("store: unable to add members to group #%d: %w", groupID, err)
+		}
 	}
 	return nil
 }

@@ -124,10 +124,12 @@ func (s *Service) applyGroups(ctx context.Context, tx *store.Tx, p *Plan) error 
 			}
 			id = ng.ID
 		}
-		for _, m := range g.Add {
-			if err := w.AddMember(ctx, id, ids[m]); err != nil {
-				return err
-			}
+		add := make([]int64, len(g.Add))
+		for i, m := range g.Add {
+			add[i] = ids[m]
+		}
+		if err := w.AddMembers(ctx, id, add); err != nil {
+			return err
 		}
 		for _, m := range g.Remove {
 			if err := w.RemoveMember(ctx, id, ids[m]); err != nil {
