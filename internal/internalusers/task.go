@@ -1,0 +1,48 @@
+package internalusers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/tasks"
+)
+
+// TaskKind is the background task kind that getTaskStatus reports.
+const TaskKind = "batch-import-internal-users"
+
+// ImportFileTask runs ImportFile as a background task, so getTaskStatus
+// follows it, and waits for its report. If ctx ends first (the caller went
+// away) the import still finishes and its report stays in the task status.
+func (s *Service) ImportFileTask(ctx context.Context, tr *tasks.Runner, a core.Actor, path string, opts Options, confine bool) (string, error) {
+	if tr == nil {
+		rep, err := s.ImportFile(ctx, a, path, opts, confine)
+		if err != nil {
+			return "", err
+		}
+		return rep.Text(), nil
+	}
+	type outcome struct {
+		text string
+		err  error
+	}
+	done := make(chan outcome, 1)
+	_, err := tr.Start(ctx, TaskKind, fmt.Sprintf("Importing internal users from %s…", path), func(tctx context.Context, progress tasks.Progress) (string, error) {
+		rep, err := s.ImportFile(tctx, a, path, opts, confine)
+		text := ""
+		if rep != nil {
+			text = rep.Text()
+		}
+		done <- outcome{text, err}
+		return text, err
+	})
+	if err != nil {
+		return "", err
+	}
+	select {
+	case o := <-done:
+		return o.text, o.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("internalusers: stopped waiting for the import (it goes on; see getTaskStatus): %w", ctx.Err())
+	}
+}
