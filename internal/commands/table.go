@@ -242,6 +242,7 @@ func all() []Command {
 		balanceCommands(),
 		adminCommands(),
 		taskCommands(),
+		internalUserCommands(),
 	} {
 		out = append(out, group...)
 	}
