@@ -25,7 +25,7 @@ import (
 // expired leases due without waiting.
 type testClock struct{ offset atomic.Int64 }
 
-func (c *testClock) now() time.Time           { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
 func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // forEachStore runs fn on SQLite, and on PostgreSQL when it is available.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -52,14 +53,25 @@ func (s *Store) CountUsersWithCards(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// inList returns "$first,$first+1,…" for n parameters.
-func inList(first, n int) string {
+// param is the placeholder of the i-th parameter (from 1) in the long
+// statements built here. SQLite gets plain "?": with a thousand numbered
+// "?NNN" parameters, binding them by number costs time quadratic in their
+// count. Statements using it must take their parameters in order.
+func (s *Store) param(i int) string {
+	if s.flavor == SQLite {
+		return "?"
+	}
+	return fmt.Sprintf("$%d", i)
+}
+
+// inList returns the placeholders of n parameters, numbered from first.
+func (s *Store) inList(first, n int) string {
 	var sb strings.Builder
 	for i := range n {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		fmt.Fprintf(&sb, "$%d", first+i)
+		sb.WriteString(s.param(first + i))
 	}
 	return sb.String()
 }
@@ -74,7 +86,7 @@ func (t *Tx) UsersByIDs(ctx context.Context, ids []int64) ([]*model.User, error)
 		for i, id := range batch {
 			args[i] = id
 		}
-		rows, err := t.query(ctx, `SELECT `+userColumns+userFrom+` WHERE u.deleted_at IS NULL AND u.id IN (`+inList(1, len(batch))+`) ORDER BY u.id`, args...)
+		rows, err := t.query(ctx, `SELECT `+userColumns+userFrom+` WHERE u.deleted_at IS NULL AND u.id IN (`+t.s.inList(1, len(batch))+`) ORDER BY u.id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: unable to read users: %w", err)
 		}
@@ -105,7 +117,7 @@ func (t *Tx) UserIDsByNames(ctx context.Context, names []string) (ids []int64, m
 		for i, n := range batch {
 			args[i] = NormalizeUsername(n)
 		}
-		rows, err := t.query(ctx, `SELECT id, username FROM users WHERE deleted_at IS NULL AND username IN (`+inList(1, len(batch))+`)`, args...)
+		rows, err := t.query(ctx, `SELECT id, username FROM users WHERE deleted_at IS NULL AND username IN (`+t.s.inList(1, len(batch))+`)`, args...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store: unable to find users: %w", err)
 		}
@@ -143,6 +155,59 @@ func (t *Tx) UserIDsByNames(ctx context.Context, names []string) (ids []int64, m
 // inserted many per statement. A number someone else holds fails the whole
 // change with ErrCardInUse (the caller's transaction then rolls back).
 func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, progress func(done int)) error {
+	for _, c := range cards {
+		if c.Number == "" {
+			return fmt.Errorf("store: unable to set primary card for user #%d: the number is empty", c.UserID)
+		}
+	}
+	var err error
+	if t.s.flavor == Postgres {
+		err = t.setPrimaryCardsArrays(ctx, cards, progress)
+	} else {
+		err = t.setPrimaryCardsBatches(ctx, cards, progress)
+	}
+	if isUniqueViolation(err) {
+		return fmt.Errorf("store: unable to set primary card numbers: %w", ErrCardInUse)
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to set primary card numbers: %w", err)
+	}
+	return nil
+}
+
+// setPrimaryCardsArrays is PostgreSQL's way: whole arrays as parameters,
+// three statements whatever the number of users.
+func (t *Tx) setPrimaryCardsArrays(ctx context.Context, cards []UserCard, progress func(done int)) error {
+	ids := make([]int64, len(cards))
+	numbers := make([]string, len(cards))
+	for i, c := range cards {
+		ids[i], numbers[i] = c.UserID, c.Number
+	}
+	if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE slot = 1 AND user_id = ANY($1)`, ids); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `UPDATE users SET updated_at = $1 WHERE id = ANY($2)`, t.s.nowMS(), ids); err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) SELECT n, u, 1 FROM unnest($1::text[], $2::bigint[]) AS v(n, u)`, numbers, ids); err != nil {
+		return err
+	}
+	if progress != nil {
+		progress(len(cards))
+	}
+	return nil
+}
+
+// setPrimaryCardsBatches is SQLite's way: many rows per statement.
+func (t *Tx) setPrimaryCardsBatches(ctx context.Context, cards []UserCard, progress func(done int)) error {
+	// A bulk change touches more pages than SQLite's default 2 MiB cache
+	// holds; spilling them to the WAL mid-transaction writes many twice.
+	// The writer's cache grows for this change only.
+	restore, err := t.growCache(ctx)
+	if err != nil {
+		return err
+	}
+	defer restore()
 	now := t.s.nowMS()
 	for start := 0; start < len(cards); start += idBatch {
 		batch := cards[start:min(start+idBatch, len(cards))]
@@ -150,12 +215,11 @@ func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, progress fun
 		for i, c := range batch {
 			args[i] = c.UserID
 		}
-		list := inList(1, len(batch))
-		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE slot = 1 AND user_id IN (`+list+`)`, args...); err != nil {
-			return fmt.Errorf("store: unable to clear primary card numbers: %w", err)
+		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE slot = 1 AND user_id IN (`+t.s.inList(1, len(batch))+`)`, args...); err != nil {
+			return err
 		}
-		if _, err := t.exec(ctx, `UPDATE users SET updated_at = $`+fmt.Sprint(len(batch)+1)+` WHERE id IN (`+list+`)`, append(args, now)...); err != nil {
-			return fmt.Errorf("store: unable to mark users updated: %w", err)
+		if _, err := t.exec(ctx, `UPDATE users SET updated_at = `+t.s.param(1)+` WHERE id IN (`+t.s.inList(2, len(batch))+`)`, append([]any{now}, args...)...); err != nil {
+			return err
 		}
 	}
 	for start := 0; start < len(cards); start += cardBatch {
@@ -164,24 +228,68 @@ func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, progress fun
 		sb.WriteString(`INSERT INTO user_cards (number, user_id, slot) VALUES `)
 		args := make([]any, 0, 2*len(batch))
 		for i, c := range batch {
-			if c.Number == "" {
-				return fmt.Errorf("store: unable to set primary card for user #%d: the number is empty", c.UserID)
-			}
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			fmt.Fprintf(&sb, "($%d,$%d,1)", 2*i+1, 2*i+2)
+			fmt.Fprintf(&sb, "(%s,%s,1)", t.s.param(2*i+1), t.s.param(2*i+2))
 			args = append(args, c.Number, c.UserID)
 		}
 		if _, err := t.exec(ctx, sb.String(), args...); err != nil {
-			if isUniqueViolation(err) {
-				return fmt.Errorf("store: unable to set primary card numbers: %w", ErrCardInUse)
-			}
-			return fmt.Errorf("store: unable to set primary card numbers: %w", err)
+			return err
 		}
 		if progress != nil {
 			progress(start + len(batch))
 		}
 	}
 	return nil
+}
+
+// bulkCacheKiB is the SQLite page cache used during a bulk change.
+const bulkCacheKiB = 64 << 10
+
+// growCache raises the SQLite page cache of the transaction's connection and
+// returns the function that puts it back.
+func (t *Tx) growCache(ctx context.Context) (restore func(), err error) {
+	var before int64
+	if err := t.queryRow(ctx, `PRAGMA cache_size`).Scan(&before); err != nil {
+		return nil, fmt.Errorf("store: unable to read the cache size: %w", err)
+	}
+	if _, err := t.exec(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, bulkCacheKiB)); err != nil {
+		return nil, fmt.Errorf("store: unable to grow the cache: %w", err)
+	}
+	return func() { _, _ = t.exec(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, before)) }, nil
+}
+
+// GroupUsers returns the live members of a group with their card numbers,
+// in id order, in one query (pseudo-groups understood); ErrNotFound when
+// the group does not exist.
+func (t *Tx) GroupUsers(ctx context.Context, group string) ([]*model.User, error) {
+	var rows *sql.Rows
+	var err error
+	switch {
+	case model.IsAllUsersGroup(group):
+		rows, err = t.query(ctx, `SELECT `+userColumns+userFrom+` WHERE u.deleted_at IS NULL ORDER BY u.id`)
+	case group == model.GroupInternalUsers || group == model.GroupInternalUsersAlt:
+		rows, err = t.query(ctx, `SELECT `+userColumns+userFrom+` WHERE u.deleted_at IS NULL AND u.internal ORDER BY u.id`)
+	default:
+		g, gerr := t.GroupByName(ctx, group)
+		if gerr != nil {
+			return nil, gerr
+		}
+		rows, err = t.query(ctx, `SELECT `+userColumns+userFrom+` JOIN group_members m ON m.user_id = u.id
+			WHERE m.group_id = $1 AND u.deleted_at IS NULL ORDER BY u.id`, g.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to list the members of %q: %w", group, err)
+	}
+	defer rows.Close()
+	var out []*model.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: unable to read user: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
