@@ -66,12 +66,11 @@ func (s *Server) portalPassword(w http.ResponseWriter, r *http.Request) error {
 		return s.Render(w, r, http.StatusBadRequest, "portal_details.html", "Change Details", d)
 	}
 	current, pw, again := r.PostFormValue("current"), r.PostFormValue("password"), r.PostFormValue("password2")
-	ok, err := s.core.Hasher.Verify(ctx, se.User.PasswordHash, current)
-	if err != nil {
+	if msg, status, err := s.checkCurrentPassword(r, se.User, current); err != nil {
 		return err
-	}
-	if current == "" || !ok {
-		return fail("Your current password is not right.")
+	} else if msg != "" {
+		d.Error = msg
+		return s.Render(w, r, status, "portal_details.html", "Change Details", d)
 	}
 	if pw != again {
 		return fail("The two new passwords are not the same.")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -179,6 +180,10 @@ func (s *Server) serveRoute(rt *route) http.Handler {
 			if changesState(r.Method) {
 				if msg := checkOrigin(r); msg != "" {
 					s.renderError(w, r, http.StatusForbidden, msg)
+					return
+				}
+				if limit, big := formTooLarge(r); big {
+					s.renderError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("The request is larger than the %d bytes this page accepts.", limit))
 					return
 				}
 				if !auth.CheckCSRF(se.csrfSecret, se.tokenHash, r.PostFormValue("csrf")) {
