@@ -242,6 +242,7 @@ func all() []Command {
 		balanceCommands(),
 		adminCommands(),
 		taskCommands(),
+		cardCommands(),
 		internalUserCommands(),
 	} {
 		out = append(out, group...)
