@@ -155,8 +155,12 @@ func TestUsersAccountsBalancesOverXMLRPC(t *testing.T) {
 			// Shared accounts, sub-accounts and their properties.
 			r.must(t, "addNewSharedAccount", "Client 1")
 			r.must(t, "addNewSharedAccount", `Client 1\Project A`)
-			if _, err := r.call(t, "addNewSharedAccount", `Nope\Sub`); fault(t, err).Code != commands.FaultNotFound {
-				t.Errorf("sub-account without parent: %v", err)
+			if _, err := r.call(t, "addNewSharedAccount", `Client 1\Project A`); fault(t, err).Code != commands.FaultConflict {
+				t.Errorf("duplicate sub-account: %v", err)
+			}
+			r.must(t, "addNewSharedAccount", `New Parent\Sub`)
+			if v := r.must(t, "isSharedAccountExists", "New Parent"); v != true {
+				t.Errorf("a sub-account did not bring its parent: %v", v)
 			}
 			r.must(t, "setSharedAccountProperties", `Client 1\Project A`, []any{[]any{"pin", "77"}, []any{"invoice-option", "always_invoice"}, []any{"access-users", "alice|bob"}})
 			if v := r.must(t, "getSharedAccountProperty", `client 1\project a`, "invoice-option"); v != "ALWAYS_INVOICE" {

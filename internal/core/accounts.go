@@ -53,7 +53,7 @@ func (c *Core) Account(ctx context.Context, full string) (*model.Account, error)
 }
 
 // CreateAccount creates a shared account from its full name; a sub-account's
-// parent must exist. Fields of tmpl (PIN, notes, options…) are applied.
+// missing parent is created too. Fields of tmpl (PIN, notes, options…) are applied.
 func (c *Core) CreateAccount(ctx context.Context, a Actor, full string, tmpl *model.Account) (*model.Account, error) {
 	if err := c.requireAllAccounts(a); err != nil {
 		return nil, err
@@ -78,9 +78,18 @@ func (c *Core) CreateAccount(ctx context.Context, a Actor, full string, tmpl *mo
 	}
 	err := c.Store.InTx(ctx, func(tx *store.Tx) error {
 		if subName != "" {
+			// As in the import format, a sub-account brings its parent along.
 			parent, err := tx.AccountByName(ctx, parentName)
-			if err != nil {
-				return notFound(err, "parent account", parentName)
+			if errors.Is(err, store.ErrNotFound) {
+				parent = &model.Account{Name: parentName, Enabled: true}
+				if err := tx.CreateAccount(ctx, parent); err != nil {
+					return accountErr(err, parent)
+				}
+				if err := audit(ctx, tx, a, "account.create", parent.Name, "created as the parent of "+subName); err != nil {
+					return err
+				}
+			} else if err != nil {
+				return err
 			}
 			acc.ParentID, acc.ParentName = parent.ID, parent.Name
 		}

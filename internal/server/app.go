@@ -135,21 +135,6 @@ func (a *App) Close() error {
 	return a.Store.Close()
 }
 
-// checkSchema refuses to run on a database that needs migrating or is newer.
-func (a *App) checkSchema(ctx context.Context) error {
-	v, err := a.Store.CurrentVersion(ctx)
-	if err != nil {
-		return err
-	}
-	switch {
-	case v > store.SchemaVersion():
-		return fmt.Errorf("the database schema (version %d) is newer than this Ream knows (%d); run a newer Ream", v, store.SchemaVersion())
-	case v < store.SchemaVersion():
-		return fmt.Errorf("the database schema is at version %d, this Ream needs %d; run `ream migrate` (or `ream serve`, which migrates at start)", v, store.SchemaVersion())
-	}
-	return nil
-}
-
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}
 	if cfg.Log.Format == "json" {

@@ -81,7 +81,9 @@ func Main(args []string, std IO) int {
 		}
 		defer app.Close()
 		if needSchema {
-			if err := app.checkSchema(ctx); err != nil {
+			// The same forward-only migration serve runs at start, so that
+			// `ream admin set-password` works before the first serve.
+			if _, err := app.Store.Migrate(ctx); err != nil {
 				fmt.Fprintln(std.Stderr, "ream:", err)
 				return 1
 			}
