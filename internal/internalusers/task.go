@@ -3,6 +3,7 @@ package internalusers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/tasks"
@@ -20,7 +21,7 @@ func (s *Service) ImportFileTask(ctx context.Context, tr *tasks.Runner, a core.A
 		if err != nil {
 			return "", err
 		}
-		return rep.Text(), nil
+		return strings.TrimSuffix(rep.Text(), "\n"), nil
 	}
 	type outcome struct {
 		text string
@@ -31,7 +32,7 @@ func (s *Service) ImportFileTask(ctx context.Context, tr *tasks.Runner, a core.A
 		rep, err := s.ImportFile(tctx, a, path, opts, confine)
 		text := ""
 		if rep != nil {
-			text = rep.Text()
+			text = strings.TrimSuffix(rep.Text(), "\n")
 		}
 		done <- outcome{text, err}
 		return text, err
