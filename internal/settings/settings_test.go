@@ -1,0 +1,108 @@
+package settings_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reamprint/ream/internal/settings"
+	"github.com/reamprint/ream/internal/store"
+)
+
+func TestNormalize(t *testing.T) {
+	for _, tc := range []struct {
+		key, in, want, err string
+	}{
+		{settings.CardLuhn, "yes", "Y", ""},
+		{settings.CardLuhn, "False", "N", ""},
+		{settings.CardLuhn, "maybe", "", "not Y or N"},
+		{settings.CardLength, " 14 ", "14", ""},
+		{settings.CardLength, "5", "", "outside 6 to 32"},
+		{settings.CardLength, "twelve", "", "not a whole number"},
+		{settings.SMTPSecurity, "STARTTLS", "starttls", ""},
+		{settings.SMTPSecurity, "ssl", "", "not one of none, starttls, tls"},
+		{settings.CardPrefix, "AB12", "AB12", ""},
+		{settings.CardPrefix, "A-1", "", "only letters and digits"},
+		{settings.SMTPFrom, "Ream <ream@example.org>", "Ream <ream@example.org>", ""},
+		{settings.SMTPFrom, "not an address", "", "not an email address"},
+		{settings.UserSyncTime, "23:59", "23:59", ""},
+		{settings.UserSyncTime, "25:00", "", "not a time"},
+		{settings.UserSyncLDAPCardRe, "([0-9]+", "", "not a regular expression"},
+		{settings.CurrencySymbol, "€\nX", "", "line breaks"},
+		{settings.CurrencySymbol, "a\x00", "", "NUL"},
+		{"no.such.key", "1", "", "unknown setting"},
+	} {
+		got, err := settings.Normalize(tc.key, tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), tc.key) {
+				t.Errorf("Normalize(%s, %q) error = %v, want one naming the key and saying %q", tc.key, tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("Normalize(%s, %q) = %q, %v; want %q", tc.key, tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestEveryDefaultIsValid(t *testing.T) {
+	for _, k := range settings.Keys() {
+		if got, err := settings.Normalize(k.Name, k.Default); err != nil || got != k.Default {
+			t.Errorf("%s: default %q normalises to %q, %v", k.Name, k.Default, got, err)
+		}
+		if k.Secret && k.API {
+			t.Errorf("%s is secret but readable through the API", k.Name)
+		}
+	}
+}
+
+func TestSetAndGetThroughTheStore(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	set := settings.New(s, 0)
+	if set.Int(ctx, settings.CardLength) != 12 || set.Bool(ctx, settings.CardLuhn) {
+		t.Fatal("defaults not returned")
+	}
+	err = s.InTx(ctx, func(tx *store.Tx) error { return set.Set(ctx, tx, settings.CardLength, "20") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set.Int(ctx, settings.CardLength); got != 20 {
+		t.Errorf("after Set: %d", got)
+	}
+	err = s.InTx(ctx, func(tx *store.Tx) error { return set.Set(ctx, tx, settings.CardLength, "99") })
+	if err == nil {
+		t.Error("out-of-range value stored")
+	}
+	if got := set.Int(ctx, settings.CardLength); got != 20 {
+		t.Errorf("a refused Set changed the value to %d", got)
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	keys := settings.Keys()
+	f.Add(0, "Y")
+	f.Add(3, "12")
+	f.Fuzz(func(t *testing.T, i int, v string) {
+		if i < 0 {
+			i = -i
+		}
+		k := keys[i%len(keys)]
+		got, err := settings.Normalize(k.Name, v)
+		if err != nil {
+			return
+		}
+		again, err := settings.Normalize(k.Name, got)
+		if err != nil || again != got {
+			t.Fatalf("%s: %q normalised to %q, which normalises to %q (%v)", k.Name, v, got, again, err)
+		}
+	})
+}

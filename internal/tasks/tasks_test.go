@@ -1,0 +1,83 @@
+package tasks_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/tasks"
+)
+
+func TestPollGrowsByALineWhileRunningAndEndsWithTheReport(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := tasks.New(ctx, s, slog.New(slog.DiscardHandler))
+	if st, err := r.Poll(ctx); err != nil || !st.Completed {
+		t.Fatalf("no task yet: %+v %v", st, err)
+	}
+	release := make(chan struct{})
+	started := make(chan struct{})
+	if _, err := r.Start(ctx, "import", "Starting import.", func(ctx context.Context, progress tasks.Progress) (string, error) {
+		progress("Read 10 lines.")
+		close(started)
+		<-release
+		return "Imported 10 accounts.", nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	// PaperCut scripts index the message by poll count: each poll while the
+	// task runs must see at least one more line.
+	prev := 0
+	for i := 0; i < 5; i++ {
+		st, err := r.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Count(st.Message, "\n") + 1
+		if st.Completed || lines <= prev {
+			t.Fatalf("poll %d: completed=%v lines=%d (previous %d)", i, st.Completed, lines, prev)
+		}
+		prev = lines
+	}
+	close(release)
+	r.Wait()
+	st, err := r.Poll(ctx)
+	if err != nil || !st.Completed || !strings.HasPrefix(st.Message, "Starting import.\nRead 10 lines.") || !strings.HasSuffix(st.Message, "Imported 10 accounts.") {
+		t.Fatalf("final status %+v %v", st, err)
+	}
+}
+
+func TestFailuresAndPanicsEndTheTask(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := tasks.New(ctx, s, slog.New(slog.DiscardHandler))
+	r.Start(ctx, "a", "A", func(context.Context, tasks.Progress) (string, error) { return "", errors.New("source unreadable") })
+	r.Wait()
+	if st, _ := r.Poll(ctx); !st.Completed || !strings.Contains(st.Message, "Error: source unreadable") {
+		t.Errorf("failed task: %+v", st)
+	}
+	r.Start(ctx, "b", "B", func(context.Context, tasks.Progress) (string, error) { panic("boom") })
+	r.Wait()
+	if st, _ := r.Poll(ctx); !st.Completed || !strings.Contains(st.Message, "internal error") || strings.Contains(st.Message, "boom") {
+		t.Errorf("panicked task: %+v", st)
+	}
+}
