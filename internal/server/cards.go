@@ -1,0 +1,44 @@
+package server
+
+import (
+	"context"
+	"io"
+
+	"github.com/reamprint/ream/internal/cards"
+	"github.com/reamprint/ream/internal/commands"
+	"github.com/reamprint/ream/internal/mail"
+)
+
+// MailFeature is the App.Features key of the outbox worker (*mail.Worker).
+const MailFeature = "mail"
+
+func init() {
+	register(Feature{
+		Name: "cards",
+		// The outbox worker delivers mail in the background; the card
+		// service gives new users a number when blank (a hook inside the
+		// transaction creating them) and serves Bulk User Actions, the
+		// card import, the notification and the test email.
+		Setup: func(ctx context.Context, app *App) error {
+			worker := mail.NewWorker(app.Store, cards.SMTPConfig(app.Settings), app.Log)
+			svc := cards.NewService(app.Core, worker.Wake)
+			app.Core.NewUserHooks = append(app.Core.NewUserHooks, svc.Hook())
+			app.Features[commands.CardsFeature] = svc
+			app.Features[MailFeature] = worker
+			app.Background = append(app.Background, func(ctx context.Context) {
+				if err := worker.Run(ctx); err != nil {
+					app.Log.Error("mail worker stopped", "err", err)
+				}
+			})
+			return nil
+		},
+		CLI: map[string]CLICommand{
+			"cards": {
+				Help: "bulk-generate primary Card/ID numbers: cards generate --group G | --users a,b [--only-blank] [--yes]",
+				Run: func(ctx context.Context, app *App, args []string, stdout, stderr io.Writer) int {
+					return cards.RunCLI(ctx, app.Features[commands.CardsFeature].(*cards.Service), args, stdout, stderr)
+				},
+			},
+		},
+	})
+}
