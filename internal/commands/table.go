@@ -244,6 +244,7 @@ func all() []Command {
 		taskCommands(),
 		cardCommands(),
 		internalUserCommands(),
+		userSyncCommands(),
 	} {
 		out = append(out, group...)
 	}

@@ -110,8 +110,8 @@ func (t *Tx) SetGroupSource(ctx context.Context, groupID int64, source string) e
 	return nil
 }
 
-// createChunk is how many users one multi-row INSERT carries: 17 values
-// each stays far below both databases' limits on parameters.
+// createChunk is how many rows one multi-row INSERT carries: 18 values a
+// user stays far below both databases' limits on parameters.
 const createChunk = 256
 
 // CreateUsers inserts many new users and their card numbers with
@@ -132,21 +132,7 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 		}
 	}
 	now := t.s.nowMS()
-	for start := 0; start < len(users); start += createChunk {
-		chunk := users[start:min(start+createChunk, len(users))]
-		if err := t.createUserChunk(ctx, chunk, now); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t *Tx) createUserChunk(ctx context.Context, users []*model.User, now int64) error {
-	const cols = 17
-	var q strings.Builder
-	q.WriteString(`INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
-		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at) VALUES `)
-	args := make([]any, 0, len(users)*cols)
+	userRows := make([][]any, len(users))
 	byName := make(map[string]*model.User, len(users))
 	for i, u := range users {
 		u.Username = NormalizeUsername(u.Username)
@@ -154,102 +140,147 @@ func (t *Tx) createUserChunk(ctx context.Context, users []*model.User, now int64
 			return fmt.Errorf("store: user %q: %w", u.Username, ErrConflict)
 		}
 		byName[u.Username] = u
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		t.writePlaceholders(&q, i*cols, cols, cols) // created_at doubles as updated_at
-		args = append(args, u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
+		userRows[i] = []any{u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
 			u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
-			u.Internal, u.SourceID, now)
+			u.Internal, u.SourceID, now, now}
 	}
-	q.WriteString(` RETURNING id, username`)
-	rows, err := t.tx.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		if isUniqueViolation(err) {
-			return fmt.Errorf("store: one of users %q…: %w", users[0].Username, ErrConflict)
-		}
-		return fmt.Errorf("store: unable to create users %q…: %w", users[0].Username, err)
-	}
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			rows.Close()
-			return fmt.Errorf("store: unable to read new user id: %w", err)
-		}
-		if u := byName[name]; u != nil {
-			u.ID = id
-		}
-	}
-	err = rows.Close()
-	if err == nil {
-		err = rows.Err()
-	}
+	err := t.insertRows(ctx, `INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
+		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at) VALUES `,
+		` RETURNING id, username`, userRows, func(rows *sql.Rows) error {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				return err
+			}
+			if u := byName[name]; u != nil {
+				u.ID = id
+			}
+			return nil
+		})
 	if isUniqueViolation(err) {
-		return fmt.Errorf("store: one of users %q…: %w", users[0].Username, ErrConflict)
+		return fmt.Errorf("store: one of %d new users: %w", len(users), ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("store: unable to create users %q…: %w", users[0].Username, err)
+		return fmt.Errorf("store: unable to create %d users: %w", len(users), err)
 	}
-	var cq strings.Builder
-	var cargs []any
-	n := 0
+	var cardRows [][]any
 	for _, u := range users {
 		if u.ID == 0 {
 			return fmt.Errorf("store: user %q was not created", u.Username)
 		}
 		u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
-		for _, c := range [...]struct {
-			slot   int
-			number string
-		}{{PrimaryCard, u.PrimaryCard}, {SecondaryCard, u.SecondaryCard}} {
-			if c.number == "" {
-				continue
-			}
-			if n > 0 {
-				cq.WriteByte(',')
-			}
-			t.writePlaceholders(&cq, n*3, 3, 0)
-			cargs = append(cargs, c.number, u.ID, c.slot)
-			n++
+		if u.PrimaryCard != "" {
+			cardRows = append(cardRows, []any{u.PrimaryCard, u.ID, PrimaryCard})
+		}
+		if u.SecondaryCard != "" {
+			cardRows = append(cardRows, []any{u.SecondaryCard, u.ID, SecondaryCard})
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES `+cq.String(), cargs...)
+	err = t.insertRows(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES `, "", cardRows, nil)
 	if isUniqueViolation(err) {
-		return fmt.Errorf("store: a card/ID number of users %q…: %w", users[0].Username, ErrCardInUse)
+		return fmt.Errorf("store: a card/ID number of the new users: %w", ErrCardInUse)
 	}
 	if err != nil {
-		return fmt.Errorf("store: unable to set card/ID numbers of users %q…: %w", users[0].Username, err)
+		return fmt.Errorf("store: unable to set the card/ID numbers of new users: %w", err)
 	}
 	return nil
 }
 
-// writePlaceholders writes "($k+1,…,$k+n)" in the flavor's own syntax
-// ("?N" on SQLite), and then $k+repeat once more when repeat is not 0.
-// Multi-row statements vary in length, so they are written ready to run
-// rather than kept in the store's rewrite cache.
-func (t *Tx) writePlaceholders(b *strings.Builder, k, n, repeat int) {
-	mark := byte('$')
-	if t.s.flavor == SQLite {
-		mark = '?'
+// insertRows runs head + "(…),(…)" + tail for rows, createChunk rows at a
+// time, through one statement prepared for full chunks. With scan, the
+// statement's RETURNING rows are passed to it.
+func (t *Tx) insertRows(ctx context.Context, head, tail string, rows [][]any, scan func(*sql.Rows) error) error {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for start := 0; start < len(rows); start += createChunk {
+		chunk := rows[start:min(start+createChunk, len(rows))]
+		query := t.multiRowQuery(head, tail, len(chunk), len(chunk[0]))
+		args := make([]any, 0, len(chunk)*len(chunk[0]))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		var stmt *sql.Stmt
+		if len(chunk) == createChunk {
+			if full == nil {
+				var err error
+				if full, err = t.tx.PrepareContext(ctx, query); err != nil {
+					return err
+				}
+			}
+			stmt = full
+		}
+		if scan == nil {
+			var err error
+			if stmt != nil {
+				_, err = stmt.ExecContext(ctx, args...)
+			} else {
+				_, err = t.tx.ExecContext(ctx, query, args...)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		var res *sql.Rows
+		var err error
+		if stmt != nil {
+			res, err = stmt.QueryContext(ctx, args...)
+		} else {
+			res, err = t.tx.QueryContext(ctx, query, args...)
+		}
+		if err != nil {
+			return err
+		}
+		for res.Next() {
+			if err := scan(res); err != nil {
+				res.Close()
+				return err
+			}
+		}
+		if err := res.Close(); err != nil {
+			return err
+		}
+		if err := res.Err(); err != nil {
+			return err
+		}
 	}
-	b.WriteByte('(')
-	for i := 1; i <= n; i++ {
-		if i > 1 {
+	return nil
+}
+
+// multiRowQuery writes n rows of cols placeholders: "?" on SQLite, whose
+// driver looks up numbered parameters one by one (slow for thousands),
+// and "$1…" on PostgreSQL. Such statements vary in length, so they bypass
+// the store's rewrite cache.
+func (t *Tx) multiRowQuery(head, tail string, n, cols int) string {
+	var b strings.Builder
+	b.Grow(len(head) + len(tail) + n*cols*6)
+	b.WriteString(head)
+	k := 0
+	for i := range n {
+		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte(mark)
-		b.WriteString(strconv.Itoa(k + i))
+		b.WriteByte('(')
+		for c := range cols {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			k++
+			if t.s.flavor == SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(k))
+			}
+		}
+		b.WriteByte(')')
 	}
-	if repeat > 0 {
-		b.WriteByte(',')
-		b.WriteByte(mark)
-		b.WriteString(strconv.Itoa(k + repeat))
-	}
-	b.WriteByte(')')
+	b.WriteString(tail)
+	return b.String()
 }
 
 // UserSyncWriter applies a user sync plan's updates and membership changes
@@ -309,23 +340,12 @@ func (w *UserSyncWriter) UpdateUser(ctx context.Context, u *model.User) error {
 
 // AddMembers adds many users to a group with multi-row INSERTs.
 func (w *UserSyncWriter) AddMembers(ctx context.Context, groupID int64, userIDs []int64) error {
-	const chunk = 500
-	for start := 0; start < len(userIDs); start += chunk {
-		ids := userIDs[start:min(start+chunk, len(userIDs))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO group_members (group_id, user_id) VALUES `)
-		args := make([]any, 0, 2*len(ids))
-		for i, id := range ids {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			w.t.writePlaceholders(&q, 2*i, 2, 0)
-			args = append(args, groupID, id)
-		}
-		q.WriteString(` ON CONFLICT DO NOTHING`)
-		if _, err := w.t.tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("store: unable to add members to group #%d: %w", groupID, err)
-		}
+	rows := make([][]any, len(userIDs))
+	for i, id := range userIDs {
+		rows[i] = []any{groupID, id}
+	}
+	if err := w.t.insertRows(ctx, `INSERT INTO group_members (group_id, user_id) VALUES `, ` ON CONFLICT DO NOTHING`, rows, nil); err != nil {
+		return fmt.Errorf("store: unable to add members to group #%d: %w", groupID, err)
 	}
 	return nil
 }

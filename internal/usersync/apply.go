@@ -18,7 +18,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, a core.Actor, p *Plan
 	done := 0
 	step := func(n int) {
 		done += n
-		progress("applying", done, total)
+		progress(StageApplying, done, total)
 	}
 	for _, u := range p.Delete {
 		if err := tx.DeleteUser(ctx, u, false); err != nil {

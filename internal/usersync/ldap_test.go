@@ -205,7 +205,7 @@ func TestSyncAbortsWhenTheDirectoryGoesAway(t *testing.T) {
 	opts.DeleteMissing = true
 	var once sync.Once
 	_, err := h.svc.Run(ctx, admin, opts, false, func(stage string, done, total int) {
-		if stage == "reading users" && done > 0 {
+		if stage == StageReading && done > 0 {
 			once.Do(srv.Stop)
 		}
 	})

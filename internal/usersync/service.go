@@ -83,7 +83,16 @@ func (s *Service) OptionsFromSettings(ctx context.Context) Options {
 }
 
 // Progress reports a run's stage and, where known, how far it is.
+// StageApplying is reported from inside the run's transaction: a Progress
+// must not write to the database then.
 type Progress func(stage string, done, total int)
+
+// Stages of a run, in order.
+const (
+	StageReading  = "reading users"
+	StagePlanning = "planning"
+	StageApplying = "applying"
+)
 
 // Outcome is the result of a run: the plan and its recorded run.
 type Outcome struct {
@@ -173,9 +182,9 @@ func (s *Service) execute(ctx context.Context, a core.Actor, j job, progress Pro
 
 func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run *model.SyncRun, progress Progress) (*Plan, error) {
 	opts, test := j.opts, j.test
-	progress("reading users", 0, 0)
+	progress(StageReading, 0, 0)
 	res, err := src.Read(ctx, directory.ReadOptions{Groups: opts.OnlyGroups, IncludeDisabled: !opts.SkipDisabled},
-		func(n int) { progress("reading users", n, 0) })
+		func(n int) { progress(StageReading, n, 0) })
 	if err != nil {
 		return nil, fmt.Errorf("usersync: the source could not be read, nothing was changed: %w", err)
 	}
@@ -188,7 +197,7 @@ func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run
 		}
 		opts.OnlyGroups, opts.DeleteMissing = []string{res.Groups[0].Name}, false
 	}
-	progress("planning", len(res.Users), len(res.Users))
+	progress(StagePlanning, len(res.Users), len(res.Users))
 	if test {
 		snap, err := s.snapshot(ctx, nil)
 		if err != nil {
