@@ -6,8 +6,11 @@
 package accounts
 
 import (
+	"cmp"
+	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -136,11 +139,31 @@ type PlanOptions struct {
 	Comment string
 }
 
-// accountKey identifies an account by its parent and lower-case name. A
-// parent that is only planned has a negative id: -(index in creates + 1).
-type accountKey struct {
-	parent int64
-	name   string
+// keyOf writes the key that identifies an account in the name maps into
+// p.key: its parent's id (8 bytes; a planned parent has a negative stand-in,
+// see idOrPlanned) and its lower-case name, as store.AccountKey compares.
+// Looking up m[string(p.key)] does not allocate.
+func (p *planner) keyOf(parent int64, name string) []byte {
+	p.key = binary.LittleEndian.AppendUint64(p.key[:0], uint64(parent))
+	p.key = appendLower(p.key, strings.TrimSpace(name))
+	return p.key
+}
+
+// appendLower appends s in lower case, without allocating for ASCII text.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // planner holds one planning pass.
@@ -150,14 +173,18 @@ type planner struct {
 	names   *store.AccessNames
 	plan    *Plan
 
-	live    map[accountKey]int32 // → index in current
-	deleted map[accountKey]int32 // most recently deleted account of each key
-	// target is what each account the source names becomes; entries are
-	// keyed by index in current, or for new accounts by creates index.
-	next     map[int32]*store.SyncAccount // current index → new state
-	nextLine map[int32]int
-	direct   map[int32]bool // named by a line of its own, not only as a parent
-	touched  []int32        // current indexes in first-seen order
+	live    map[string]int32 // keyOf → index in current; negative: a planned account (createIndex)
+	deleted map[string]int32 // keyOf → the most recently deleted account of that name
+	key     []byte
+	// The current accounts the source names, in first-seen order: their
+	// new state, their index in current, the line that named them, and
+	// whether a line named them directly (not only as a parent).
+	touchedAt []int32 // current index → index in nexts, or -1
+	nexts     []store.SyncAccount
+	nextCur   []int32
+	nextLine  []int
+	direct    []bool
+	restores  bool
 
 	unknown      map[string]*unknownName
 	unknownOrder []string
@@ -174,19 +201,22 @@ type unknownName struct {
 // no record has an access list.
 func Build(res *source.Result, current []store.SyncAccount, names *store.AccessNames, opts PlanOptions) *Plan {
 	p := &planner{
-		opts:     opts,
-		current:  current,
-		names:    names,
-		plan:     &Plan{Skipped: append([]source.LineError(nil), res.Skipped...), Warnings: append([]source.LineError(nil), res.Warnings...)},
-		live:     make(map[accountKey]int32, len(current)),
-		deleted:  make(map[accountKey]int32),
-		next:     make(map[int32]*store.SyncAccount),
-		nextLine: make(map[int32]int),
-		direct:   make(map[int32]bool),
-		unknown:  make(map[string]*unknownName),
+		opts:      opts,
+		current:   current,
+		names:     names,
+		plan:      &Plan{Skipped: append([]source.LineError(nil), res.Skipped...), Warnings: append([]source.LineError(nil), res.Warnings...)},
+		live:      make(map[string]int32, len(current)),
+		deleted:   make(map[string]int32),
+		touchedAt: make([]int32, len(current)),
+		// Full capacity up front: pointers into nexts must stay valid.
+		nexts:   make([]store.SyncAccount, 0, len(current)),
+		unknown: make(map[string]*unknownName),
 	}
 	p.plan.Read = len(res.Records) + len(res.Skipped)
 	p.plan.comment = opts.Comment
+	for i := range p.touchedAt {
+		p.touchedAt[i] = -1
+	}
 	p.index()
 	records := p.dropPINConflicts(res.Records)
 	for i := range records {
@@ -204,7 +234,7 @@ func Build(res *source.Result, current []store.SyncAccount, names *store.AccessN
 func (p *planner) index() {
 	for i := range p.current {
 		a := &p.current[i]
-		k := accountKey{a.ParentID, store.AccountKey(a.Name)}
+		k := string(p.keyOf(a.ParentID, a.Name))
 		if a.DeletedAt == 0 {
 			p.live[k] = int32(i)
 			if a.SourceID == SourceSync || p.opts.DeleteAll {
@@ -218,20 +248,21 @@ func (p *planner) index() {
 	}
 }
 
-// liveID returns the id of the live account a record names, or 0.
-func (p *planner) liveID(r *source.Record) int64 {
-	parent, ok := p.live[accountKey{0, store.AccountKey(r.Parent)}]
+// liveIndex returns the index in current of the live account a record
+// names, or -1.
+func (p *planner) liveIndex(r *source.Record) int32 {
+	parent, ok := p.live[string(p.keyOf(0, r.Parent))]
 	if !ok {
-		return 0
+		return -1
 	}
 	if r.Sub == "" {
-		return p.current[parent].ID
+		return parent
 	}
-	sub, ok := p.live[accountKey{p.current[parent].ID, store.AccountKey(r.Sub)}]
+	sub, ok := p.live[string(p.keyOf(p.current[parent].ID, r.Sub))]
 	if !ok {
-		return 0
+		return -1
 	}
-	return p.current[sub].ID
+	return sub
 }
 
 // dropPINConflicts skips the lines whose PIN would belong to two live
@@ -239,27 +270,36 @@ func (p *planner) liveID(r *source.Record) int64 {
 // Skipping a line keeps its account's old PIN, which may in turn clash with
 // another line, so it repeats until nothing changes.
 func (p *planner) dropPINConflicts(records []source.Record) []source.Record {
+	records = p.checkValues(records)
+	// The current accounts' PINs are unique, so only a PIN that its
+	// account does not have yet can clash; usually there is none.
+	ids := make([]int64, len(records))
+	moving := false
+	for i := range records {
+		r := &records[i]
+		if r.PIN == nil {
+			continue
+		}
+		cur := p.liveIndex(r)
+		if cur >= 0 {
+			ids[i] = p.current[cur].ID
+		}
+		moving = moving || cur < 0 || p.current[cur].PIN != *r.PIN
+	}
+	if !moving {
+		return records
+	}
 	owner := make(map[string]int64) // live PIN → account id
 	for i := range p.current {
 		if a := &p.current[i]; a.DeletedAt == 0 && a.PIN != "" {
 			owner[a.PIN] = a.ID
 		}
 	}
-	records = p.checkValues(records)
-	if len(owner) == 0 {
-		return records
-	}
-	ids := make([]int64, len(records))
 	newPIN := make(map[int64]string) // account id → PIN its line gives
 	for i := range records {
-		ids[i] = p.liveID(&records[i])
-		if ids[i] != 0 && records[i].PIN != nil {
+		if ids[i] != 0 {
 			newPIN[ids[i]] = *records[i].PIN
 		}
-	}
-	byID := make(map[int64]int32, len(p.current))
-	for i := range p.current {
-		byID[p.current[i].ID] = int32(i)
 	}
 	dropped := make([]bool, len(records))
 	for changed := true; changed; {
@@ -276,7 +316,7 @@ func (p *planner) dropPINConflicts(records []source.Record) []source.Record {
 			if moved, ok := newPIN[holder]; ok && moved != *r.PIN {
 				continue
 			}
-			h := &p.current[byID[holder]]
+			h := &p.current[p.indexByID(holder)]
 			p.plan.Skipped = append(p.plan.Skipped, source.LineError{Line: r.Line, Field: "field 4 (PIN / code)",
 				Reason: fmt.Sprintf("the PIN is already used by the account %q, which keeps it; PINs must be unique", p.fullName(h))})
 			dropped[i], changed = true, true
@@ -332,21 +372,22 @@ func (p *planner) fullName(a *store.SyncAccount) string {
 	return p.parentName(a.ParentID) + `\` + a.Name
 }
 
-// parentName finds a parent's name by id (binary search: current is ordered by id).
+// parentName finds a parent's name by id.
 func (p *planner) parentName(id int64) string {
-	lo, hi := 0, len(p.current)
-	for lo < hi {
-		m := (lo + hi) / 2
-		if p.current[m].ID < id {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo < len(p.current) && p.current[lo].ID == id {
-		return p.current[lo].Name
+	if i := p.indexByID(id); i >= 0 {
+		return p.current[i].Name
 	}
 	return fmt.Sprintf("#%d", id)
+}
+
+// indexByID finds an account in current by binary search (current is
+// ordered by id); -1 when there is none.
+func (p *planner) indexByID(id int64) int {
+	i, found := slices.BinarySearchFunc(p.current, id, func(a store.SyncAccount, id int64) int { return cmp.Compare(a.ID, id) })
+	if !found {
+		return -1
+	}
+	return i
 }
 
 // newAccount is a new account with the defaults of SPEC §3.1.
@@ -359,16 +400,17 @@ func (p *planner) newAccount(parentID int64, name string) store.SyncAccount {
 // pointer the record's fields are written into, creating or restoring it
 // (and for a sub-account its parent) in the plan when needed.
 func (p *planner) resolve(parentID int64, name string, line int, direct bool) *store.SyncAccount {
-	k := accountKey{parentID, store.AccountKey(name)}
-	if i, ok := p.live[k]; ok {
+	k := p.keyOf(parentID, name)
+	if i, ok := p.live[string(k)]; ok {
 		return p.touch(i, line, direct)
 	}
-	if i, ok := p.deleted[k]; ok {
+	if i, ok := p.deleted[string(k)]; ok {
 		// Brought back under its id; a live name now takes the key.
-		delete(p.deleted, k)
-		p.live[k] = i
+		delete(p.deleted, string(k))
+		p.live[string(k)] = i
 		a := p.touch(i, line, direct)
 		a.DeletedAt = 0
+		p.restores = true
 		if p.opts.SourceID == SourceSync {
 			a.SourceID = SourceSync
 		}
@@ -387,7 +429,7 @@ func (p *planner) resolve(parentID int64, name string, line int, direct bool) *s
 		item.Line = line
 	}
 	p.plan.Creates = append(p.plan.Creates, item)
-	p.live[k] = -(idx + 1) // a planned account: see createIndex
+	p.live[string(k)] = -(idx + 1) // a planned account: see createIndex
 	return &w.creates[idx]
 }
 
@@ -402,18 +444,20 @@ func (p *planner) touch(i int32, line int, direct bool) *store.SyncAccount {
 		}
 		return &p.plan.write.creates[c]
 	}
-	a, ok := p.next[i]
-	if !ok {
-		cp := p.current[i]
-		a = &cp
-		p.next[i] = a
-		p.touched = append(p.touched, i)
+	n := p.touchedAt[i]
+	if n < 0 {
+		n = int32(len(p.nexts))
+		p.touchedAt[i] = n
+		p.nexts = append(p.nexts, p.current[i])
+		p.nextCur = append(p.nextCur, i)
+		p.nextLine = append(p.nextLine, 0)
+		p.direct = append(p.direct, false)
 	}
 	if direct {
-		p.nextLine[i] = line
-		p.direct[i] = true
+		p.nextLine[n] = line
+		p.direct[n] = true
 	}
-	return a
+	return &p.nexts[n]
 }
 
 // createIndex decodes a negative live index: an account the plan creates.
@@ -434,7 +478,7 @@ func (p *planner) idOrPlanned(i int32) int64 {
 func (p *planner) apply(r *source.Record) {
 	target := p.resolve(0, r.Parent, r.Line, r.Sub == "")
 	if r.Sub != "" {
-		pi := p.live[accountKey{0, store.AccountKey(r.Parent)}]
+		pi := p.live[string(p.keyOf(0, r.Parent))]
 		target = p.resolve(p.idOrPlanned(pi), r.Sub, r.Line, true)
 	}
 	p.setFields(target, r)
@@ -533,20 +577,23 @@ func (p *planner) reportUnknownNames() {
 // settleRestoredPINs clears the old PIN of a restored account when another
 // account now has it, with a warning, rather than failing the run.
 func (p *planner) settleRestoredPINs() {
+	if !p.restores {
+		return
+	}
 	final := make(map[string]int64)
 	for i := range p.current {
 		a := &p.current[i]
 		if a.DeletedAt != 0 || a.PIN == "" {
 			continue
 		}
-		if n, ok := p.next[int32(i)]; ok && n.PIN != a.PIN {
+		if n := p.touchedAt[i]; n >= 0 && p.nexts[n].PIN != a.PIN {
 			continue
 		}
 		final[a.PIN] = a.ID
 	}
-	for _, i := range p.touched {
-		if n := p.next[i]; n.PIN != "" && p.current[i].DeletedAt == 0 {
-			final[n.PIN] = n.ID
+	for n := range p.nexts {
+		if next := &p.nexts[n]; next.PIN != "" && p.current[p.nextCur[n]].DeletedAt == 0 {
+			final[next.PIN] = next.ID
 		}
 	}
 	for _, c := range p.plan.write.creates {
@@ -554,13 +601,13 @@ func (p *planner) settleRestoredPINs() {
 			final[c.PIN] = -1
 		}
 	}
-	for _, i := range p.touched {
-		cur, n := &p.current[i], p.next[i]
+	for k := range p.nexts {
+		cur, n := &p.current[p.nextCur[k]], &p.nexts[k]
 		if cur.DeletedAt == 0 || n.PIN == "" {
 			continue
 		}
 		if holder, ok := final[n.PIN]; ok && holder != n.ID {
-			p.plan.Warnings = append(p.plan.Warnings, source.LineError{Line: p.nextLine[i], Field: "field 4 (PIN / code)",
+			p.plan.Warnings = append(p.plan.Warnings, source.LineError{Line: p.nextLine[k], Field: "field 4 (PIN / code)",
 				Reason: fmt.Sprintf("the restored account %q had the PIN %q, which another account now has; it is restored without a PIN", p.fullName(cur), n.PIN)})
 			n.PIN = ""
 			continue
@@ -586,9 +633,9 @@ func (p *planner) classify() {
 			w.balances = append(w.balances, balanceSet{create: int32(i), delta: c.Balance, balance: c.Balance})
 		}
 	}
-	for _, i := range p.touched {
-		cur, n := &p.current[i], p.next[i]
-		item := Item{Line: p.nextLine[i], Name: p.fullName(cur)}
+	for k := range p.nexts {
+		cur, n := &p.current[p.nextCur[k]], &p.nexts[k]
+		item := Item{Line: p.nextLine[k], Name: p.fullName(cur)}
 		if cur.DeletedAt != 0 {
 			item.Restored = true
 			p.plan.Creates = append(p.plan.Creates, item)
@@ -598,7 +645,7 @@ func (p *planner) classify() {
 		}
 		item.Changed = changedFields(cur, n)
 		if item.Changed == 0 && cur.SourceID == n.SourceID {
-			if p.direct[i] {
+			if p.direct[k] {
 				p.plan.Unchanged = append(p.plan.Unchanged, item)
 			}
 			continue
@@ -663,7 +710,7 @@ func (p *planner) planDeletes() {
 		if a.DeletedAt != 0 {
 			return false
 		}
-		if _, named := p.next[int32(i)]; named {
+		if p.touchedAt[i] >= 0 {
 			return false
 		}
 		return p.opts.DeleteAll || a.SourceID == SourceSync

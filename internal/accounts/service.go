@@ -314,8 +314,12 @@ func hasAccessLists(res *source.Result) bool {
 	return false
 }
 
-// errRefused rolls back a run whose plan was refused.
-var errRefused = errors.New("accounts: run refused")
+// errRefused and errSourceFailed roll back a run whose plan was refused
+// or whose source could not be used.
+var (
+	errRefused      = errors.New("accounts: run refused")
+	errSourceFailed = errors.New("accounts: source failed")
+)
 
 // ErrBusy is returned when another sync or import is running.
 var ErrBusy = core.Errorf(core.Conflict, "another shared account sync or batch import is running; try again when it has finished")
@@ -333,19 +337,37 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 		return nil, err
 	}
 	r.RunID, r.Started = rec.ID, rec.StartedAt
-	res, err := read()
-	if err != nil {
-		if _, ferr := s.sourceFailed(r, err); ferr != nil {
-			return nil, s.finish(ctx, rec, r, ferr)
-		}
-		return r, s.finish(ctx, rec, r, nil)
+
+	// The source is read while the current accounts load: the two halves
+	// of a run's reading, on two cores.
+	type readResult struct {
+		res *source.Result
+		err error
 	}
-	opts.report(Progress{Phase: PhasePlanning})
+	readDone := make(chan readResult, 1)
+	go func() {
+		res, err := read()
+		readDone <- readResult{res, err}
+	}()
+	var src readResult
+	waited := false
+	waitSource := func() readResult {
+		if !waited {
+			src, waited = <-readDone, true
+		}
+		return src
+	}
+	defer waitSource() // never leave the reader running past the run
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		current, err := tx.SyncAccounts(ctx)
 		if err != nil {
 			return err
 		}
+		if waitSource().err != nil {
+			return errSourceFailed
+		}
+		res := src.res
+		opts.report(Progress{Phase: PhasePlanning})
 		var names *store.AccessNames
 		if hasAccessLists(res) {
 			if names, err = tx.AccessNames(ctx); err != nil {
@@ -369,6 +391,11 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 	})
 	r.Finished = s.now()
 	switch {
+	case errors.Is(err, errSourceFailed):
+		if _, ferr := s.sourceFailed(r, src.err); ferr != nil {
+			return nil, s.finish(ctx, rec, r, ferr)
+		}
+		return r, s.finish(ctx, rec, r, nil)
 	case errors.Is(err, errRefused):
 		r.Status, r.Message = StatusRefused, r.Plan.Refusal
 		return r, s.finish(ctx, rec, r, nil)

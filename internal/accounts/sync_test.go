@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reamprint/ream/internal/accounts"
 	"github.com/reamprint/ream/internal/core"
@@ -404,15 +405,15 @@ func TestOneRunAtATime(t *testing.T) {
 	f := newFixture(t, st)
 	other := accounts.NewService(st, f.set, []string{f.root}, quiet)
 	ctx := context.Background()
-	ok, err := st.TryLock(ctx, "account-sync", "another server", 0)
+	ok, err := st.TryLock(ctx, "account-sync", "another server", -time.Minute)
 	if err != nil || !ok {
 		t.Fatal(err)
 	}
-	// A zero-length lease is already expired: taken over.
+	// A lease that has run out is taken over.
 	if _, err := other.Run(ctx, admin, f.file(t, "a.txt", "One\n")); err != nil {
 		t.Fatalf("expired lease not taken over: %v", err)
 	}
-	if ok, _ := st.TryLock(ctx, "account-sync", "another server", 3600e9); !ok {
+	if ok, _ := st.TryLock(ctx, "account-sync", "another server", time.Hour); !ok {
 		t.Fatal("lock not released after the run")
 	}
 	_, err = f.svc.Run(ctx, admin, f.file(t, "a.txt", "One\n"))

@@ -254,13 +254,15 @@ func (s *Store) insertSQL(table string, columns []string, rows int) string {
 			if c > 0 {
 				b.WriteByte(',')
 			}
-			p++
+			// SQLite gets bare "?": the driver looks up a numbered
+			// parameter's name by a linear scan, quadratic in a long list.
 			if s.flavor == Postgres {
+				p++
 				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
 			} else {
 				b.WriteByte('?')
 			}
-			b.WriteString(strconv.Itoa(p))
 		}
 		b.WriteByte(')')
 	}
@@ -323,15 +325,16 @@ func (t *Tx) forEachIDBatch(ctx context.Context, ids []int64, query func(list st
 			}
 			if t.s.flavor == Postgres {
 				list.WriteByte('$')
+				list.WriteString(strconv.Itoa(len(extra) + i + 1))
 			} else {
-				list.WriteByte('?')
+				list.WriteByte('?') // bare, as in insertSQL
 			}
-			list.WriteString(strconv.Itoa(len(extra) + i + 1))
 			args = append(args, id)
 		}
 		q := query(list.String())
 		if t.s.flavor == SQLite {
-			q = strings.ReplaceAll(q, "$1", "?1")
+			// Bare "?" are numbered in order: the template's $1, $2… must come first, in order.
+			q = pgParam.ReplaceAllString(q, "?")
 		}
 		if _, err := t.tx.ExecContext(ctx, q, args...); err != nil {
 			return err
@@ -357,8 +360,8 @@ func (t *Tx) ClearAccountPINs(ctx context.Context, ids []int64) error {
 func (t *Tx) MarkAccountsDeleted(ctx context.Context, ids []int64) error {
 	now := t.s.nowMS()
 	err := t.forEachIDBatch(ctx, ids, func(list string) string {
-		return `UPDATE accounts SET deleted_at = $1, updated_at = $1 WHERE deleted_at IS NULL AND id IN (` + list + `)`
-	}, now)
+		return `UPDATE accounts SET deleted_at = $1, updated_at = $2 WHERE deleted_at IS NULL AND id IN (` + list + `)`
+	}, now, now)
 	if err != nil {
 		return fmt.Errorf("store: unable to delete accounts: %w", err)
 	}
