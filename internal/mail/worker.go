@@ -147,6 +147,10 @@ func (w *Worker) DeliverDue(ctx context.Context) (PassResult, error) {
 		return res, fmt.Errorf("mail: unable to read the SMTP settings: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
+		// Only worth a word when mail is actually waiting.
+		if next, qerr := w.store.NextMailDue(ctx); qerr != nil || next.IsZero() {
+			return res, qerr
+		}
 		return res, fmt.Errorf("%w: %w", ErrNotConfigured, err)
 	}
 	sender := w.NewSender(cfg)
