@@ -6,6 +6,7 @@ import (
 
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/internalusers"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
@@ -42,8 +43,11 @@ func userCommands() []Command {
 		{Name: "addNewInternalUser", Help: "Create an internal user with a password.",
 			Params: []Param{p("user", String), p("password", String), opt("fullName", String), opt("email", String), opt("cardId", String), opt("pin", String), opt("sendEmail", Bool)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
-				_, err := env.Core.CreateInternalUser(ctx, env.Actor, core.NewInternalUser{
-					Username: a.Str(0), Password: a.Str(1), FullName: a.Str(2), Email: a.Str(3), Card: a.Str(4), PIN: a.Str(5)})
+				in := core.NewInternalUser{Username: a.Str(0), Password: a.Str(1), FullName: a.Str(2), Email: a.Str(3), Card: a.Str(4), PIN: a.Str(5)}
+				if a.Bool(6) {
+					in.AfterCreate = internalusers.New(env.Core).WelcomeMail(ctx)
+				}
+				_, err := env.Core.CreateInternalUser(ctx, env.Actor, in)
 				return true, err
 			}},
 		{Name: "renameUserAccount", Help: "Rename a user.", Params: []Param{p("currentUserName", String), p("newUserName", String)},

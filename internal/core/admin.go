@@ -20,7 +20,7 @@ const AdminPasswordKey = "internal.admin-password-hash"
 // the built-in admin's sessions.
 func (c *Core) SetAdminPassword(ctx context.Context, a Actor, password string) error {
 	if err := auth.CheckPassword(password); err != nil {
-		return Errorf(Invalid, "%v", err)
+		return invalidInput(err)
 	}
 	hash, err := c.Hasher.Hash(ctx, password)
 	if err != nil {

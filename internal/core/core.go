@@ -97,3 +97,13 @@ func notFound(err error, what string, name string) error {
 	}
 	return err
 }
+
+// invalidInput turns a refused password or username into a caller-facing
+// error carrying the rule's own sentence, without the package's prefix.
+func invalidInput(err error) error {
+	var pe *auth.PolicyError
+	if errors.As(err, &pe) {
+		return &Error{Code: Invalid, Msg: pe.Message}
+	}
+	return &Error{Code: Invalid, Msg: err.Error()}
+}

@@ -236,7 +236,7 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 
 func (c *Core) checkPassword(pw string) error {
 	if err := auth.CheckPassword(pw); err != nil {
-		return Errorf(Invalid, "%v", err)
+		return invalidInput(err)
 	}
 	return nil
 }

@@ -74,15 +74,18 @@ func (c *Core) CreateUserTx(ctx context.Context, tx *store.Tx, a Actor, u *model
 // NewInternalUser is what an admin (or the API) gives to create an internal user.
 type NewInternalUser struct {
 	Username, Password, FullName, Email, Card, PIN string
+	// AfterCreate, when set, runs inside the creating transaction (e.g. to
+	// queue a welcome mail with the change that causes it).
+	AfterCreate func(ctx context.Context, tx *store.Tx, u *model.User) error
 }
 
 // CreateInternalUser creates an internal user with a password (SPEC §6).
 func (c *Core) CreateInternalUser(ctx context.Context, a Actor, in NewInternalUser) (*model.User, error) {
 	if err := auth.ValidateUsername(in.Username); err != nil {
-		return nil, Errorf(Invalid, "%v", err)
+		return nil, invalidInput(err)
 	}
 	if err := auth.CheckPassword(in.Password); err != nil {
-		return nil, Errorf(Invalid, "%v", err)
+		return nil, invalidInput(err)
 	}
 	if err := checkCardNumber(in.Card); err != nil {
 		return nil, err
@@ -104,7 +107,15 @@ func (c *Core) CreateInternalUser(ctx context.Context, a Actor, in NewInternalUs
 			return nil, err
 		}
 	}
-	err = c.Store.InTx(ctx, func(tx *store.Tx) error { return c.CreateUserTx(ctx, tx, a, u) })
+	err = c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := c.CreateUserTx(ctx, tx, a, u); err != nil {
+			return err
+		}
+		if in.AfterCreate != nil {
+			return in.AfterCreate(ctx, tx, u)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +140,7 @@ func (c *Core) RenameUser(ctx context.Context, a Actor, oldName, newName string)
 		err = validateDirectoryUsername(newName)
 	}
 	if err != nil {
-		return Errorf(Invalid, "%v", err)
+		return invalidInput(err)
 	}
 	return c.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.RenameUser(ctx, u.ID, newName); err != nil {
@@ -171,7 +182,7 @@ func (c *Core) SetPassword(ctx context.Context, a Actor, name, password, keepSes
 		return Errorf(Invalid, "user %q is not an internal user: the password is managed in the directory", u.Username)
 	}
 	if err := auth.CheckPassword(password); err != nil {
-		return Errorf(Invalid, "%v", err)
+		return invalidInput(err)
 	}
 	hash, err := c.Hasher.Hash(ctx, password)
 	if err != nil {

@@ -1,11 +1,13 @@
 package internalusers
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/store"
 )
 
 // Report is the outcome of an import, line by line.
@@ -71,4 +73,19 @@ func welcomeMail(u *model.User) mail.Outgoing {
 		"to see your balance, and change your password under Change Details > Change Password.\n",
 		name, u.Username)
 	return mail.Outgoing{Kind: MailKindWelcome, To: u.Email, Subject: "Your print account", Body: body}
+}
+
+// WelcomeMail returns a function that queues the welcome mail for a new
+// internal user inside the transaction that creates it (addNewInternalUser's
+// sendEmail). It queues nothing when no mail server is configured or the
+// user has no usable address; the creation itself still succeeds.
+func (s *Service) WelcomeMail(ctx context.Context) func(ctx context.Context, tx *store.Tx, u *model.User) error {
+	from := s.mailSender(ctx)
+	return func(ctx context.Context, tx *store.Tx, u *model.User) error {
+		if from == "" || mail.CheckRecipient(u.Email) != nil {
+			s.Core.Log.Info("no welcome mail queued", "user", u.Username, "mail configured", from != "")
+			return nil
+		}
+		return mail.Queue(ctx, tx, from, welcomeMail(u))
+	}
 }

@@ -46,11 +46,11 @@ type IO struct {
 
 // Main runs the ream command line and returns the exit status.
 func Main(args []string, std IO) int {
-	if len(args) == 0 {
+	cmd, rest := splitCommand(args)
+	if cmd == "" {
 		usage(std.Stderr)
 		return 2
 	}
-	cmd, rest := args[0], args[1:]
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -62,6 +62,20 @@ func Main(args []string, std IO) int {
 		return 0
 	case "config":
 		return configCmd(rest, std)
+	}
+	// `admin set-password [--stdin]` has a word and a flag of its own; take
+	// them out so the configuration flags may stand anywhere.
+	var adminArgs []string
+	if cmd == "admin" {
+		var others []string
+		for _, a := range rest {
+			if a == "set-password" || a == "--stdin" || a == "-stdin" {
+				adminArgs = append(adminArgs, a)
+			} else {
+				others = append(others, a)
+			}
+		}
+		rest = others
 	}
 	cfg, rest, err := config.Load("", std.Environ, rest)
 	if errors.Is(err, flag.ErrHelp) {
@@ -118,11 +132,11 @@ func Main(args []string, std IO) int {
 			return 0
 		})
 	case "admin":
-		if len(rest) == 0 || rest[0] != "set-password" {
-			fmt.Fprintln(std.Stderr, "usage: ream admin set-password [--stdin]")
+		if len(adminArgs) == 0 || adminArgs[0] != "set-password" || len(rest) > 0 {
+			fmt.Fprintln(std.Stderr, "usage: ream admin set-password [--stdin]   (the password is read from the terminal or standard input, never from the command line)")
 			return 2
 		}
-		return run(true, func(app *App) int { return setPasswordCmd(ctx, app, rest[1:], std) })
+		return run(true, func(app *App) int { return setPasswordCmd(ctx, app, adminArgs[1:], std) })
 	case "backup":
 		if len(rest) != 1 {
 			fmt.Fprintln(std.Stderr, "usage: ream backup FILE")
@@ -155,6 +169,27 @@ func Main(args []string, std IO) int {
 	fmt.Fprintf(std.Stderr, "ream: unknown command %q\n\n", cmd)
 	usage(std.Stderr)
 	return 2
+}
+
+// splitCommand finds the command word among the arguments, so that flags
+// may come before it (`ream --data-dir X migrate`) or after it.
+func splitCommand(args []string) (string, []string) {
+	valueFlags := map[string]bool{"config": true, "data-dir": true, "listen": true, "database-url": true, "set": true}
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
+		name := strings.TrimLeft(args[i], "-")
+		if name == "h" || name == "help" || name == "version" {
+			return args[i], append(append([]string{}, args[:i]...), args[i+1:]...)
+		}
+		if !strings.Contains(name, "=") && valueFlags[name] {
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return "", args
+	}
+	return args[i], append(append([]string{}, args[:i]...), args[i+1:]...)
 }
 
 func usage(w io.Writer) {
@@ -218,7 +253,7 @@ func configCmd(args []string, std IO) int {
 }
 
 func setPasswordCmd(ctx context.Context, app *App, args []string, std IO) int {
-	fromStdin := len(args) == 1 && args[0] == "--stdin"
+	fromStdin := len(args) == 1 && strings.TrimLeft(args[0], "-") == "stdin"
 	if len(args) > 0 && !fromStdin {
 		fmt.Fprintln(std.Stderr, "usage: ream admin set-password [--stdin]   (the password is never a command-line argument)")
 		return 2
