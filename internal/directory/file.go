@@ -31,9 +31,6 @@ const (
 	maxGroupLength = 256
 )
 
-// progressEvery is how many users pass between two progress calls.
-const progressEvery = 1000
-
 // Name identifies the source.
 func (c FileConfig) Name() string { return "file" }
 
