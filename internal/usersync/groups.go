@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/reamprint/ream/internal/core"
@@ -94,4 +95,23 @@ func trackGroup(ctx context.Context, tx *store.Tx, name, src string, create bool
 		return fmt.Errorf("usersync: unable to track group %q: %w", g.Name, err)
 	}
 	return tx.SetGroupSource(ctx, g.ID, src)
+}
+
+// DirectoryGroups reads the source and returns the names of its groups,
+// for choosing which ones Ream tracks. Nothing is recorded or changed.
+func (s *Service) DirectoryGroups(ctx context.Context) ([]string, error) {
+	src, err := s.BuildSource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := src.Read(ctx, directory.ReadOptions{IncludeDisabled: true}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("usersync: the source could not be read: %w", err)
+	}
+	names := make([]string, 0, len(res.Groups))
+	for _, g := range res.Groups {
+		names = append(names, g.Name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return names, nil
 }

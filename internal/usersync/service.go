@@ -40,6 +40,56 @@ type Service struct {
 
 	running sync.Mutex // one sync at a time on this server
 	lastDay string     // day of the last scheduled run started here
+
+	statusMu sync.Mutex
+	status   RunStatus
+}
+
+// RunStatus is how far the sync running on this server has got, for the
+// admin page's progress.
+type RunStatus struct {
+	Running     bool
+	Stage       string
+	Done, Total int
+	RunID       int64 // the run in progress, or the last one run here
+}
+
+// Status returns the progress of the sync on this server.
+func (s *Service) Status() RunStatus {
+	s.statusMu.Lock()
+	defer s.statusMu.Unlock()
+	return s.status
+}
+
+func (s *Service) setStatus(f func(st *RunStatus)) {
+	s.statusMu.Lock()
+	f(&s.status)
+	s.statusMu.Unlock()
+}
+
+// Start runs a sync in the background (as a task that getTaskStatus
+// reports) and returns at once; Status follows it.
+func (s *Service) Start(ctx context.Context, a core.Actor, opts Options) error {
+	if s.Status().Running {
+		return core.Errorf(core.Conflict, "a user/group sync is already running on this server")
+	}
+	if s.Tasks == nil {
+		return core.Errorf(core.Invalid, "background tasks are not available")
+	}
+	_, err := s.Tasks.Start(ctx, "user-sync", "User/group sync started.", func(ctx context.Context, progress tasks.Progress) (string, error) {
+		return outcomeText(s.Run(ctx, a, opts, false, lineProgress(progress)))
+	})
+	return err
+}
+
+// TestWith runs a test with a source configuration that is not saved yet
+// (the admin page's Test settings).
+func (s *Service) TestWith(ctx context.Context, a core.Actor, sc SourceConfig, opts Options) (*Outcome, error) {
+	src, err := sc.Build(s.Config)
+	if err != nil {
+		return nil, err
+	}
+	return s.execute(ctx, a, job{opts: opts, test: true, src: src}, nil)
 }
 
 // New returns a service over core's parts.
@@ -125,21 +175,28 @@ type job struct {
 	group string // "": every user; else only this group and its members
 	// createGroup lets a group run create the group when Ream lacks it.
 	createGroup bool
+	src         *Source // nil: the configured source
 }
 
 func (s *Service) execute(ctx context.Context, a core.Actor, j job, progress Progress) (*Outcome, error) {
 	opts, test := j.opts, j.test
-	if progress == nil {
-		progress = func(string, int, int) {}
-	}
 	if !s.running.TryLock() {
 		return nil, core.Errorf(core.Conflict, "a user/group sync is already running on this server")
 	}
 	defer s.running.Unlock()
-
-	src, err := s.BuildSource(ctx)
-	if err != nil {
-		return nil, err
+	src := j.src
+	if src == nil {
+		var err error
+		if src, err = s.BuildSource(ctx); err != nil {
+			return nil, err
+		}
+	}
+	report := progress
+	progress = func(stage string, done, total int) {
+		s.setStatus(func(st *RunStatus) { st.Stage, st.Done, st.Total = stage, done, total })
+		if report != nil {
+			report(stage, done, total)
+		}
 	}
 	run := &model.SyncRun{Kind: RunKind, Source: src.Name(), Options: describeOptions(opts), StartedBy: a.Name, Test: test}
 	if j.group != "" {
@@ -148,6 +205,8 @@ func (s *Service) execute(ctx context.Context, a core.Actor, j job, progress Pro
 	if err := s.Store.StartSyncRun(ctx, run); err != nil {
 		return nil, err
 	}
+	s.setStatus(func(st *RunStatus) { *st = RunStatus{Running: true, Stage: StageReading, RunID: run.ID} })
+	defer s.setStatus(func(st *RunStatus) { st.Running = false })
 	out := &Outcome{Run: run}
 	plan, err := s.run(ctx, a, src, j, run, progress)
 	out.Plan = plan
