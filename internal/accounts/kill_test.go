@@ -21,7 +21,7 @@ import (
 // Environment of the child process that TestKillDuringApply kills.
 const (
 	killChildEnv = "REAM_TEST_KILL_CHILD"
-	killDBEnv    = "REAM_TEST_KILL_DB"  // SQLite path, or a postgres:// URL
+	killDBEnv    = "REAM_TEST_KILL_DB"   // SQLite path, or a postgres:// URL
 	killRootEnv  = "REAM_TEST_KILL_ROOT" // allowed root holding accounts.txt
 )
 
