@@ -72,9 +72,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	}
 	ok, err := s.checkCredentials(ctx, kind, username, password)
 	if err != nil {
-		return err
+		// The directory did not answer: say so, without telling whether the
+		// user exists, after the same wait as any failure.
+		s.log.ErrorContext(ctx, "web: login could not be checked", "user", username, "err", err)
+		s.padFailedLogin(ctx, now)
+		data.Error = "Your password could not be checked right now because the directory did not answer. Please try again in a few minutes."
+		return s.Render(w, r, http.StatusServiceUnavailable, "login.html", "Log in", data)
 	}
 	if !ok {
+		s.padFailedLogin(ctx, now)
 		s.limiter.Failure(username, client, now)
 		s.auditLogin(ctx, kind+".login.failure", username, client, "wrong username or password")
 		if allowed, wait, reason := s.limiter.Allow(username, client, now); !allowed {
@@ -107,8 +113,21 @@ func (s *Server) checkCredentials(ctx context.Context, kind, username, password 
 	}
 	u, err := s.store.UserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
-		h.VerifyDummy(ctx, password)
-		return false, nil
+		if s.authn == nil {
+			h.VerifyDummy(ctx, password)
+			return false, nil
+		}
+		// A directory user who logs in before the first sync: the
+		// authenticator checks the password and creates the user.
+		ok, err := s.authn.Authenticate(ctx, username, password)
+		if err != nil || !ok {
+			return false, err
+		}
+		if kind == kindAdmin {
+			admin, _, err := s.store.IsAdmin(ctx, username)
+			return admin, err
+		}
+		return true, nil
 	}
 	if err != nil {
 		return false, err
@@ -125,6 +144,25 @@ func (s *Server) checkCredentials(ctx context.Context, kind, username, password 
 		return admin, nil
 	}
 	return true, nil
+}
+
+// failedLoginFloor is the least time a failed login takes to answer, so that
+// an unknown user, a wrong internal password and a wrong directory password
+// (each a different amount of work) cannot be told apart by timing.
+const failedLoginFloor = 400 * time.Millisecond
+
+// padFailedLogin waits until failedLoginFloor has passed since start.
+func (s *Server) padFailedLogin(ctx context.Context, start time.Time) {
+	wait := s.loginFloor - time.Since(start)
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // checkUserPassword verifies an internal user's hash or asks the directory.

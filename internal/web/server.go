@@ -37,6 +37,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/config"
@@ -120,6 +121,8 @@ type Server struct {
 	rpc      http.Handler
 	authn    UserAuthenticator
 	features map[string]any
+	// loginFloor is how long a failed login takes at least (failedLoginFloor).
+	loginFloor time.Duration
 
 	mux      *http.ServeMux
 	patterns []string
@@ -144,6 +147,7 @@ func New(deps Deps) (*Server, error) {
 		core: deps.Core, store: deps.Store, settings: deps.Settings, cfg: deps.Config,
 		log: deps.Log, metrics: deps.Metrics, limiter: deps.LoginLimiter, rpc: deps.RPC,
 		authn: deps.Authenticator, mux: http.NewServeMux(), features: deps.Features,
+		loginFloor: failedLoginFloor,
 	}
 	if s.cfg == nil {
 		s.cfg = config.Default()
