@@ -309,6 +309,11 @@ func restoreCmd(ctx context.Context, cfg *config.Config, file string, std IO) in
 		return 1
 	}
 	defer unlock()
+	// Opening would create a mistyped file: check it exists first.
+	if _, err := os.Stat(file); err != nil {
+		fmt.Fprintln(std.Stderr, "ream restore:", err)
+		return 1
+	}
 	b, err := store.Open(ctx, "", file)
 	if err != nil {
 		fmt.Fprintln(std.Stderr, "ream restore:", err)
@@ -317,7 +322,10 @@ func restoreCmd(ctx context.Context, cfg *config.Config, file string, std IO) in
 	v, err := b.CurrentVersion(ctx)
 	b.Close()
 	if err != nil || v == 0 {
-		fmt.Fprintf(std.Stderr, "ream restore: %s is not a Ream backup (%v)\n", file, err)
+		if err == nil {
+			err = errors.New("it has no schema version")
+		}
+		fmt.Fprintf(std.Stderr, "ream restore: %s is not a Ream backup: %v\n", file, err)
 		return 1
 	}
 	if v > store.SchemaVersion() {

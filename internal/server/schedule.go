@@ -69,15 +69,23 @@ func (a *App) runJob(ctx context.Context, job Job, holder string) {
 		}
 		now := time.Now()
 		if !due.IsZero() && !now.Before(due) {
-			a.runJobOnce(ctx, job, holder)
+			a.runJobOnce(ctx, job, holder, due)
 			now = time.Now()
 		}
 		due = job.Next(ctx, now)
 	}
 }
 
-func (a *App) runJobOnce(ctx context.Context, job Job, holder string) {
+func (a *App) runJobOnce(ctx context.Context, job Job, holder string, slot time.Time) {
 	if job.Exclusive {
+		// Each slot goes to exactly one server, even one that wakes late
+		// after another has already finished it.
+		if ok, err := a.Store.ClaimJobSlot(ctx, job.Name, slot); err != nil || !ok {
+			if err != nil {
+				a.Log.Error("scheduler: unable to claim job slot", "job", job.Name, "err", err)
+			}
+			return
+		}
 		ok, err := a.Store.TryLock(ctx, "job:"+job.Name, holder, 2*time.Hour)
 		if err != nil {
 			a.Log.Error("scheduler: unable to take job lock", "job", job.Name, "err", err)

@@ -74,7 +74,8 @@ func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
 			return nil, fmt.Errorf("store: unable to create data directory: %w", err)
 		}
 		s.path = sqlitePath
-		pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)"
+		// temp_store in memory keeps the sort and index work of big syncs off the disk.
+		pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=temp_store(MEMORY)"
 		w, err := sql.Open("sqlite", "file:"+sqlitePath+"?"+pragmas+"&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("store: unable to open SQLite: %w", err)
