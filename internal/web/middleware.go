@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -133,7 +134,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			metrics.HTTPRequestDuration.Observe(d.Seconds(), route, r.Method, strconv.Itoa(rec.status))
-			s.log.InfoContext(r.Context(), "http request", "method", r.Method, "path", r.URL.Path,
+			// Successful requests (thousands a second of card lookups) are
+			// debug; refusals are worth seeing; server errors are errors.
+			level := slog.LevelDebug
+			switch {
+			case rec.status >= 500:
+				level = slog.LevelError
+			case rec.status >= 400:
+				level = slog.LevelInfo
+			}
+			s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
 				"status", rec.status, "duration", d)
 		}()
 		next.ServeHTTP(rec, r)
