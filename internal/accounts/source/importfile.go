@@ -1,14 +1,13 @@
 package source
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/reamprint/ream/internal/importfile"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 )
@@ -58,8 +57,6 @@ var fieldLabels = [fieldCount + 1]string{
 	"field 11 (Notes)",
 }
 
-var utf8BOM = []byte("\xef\xbb\xbf")
-
 // ParseImportFile reads a batch account import file (SPEC §3.1) line by line.
 // Lines it cannot use are in Result.Skipped with their line number and
 // reason; the error is only for failing to read r.
@@ -68,42 +65,30 @@ func ParseImportFile(r io.Reader, opts ParseOptions) (*Result, error) {
 	if maxLine <= 0 {
 		maxLine = DefaultMaxLineBytes
 	}
-	// Room for the line end, so that a line of exactly maxLine bytes fits.
-	br := bufio.NewReaderSize(r, maxLine+2)
+	lines := importfile.NewReader(r, maxLine)
 	p := importParser{
 		res:      &Result{},
 		accounts: make(map[string]int),
 		pins:     make(map[string]int),
 	}
-	n := 0
+	reported := 0 // lines at the last Progress call
 	for {
-		raw, err := br.ReadSlice('\n')
-		if len(raw) == 0 && err == io.EOF {
-			break
-		}
-		n++
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// Drain the rest of the line in buffer-sized pieces.
-			for errors.Is(err, bufio.ErrBufferFull) {
-				_, err = br.ReadSlice('\n')
-			}
-			p.skip(n, 0, fmt.Sprintf("the line is longer than %d bytes", maxLine))
-		} else if err == nil || err == io.EOF {
-			p.parseLine(n, raw, maxLine)
-		}
-		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("source: unable to read the import file at line %d: %w", n, err)
-		}
-		if opts.Progress != nil && n%progressEvery == 0 {
-			opts.Progress(n)
-		}
+		l, err := lines.Next()
 		if err == io.EOF {
 			break
 		}
+		if err != nil {
+			return nil, fmt.Errorf("source: unable to read the import file at line %d: %w", l.Number, err)
+		}
+		p.parseLine(l, maxLine)
+		if opts.Progress != nil && lines.Lines()/progressEvery > reported/progressEvery {
+			reported = lines.Lines()
+			opts.Progress(reported)
+		}
 	}
-	p.res.LinesRead = n
-	if opts.Progress != nil && n%progressEvery != 0 {
-		opts.Progress(n)
+	p.res.LinesRead = lines.Lines()
+	if opts.Progress != nil && reported != p.res.LinesRead {
+		opts.Progress(p.res.LinesRead)
 	}
 	return p.res, nil
 }
@@ -150,37 +135,26 @@ func (p *importParser) warn(line, field int, reason string) {
 	p.res.Warnings = append(p.res.Warnings, LineError{Line: line, Field: fieldLabels[field], Reason: reason})
 }
 
-func (p *importParser) parseLine(n int, raw []byte, maxLine int) {
-	raw = bytes.TrimSuffix(raw, []byte{'\n'})
-	raw = bytes.TrimSuffix(raw, []byte{'\r'})
-	if n == 1 {
-		raw = bytes.TrimPrefix(raw, utf8BOM)
-	}
-	if len(raw) > maxLine {
+func (p *importParser) parseLine(l importfile.Line, maxLine int) {
+	n := l.Number
+	if l.Problem == importfile.TooLong {
 		p.skip(n, 0, fmt.Sprintf("the line is longer than %d bytes", maxLine))
 		return
 	}
-	if len(bytes.Trim(raw, " \t")) == 0 || raw[0] == '#' {
-		return
-	}
-	if tabs := bytes.Count(raw, []byte{'\t'}); tabs >= fieldCount {
-		p.skip(n, 0, fmt.Sprintf("the line has %d tab-separated fields; at most %d are allowed", tabs+1, fieldCount))
+	if len(l.Fields) > fieldCount {
+		p.skip(n, 0, fmt.Sprintf("the line has %d tab-separated fields; at most %d are allowed", len(l.Fields), fieldCount))
 		return
 	}
 	var f [fieldCount + 1]string
-	line := string(raw)
-	for i := 1; i <= fieldCount; i++ {
-		cell, rest, more := strings.Cut(line, "\t")
-		f[i] = strings.TrimSpace(cell)
-		if !more {
-			break
-		}
-		line = rest
+	for i, cell := range l.Fields {
+		f[i+1] = strings.TrimSpace(cell)
 	}
-	for i := 1; i <= fieldCount; i++ {
-		if !utf8.ValidString(f[i]) {
-			p.skip(n, i, "not valid UTF-8 text; save the file as UTF-8")
-			return
+	if l.Problem == importfile.NotUTF8 {
+		for i := 1; i <= fieldCount; i++ {
+			if !utf8.ValidString(f[i]) {
+				p.skip(n, i, "not valid UTF-8 text; save the file as UTF-8")
+				return
+			}
 		}
 	}
 	rec, field, reason := p.buildRecord(n, &f)
