@@ -1,13 +1,14 @@
 package cards
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/reamprint/ream/internal/importfile"
 )
 
 // Bounds of the batch card import file (SPEC §5, text rules of §3.1).
@@ -54,30 +55,21 @@ func (e LineError) Error() string {
 // is only for a failing reader.
 func ParseCardImport(r io.Reader) ([]CardRecord, []LineError, error) {
 	var (
-		records   []CardRecord
-		problems  []LineError
-		cardLine  = map[string]int{}
-		userLine  = map[string]int{}
-		lines     = bufio.NewReaderSize(r, 16<<10)
-		lineCount = 0
+		records  []CardRecord
+		problems []LineError
+		cardLine = map[string]int{}
+		userLine = map[string]int{}
+		lines    = importfile.NewReader(r, MaxImportLineLength)
 	)
 	for {
-		raw, tooLong, err := readImportLine(lines)
+		l, err := lines.Next()
 		if errors.Is(err, io.EOF) {
 			return records, problems, nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("cards: unable to read card import at line %d: %w", lineCount+1, err)
+			return nil, nil, fmt.Errorf("cards: unable to read card import at line %d: %w", l.Number, err)
 		}
-		lineCount++
-		if tooLong {
-			problems = append(problems, LineError{lineCount, "line", fmt.Sprintf("longer than %d bytes; skipped", MaxImportLineLength)})
-			continue
-		}
-		if lineCount == 1 {
-			raw = strings.TrimPrefix(raw, "\uFEFF")
-		}
-		rec, problem, skip := parseCardLine(lineCount, raw)
+		rec, problem, skip := parseCardLine(l)
 		if skip {
 			continue
 		}
@@ -94,63 +86,24 @@ func ParseCardImport(r io.Reader) ([]CardRecord, []LineError, error) {
 	}
 }
 
-// readImportLine returns the next line without its line end. A line over
-// MaxImportLineLength is read to its end and dropped, reported by tooLong,
-// so that one huge line costs no memory and does not stop the parse.
-func readImportLine(r *bufio.Reader) (line string, tooLong bool, err error) {
-	var buf []byte
-	readAny := false
-	for {
-		chunk, err := r.ReadSlice('\n')
-		readAny = readAny || len(chunk) > 0
-		// Two bytes of slack leave room for the CRLF trimmed below.
-		if !tooLong && len(buf)+len(chunk) > MaxImportLineLength+2 {
-			tooLong, buf = true, nil
-		}
-		if !tooLong {
-			buf = append(buf, chunk...)
-		}
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF) && !readAny:
-			return "", false, io.EOF
-		case err != nil && !errors.Is(err, io.EOF):
-			return "", false, err
-		}
-		buf = trimLineEnd(buf)
-		if len(buf) > MaxImportLineLength {
-			return "", true, nil
-		}
-		return string(buf), tooLong, nil
-	}
-}
-
-func trimLineEnd(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-	}
-	if n := len(b); n > 0 && b[n-1] == '\r' {
-		b = b[:n-1]
-	}
-	return b
-}
-
-// parseCardLine checks one line on its own; skip is set for blank and
-// comment lines.
-func parseCardLine(line int, raw string) (rec CardRecord, problem *LineError, skip bool) {
+// parseCardLine checks one line on its own; skip is set for comment lines
+// indented with spaces or tabs, which this file also allows.
+func parseCardLine(l importfile.Line) (rec CardRecord, problem *LineError, skip bool) {
 	fail := func(field, reason string) (CardRecord, *LineError, bool) {
-		return CardRecord{}, &LineError{line, field, reason}, false
+		return CardRecord{}, &LineError{l.Number, field, reason}, false
 	}
-	if !utf8.ValidString(raw) {
+	switch l.Problem {
+	case importfile.TooLong:
+		return fail("line", fmt.Sprintf("longer than %d bytes; skipped", MaxImportLineLength))
+	case importfile.NotUTF8:
 		return fail("line", "not valid UTF-8")
 	}
-	if strings.TrimSpace(raw) == "" || strings.HasPrefix(strings.TrimLeft(raw, " \t"), "#") {
+	if indentedComment(l.Fields) {
 		return CardRecord{}, nil, true
 	}
-	fields := strings.Split(raw, "\t")
-	for i := range fields {
-		fields[i] = strings.TrimSpace(fields[i])
+	fields := make([]string, len(l.Fields))
+	for i, f := range l.Fields {
+		fields[i] = strings.TrimSpace(f)
 	}
 	for len(fields) > 0 && fields[len(fields)-1] == "" {
 		fields = fields[:len(fields)-1]
@@ -171,7 +124,18 @@ func parseCardLine(line int, raw string) (rec CardRecord, problem *LineError, sk
 			return fail("pin", err.Error())
 		}
 	}
-	return CardRecord{Line: line, Username: username, Card: card, PIN: pin, HasPIN: pin != ""}, nil, false
+	return CardRecord{Line: l.Number, Username: username, Card: card, PIN: pin, HasPIN: pin != ""}, nil, false
+}
+
+// indentedComment reports a line whose first character after spaces and
+// tabs is "#".
+func indentedComment(fields []string) bool {
+	for _, f := range fields {
+		if f = strings.TrimLeft(f, " "); f != "" {
+			return f[0] == '#'
+		}
+	}
+	return false
 }
 
 func duplicateProblem(rec CardRecord, cardLine, userLine map[string]int) *LineError {
