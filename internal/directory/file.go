@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/reamprint/ream/internal/importfile"
 )
 
 // FileConfig is the text-file user source: a users file and an optional
@@ -24,6 +26,10 @@ var userFields = [...]string{
 	"username", "full name", "email", "department", "office", "primary card",
 	"other emails", "secondary card", "username alias", "home folder", "PIN",
 }
+
+// MaxLineLength bounds one line of a users or groups file, in bytes. A
+// longer line is reported and skipped; parsing goes on with the next one.
+const MaxLineLength = 64 << 10
 
 const (
 	maxCardLength  = 64
@@ -113,39 +119,43 @@ func unknownMembers(groups []GroupRecord, users []UserRecord, lines memberLines)
 // duplicates of a username are skipped and reported; the error is only for
 // a reader that fails.
 func ParseUsersFile(r io.Reader) ([]UserRecord, []LineError, error) {
-	lr := newLineReader(r)
+	lr := importfile.NewReader(r, MaxLineLength)
 	var users []UserRecord
 	var skipped []LineError
 	firstLine := make(map[string]int)
 	for {
-		text, lineErr, err := lr.next()
+		l, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			return users, skipped, nil
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("directory: unable to read line %d: %w", l.Number, err)
 		}
-		if lineErr != nil {
-			skipped = append(skipped, *lineErr)
+		if l.Problem == importfile.TooLong {
+			skipped = append(skipped, tooLong(l.Number))
 			continue
 		}
-		u, lineErr := parseUserLine(lr.line, text)
+		u, lineErr := parseUserLine(l.Number, l.Fields)
 		if lineErr != nil {
 			skipped = append(skipped, *lineErr)
 			continue
 		}
 		if first, dup := firstLine[u.Username]; dup {
-			skipped = append(skipped, LineError{Line: lr.line, Field: "username", Reason: fmt.Sprintf("%q is a duplicate of line %d", u.Username, first)})
+			skipped = append(skipped, LineError{Line: l.Number, Field: "username", Reason: fmt.Sprintf("%q is a duplicate of line %d", u.Username, first)})
 			continue
 		}
-		firstLine[u.Username] = lr.line
+		firstLine[u.Username] = l.Number
 		users = append(users, u)
 	}
 }
 
+// tooLong is the report of a line over MaxLineLength.
+func tooLong(line int) LineError {
+	return LineError{Line: line, Reason: fmt.Sprintf("line is longer than %d bytes", MaxLineLength)}
+}
+
 // parseUserLine turns one data line of the users file into a record.
-func parseUserLine(line int, text string) (UserRecord, *LineError) {
-	fields := strings.Split(text, "\t")
+func parseUserLine(line int, fields []string) (UserRecord, *LineError) {
 	if len(fields) > len(userFields) {
 		return UserRecord{}, &LineError{Line: line, Reason: fmt.Sprintf("has %d fields, at most %d are allowed", len(fields), len(userFields))}
 	}
@@ -260,24 +270,24 @@ type memberKey struct{ group, username string }
 type memberLines map[memberKey]int
 
 func parseGroupsFile(r io.Reader) ([]GroupRecord, []LineError, memberLines, error) {
-	lr := newLineReader(r)
+	lr := importfile.NewReader(r, MaxLineLength)
 	var groups []GroupRecord
 	var skipped []LineError
 	index := make(map[string]int)
 	lines := make(memberLines)
 	for {
-		text, lineErr, err := lr.next()
+		l, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			return groups, skipped, lines, nil
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, fmt.Errorf("directory: unable to read line %d: %w", l.Number, err)
 		}
-		if lineErr != nil {
-			skipped = append(skipped, *lineErr)
+		if l.Problem == importfile.TooLong {
+			skipped = append(skipped, tooLong(l.Number))
 			continue
 		}
-		name, username, lineErr := parseGroupLine(lr.line, text)
+		name, username, lineErr := parseGroupLine(l.Number, l.Fields)
 		if lineErr != nil {
 			skipped = append(skipped, *lineErr)
 			continue
@@ -292,14 +302,13 @@ func parseGroupsFile(r io.Reader) ([]GroupRecord, []LineError, memberLines, erro
 		if _, dup := lines[memberKey{key, username}]; dup {
 			continue
 		}
-		lines[memberKey{key, username}] = lr.line
+		lines[memberKey{key, username}] = l.Number
 		groups[i].Members = append(groups[i].Members, username)
 	}
 }
 
-// parseGroupLine splits and checks one `group<TAB>username` line.
-func parseGroupLine(line int, text string) (string, string, *LineError) {
-	fields := strings.Split(text, "\t")
+// parseGroupLine checks one `group<TAB>username` line.
+func parseGroupLine(line int, fields []string) (string, string, *LineError) {
 	if len(fields) != 2 {
 		return "", "", &LineError{Line: line, Reason: fmt.Sprintf("has %d fields, want group<TAB>username", len(fields))}
 	}
