@@ -6,8 +6,6 @@
 package internalusers
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/importfile"
 	"github.com/reamprint/ream/internal/money"
 )
 
@@ -82,88 +81,48 @@ const maxTextLength = 1000
 // starting with "#" ignored, trailing empty fields optional. Bad lines are
 // returned as LineErrors and left out; only a failing reader is an error.
 func Parse(r io.Reader) ([]Line, []LineError, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	lr := importfile.NewReader(r, MaxLineLength)
 	var lines []Line
 	var skipped []LineError
 	seen := make(map[string]int)
-	for n := 1; ; n++ {
-		raw, tooLong, err := readLine(br)
+	for {
+		fl, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			return lines, skipped, nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("internalusers: unable to read line %d of the import file: %w", n, err)
+			return nil, nil, fmt.Errorf("internalusers: unable to read line %d of the import file: %w", fl.Number, err)
 		}
-		if n == 1 {
-			raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-		}
-		raw = bytes.TrimSuffix(raw, []byte("\r"))
-		if tooLong {
-			skipped = append(skipped, LineError{Line: n, Reason: fmt.Sprintf("is longer than %d bytes", MaxLineLength)})
-			continue
-		}
-		if len(bytes.TrimSpace(raw)) == 0 || raw[0] == '#' {
-			continue
-		}
-		l, lerr := parseLine(n, string(raw))
+		l, lerr := parseLine(fl)
 		if lerr != nil {
 			skipped = append(skipped, *lerr)
 			continue
 		}
 		if first, dup := seen[l.Username]; dup {
-			skipped = append(skipped, LineError{Line: n, Field: "username", Reason: fmt.Sprintf("%q is already on line %d", l.Username, first)})
+			skipped = append(skipped, LineError{Line: fl.Number, Field: "username", Reason: fmt.Sprintf("%q is already on line %d", l.Username, first)})
 			continue
 		}
-		seen[l.Username] = n
+		seen[l.Username] = fl.Number
 		lines = append(lines, l)
 	}
 }
 
-// readLine reads up to the next LF, keeping at most MaxLineLength bytes of
-// it, so a file without line breaks cannot take the server's memory.
-func readLine(br *bufio.Reader) ([]byte, bool, error) {
-	var buf []byte
-	tooLong := false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if !tooLong {
-			// +2 leaves room for the CR LF that are not part of the line.
-			if len(buf)+len(chunk) > MaxLineLength+2 {
-				tooLong, buf = true, nil
-			} else {
-				buf = append(buf, chunk...)
-			}
-		}
-		switch {
-		case err == nil:
-			return bytes.TrimSuffix(buf, []byte("\n")), tooLong, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF):
-			if len(buf) == 0 && !tooLong {
-				return nil, false, io.EOF
-			}
-			return buf, tooLong, nil
-		default:
-			return nil, false, err
-		}
-	}
-}
-
-func parseLine(n int, text string) (Line, *LineError) {
+func parseLine(fl importfile.Line) (Line, *LineError) {
+	n := fl.Number
 	bad := func(col int, format string, args ...any) (Line, *LineError) {
 		return Line{}, &LineError{Line: n, Field: columns[col], Reason: fmt.Sprintf(format, args...)}
 	}
-	if !utf8.ValidString(text) {
+	switch fl.Problem {
+	case importfile.TooLong:
+		return Line{}, &LineError{Line: n, Reason: fmt.Sprintf("is longer than %d bytes", MaxLineLength)}
+	case importfile.NotUTF8:
 		return Line{}, &LineError{Line: n, Reason: "is not valid UTF-8"}
 	}
-	f := strings.Split(text, "\t")
-	if len(f) > len(columns) {
-		return Line{}, &LineError{Line: n, Reason: fmt.Sprintf("has %d fields, at most %d are allowed", len(f), len(columns))}
+	if len(fl.Fields) > len(columns) {
+		return Line{}, &LineError{Line: n, Reason: fmt.Sprintf("has %d fields, at most %d are allowed", len(fl.Fields), len(columns))}
 	}
-	for len(f) < len(columns) {
-		f = append(f, "")
-	}
+	var f [len(columns)]string
+	copy(f[:], fl.Fields)
 	// The password is taken as written: spaces at its ends are part of it.
 	password := f[colPassword]
 	for i := range f {
