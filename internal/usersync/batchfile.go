@@ -1,8 +1,6 @@
 package usersync
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/reamprint/ream/internal/directory"
+	"github.com/reamprint/ream/internal/importfile"
 	"github.com/reamprint/ream/internal/money"
 )
 
@@ -48,90 +47,50 @@ const maxBatchTextLength = 1000
 // trailing empty fields optional. Bad lines are returned as LineErrors and
 // left out; only a failing reader is an error.
 func ParseBatchUsers(r io.Reader) ([]BatchLine, []directory.LineError, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
+	lr := importfile.NewReader(r, MaxBatchLineLength)
 	var lines []BatchLine
 	var skipped []directory.LineError
 	seen := make(map[string]int)
-	for n := 1; ; n++ {
-		raw, tooLong, err := readBatchLine(br)
+	for {
+		fl, err := lr.Next()
 		if errors.Is(err, io.EOF) {
 			return lines, skipped, nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("usersync: unable to read line %d of the import file: %w", n, err)
+			return nil, nil, fmt.Errorf("usersync: unable to read line %d of the import file: %w", fl.Number, err)
 		}
-		if n == 1 {
-			raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
-		}
-		raw = bytes.TrimSuffix(raw, []byte("\r"))
-		if tooLong {
-			skipped = append(skipped, directory.LineError{Line: n, Reason: fmt.Sprintf("line is longer than %d bytes", MaxBatchLineLength)})
-			continue
-		}
-		if len(bytes.TrimSpace(raw)) == 0 || raw[0] == '#' {
-			continue
-		}
-		bl, lerr := parseBatchLine(n, string(raw))
+		bl, lerr := parseBatchLine(fl)
 		if lerr != nil {
 			skipped = append(skipped, *lerr)
 			continue
 		}
 		if first, dup := seen[bl.Username]; dup {
-			skipped = append(skipped, directory.LineError{Line: n, Field: "username",
+			skipped = append(skipped, directory.LineError{Line: fl.Number, Field: "username",
 				Reason: fmt.Sprintf("%q is already on line %d", bl.Username, first)})
 			continue
 		}
-		seen[bl.Username] = n
+		seen[bl.Username] = fl.Number
 		lines = append(lines, bl)
 	}
 }
 
-// readBatchLine reads up to the next LF, holding at most
-// MaxBatchLineLength bytes of it.
-func readBatchLine(br *bufio.Reader) ([]byte, bool, error) {
-	var buf []byte
-	tooLong := false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if !tooLong {
-			if len(buf)+len(chunk) > MaxBatchLineLength+5 {
-				tooLong, buf = true, nil
-			} else {
-				buf = append(buf, chunk...)
-			}
-		}
-		switch {
-		case err == nil:
-			return bytes.TrimSuffix(buf, []byte("\n")), tooLong, nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF):
-			if len(buf) == 0 && !tooLong {
-				return nil, false, io.EOF
-			}
-			return buf, tooLong, nil
-		default:
-			return nil, false, err
-		}
-	}
-}
-
-func parseBatchLine(n int, text string) (BatchLine, *directory.LineError) {
+func parseBatchLine(fl importfile.Line) (BatchLine, *directory.LineError) {
+	n := fl.Number
 	bad := func(col int, format string, args ...any) (BatchLine, *directory.LineError) {
 		return BatchLine{}, &directory.LineError{Line: n, Field: batchColumns[col], Reason: fmt.Sprintf(format, args...)}
 	}
-	if !utf8.ValidString(text) {
+	switch fl.Problem {
+	case importfile.TooLong:
+		return BatchLine{}, &directory.LineError{Line: n, Reason: fmt.Sprintf("line is longer than %d bytes", MaxBatchLineLength)}
+	case importfile.NotUTF8:
 		return BatchLine{}, &directory.LineError{Line: n, Reason: "is not valid UTF-8"}
 	}
-	f := strings.Split(text, "\t")
-	if len(f) > len(batchColumns) {
-		return BatchLine{}, &directory.LineError{Line: n, Reason: fmt.Sprintf("has %d fields, at most %d are allowed", len(f), len(batchColumns))}
+	if len(fl.Fields) > len(batchColumns) {
+		return BatchLine{}, &directory.LineError{Line: n, Reason: fmt.Sprintf("has %d fields, at most %d are allowed", len(fl.Fields), len(batchColumns))}
 	}
-	for len(f) < len(batchColumns) {
-		f = append(f, "")
-	}
-	for i := range f {
-		f[i] = strings.TrimSpace(f[i])
+	var f [len(batchColumns)]string
+	for i, v := range fl.Fields {
+		f[i] = strings.TrimSpace(v)
 	}
 	bl := BatchLine{Line: n, Username: strings.ToLower(f[0])}
 	switch {
