@@ -43,15 +43,21 @@ func Store(t testing.TB, postgres bool) *store.Store {
 	return s
 }
 
-// Core returns a migrated store and a Core over it with uncached settings,
-// the default configuration, cheap password hashing and a log that is
-// thrown away. Tests may change c.Config before using it.
+// Core returns a migrated store (see Store) and a Core over it (see NewCore).
 func Core(t testing.TB, postgres bool) (*store.Store, *core.Core) {
 	t.Helper()
 	s := Store(t, postgres)
+	return s, NewCore(t, s)
+}
+
+// NewCore builds a Core over s with uncached settings, the default
+// configuration, cheap password hashing and a log that is thrown away.
+// Tests may change c.Config before using it.
+func NewCore(t testing.TB, s *store.Store) *core.Core {
+	t.Helper()
 	h, err := auth.NewHasher(CheapHashParams, 4)
 	if err != nil {
 		t.Fatalf("reamtest: unable to build the hasher: %v", err)
 	}
-	return s, core.New(s, settings.New(s, 0), h, config.Default(), slog.New(slog.DiscardHandler))
+	return core.New(s, settings.New(s, 0), h, config.Default(), slog.New(slog.DiscardHandler))
 }
