@@ -8,6 +8,7 @@ import (
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 )
 
 // benchUsers creates n users without numbers in one transaction.
@@ -35,7 +36,7 @@ func BenchmarkBulkGenerate100k(b *testing.B) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		b.Run(db, func(b *testing.B) {
 			const n = 100_000
-			s := openStore(b, db == "postgres")
+			s := reamtest.Store(b, db == "postgres")
 			svc := newService(b, s, nil)
 			benchUsers(b, s, n)
 			ctx := context.Background()

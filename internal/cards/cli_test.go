@@ -8,10 +8,11 @@ import (
 
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 )
 
 func TestRunCLI(t *testing.T) {
-	s := openStore(t, false)
+	s := reamtest.Store(t, false)
 	svc := newService(t, s, nil)
 	makeUsers(t, s, "Staff", &model.User{Username: "u1", PrimaryCard: "1001"}, &model.User{Username: "u2"}, &model.User{Username: "u3"})
 	run := func(args ...string) (int, string, string) {

@@ -4,20 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/cards"
-	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
-	"github.com/reamprint/ream/internal/testenv"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 	"github.com/reamprint/ream/internal/testenv/smtptest"
 )
 
@@ -25,35 +22,10 @@ var quiet = slog.New(slog.DiscardHandler)
 
 var admin = core.Actor{Name: "admin", AllAccounts: true}
 
-// openStore opens a migrated store: SQLite, or PostgreSQL when asked.
-func openStore(t testing.TB, postgres bool) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	var s *store.Store
-	var err error
-	if postgres {
-		s, err = store.Open(ctx, testenv.PostgresURL(t), "")
-	} else {
-		s, err = store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // newService builds a Core with the card hook installed, as the server does.
 func newService(t testing.TB, s *store.Store, set map[string]string) *cards.Service {
 	t.Helper()
-	h, err := auth.NewHasher(auth.HashParams{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := core.New(s, settings.New(s, 0), h, config.Default(), quiet)
+	c := reamtest.NewCore(t, s)
 	svc := cards.NewService(c, nil)
 	c.NewUserHooks = append(c.NewUserHooks, svc.Hook())
 	changeSettings(t, svc, set)
@@ -76,8 +48,8 @@ func changeSettings(t testing.TB, svc *cards.Service, set map[string]string) {
 }
 
 func forEachStore(t *testing.T, fn func(t *testing.T, s *store.Store)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, openStore(t, false)) })
-	t.Run("postgres", func(t *testing.T) { fn(t, openStore(t, true)) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, reamtest.Store(t, false)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, reamtest.Store(t, true)) })
 }
 
 var notifyOn = map[string]string{
@@ -179,7 +151,7 @@ func TestNewUsersGetANumberWhenBlank(t *testing.T) {
 // TestHookRollsBackWithTheUser checks that the number and the mail belong to
 // the transaction creating the user: when it fails, neither remains.
 func TestHookRollsBackWithTheUser(t *testing.T) {
-	s := openStore(t, false)
+	s := reamtest.Store(t, false)
 	svc := newService(t, s, notifyOn)
 	ctx := context.Background()
 	err := s.InTx(ctx, func(tx *store.Tx) error {
@@ -383,7 +355,7 @@ func TestImport(t *testing.T) {
 // notification on, a user is created, the outbox worker delivers, the
 // notification with the user's number arrives over SMTP.
 func TestNotificationArrivesInAMailbox(t *testing.T) {
-	s := openStore(t, false)
+	s := reamtest.Store(t, false)
 	srv := smtptest.Start(t)
 	svc := newService(t, s, map[string]string{
 		settings.CardAutoGenerate: "Y", settings.NotifyCardGenerated: "Y",
