@@ -2,22 +2,18 @@ package internalusers
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/reamprint/ream/internal/auth"
-	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/tasks"
-	"github.com/reamprint/ream/internal/testenv"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 )
 
 var admin = core.Actor{Name: "admin", AllAccounts: true}
@@ -33,34 +29,19 @@ type harness struct {
 
 // forEachStore runs a test on SQLite and, when configured, PostgreSQL.
 func forEachStore(t *testing.T, fn func(t *testing.T, h *harness)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newHarness(t, "")) })
-	t.Run("postgres", func(t *testing.T) { fn(t, newHarness(t, testenv.PostgresURL(t))) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, newHarness(t, false)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newHarness(t, true)) })
 }
 
-func newHarness(t *testing.T, pgURL string) *harness {
+func newHarness(t *testing.T, postgres bool) *harness {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := store.Open(ctx, pgURL, filepath.Join(dir, "ream.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	hasher, err := auth.NewHasher(auth.HashParams{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	root := filepath.Join(dir, "imports")
+	s, c := reamtest.Core(t, postgres)
+	root := filepath.Join(t.TempDir(), "imports")
 	if err := os.Mkdir(root, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Sync.AllowedRoots = []string{root}
-	c := core.New(s, settings.New(s, 0), hasher, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &harness{t: t, ctx: ctx, store: s, core: c, svc: New(c), root: root}
+	c.Config.Sync.AllowedRoots = []string{root}
+	return &harness{t: t, ctx: context.Background(), store: s, core: c, svc: New(c), root: root}
 }
 
 func (h *harness) importText(text string, opts Options) *Report {
