@@ -145,7 +145,7 @@ func TestBatchImport(t *testing.T) {
 }
 
 func TestBatchImportFileConfinedOverAPI(t *testing.T) {
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	ctx := context.Background()
 	inside := h.writeFile("users.txt", "alice\n")
 	if _, err := h.svc.BatchImportFile(ctx, admin, inside, BatchOptions{CreateNew: true}, true); err != nil {

@@ -56,7 +56,7 @@ func BenchmarkUserSync100k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		h := newHarness(b, "")
+		h := newHarness(b, false)
 		h.useLDAP(srv)
 		h.set(settings.UserSyncLDAPCardRe, "", settings.UserSyncOnlyGroups, "")
 		opts := h.syncOpts()

@@ -27,7 +27,7 @@ func (h *harness) serverCommand(args ...string) (string, string, int) {
 
 func TestServerCommands(t *testing.T) {
 	srv := slapd.Start(t, directoryLDIF(t))
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	h.useLDAP(srv)
 
 	out, errOut, code := h.serverCommand("perform-user-and-group-sync")
@@ -66,7 +66,7 @@ func TestServerCommands(t *testing.T) {
 
 func TestAPIRunsSyncInBackground(t *testing.T) {
 	srv := slapd.Start(t, directoryLDIF(t))
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	h.useLDAP(srv)
 	cfg := *h.core.Config
 	cfg.Auth.WebServices.AuthToken = "secret-token"
@@ -102,7 +102,7 @@ func TestAPIRunsSyncInBackground(t *testing.T) {
 
 func TestUsersSyncCLI(t *testing.T) {
 	srv := slapd.Start(t, directoryLDIF(t))
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	h.useLDAP(srv)
 	ctx := context.Background()
 	var out, errOut bytes.Buffer

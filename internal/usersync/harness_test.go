@@ -2,8 +2,6 @@ package usersync
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,14 +9,12 @@ import (
 
 	"github.com/go-ldap/ldap/v3"
 
-	"github.com/reamprint/ream/internal/auth"
-	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/tasks"
-	"github.com/reamprint/ream/internal/testenv"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 	"github.com/reamprint/ream/internal/testenv/slapd"
 )
 
@@ -35,35 +31,19 @@ type harness struct {
 
 // forEachStore runs a test on SQLite and, when configured, PostgreSQL.
 func forEachStore(t *testing.T, fn func(t *testing.T, h *harness)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, newHarness(t, "")) })
-	t.Run("postgres", func(t *testing.T) { fn(t, newHarness(t, testenv.PostgresURL(t))) })
+	t.Run("sqlite", func(t *testing.T) { fn(t, newHarness(t, false)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newHarness(t, true)) })
 }
 
-func newHarness(t testing.TB, pgURL string) *harness {
+func newHarness(t testing.TB, postgres bool) *harness {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := store.Open(ctx, pgURL, filepath.Join(dir, "ream.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h, err := auth.NewHasher(auth.HashParams{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	roots := filepath.Join(dir, "sources")
+	s, c := reamtest.Core(t, postgres)
+	roots := filepath.Join(t.TempDir(), "sources")
 	if err := os.Mkdir(roots, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Sync.AllowedRoots = []string{roots}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c := core.New(s, settings.New(s, 0), h, cfg, log)
-	runner := tasks.New(ctx, s, log)
+	c.Config.Sync.AllowedRoots = []string{roots}
+	runner := tasks.New(context.Background(), s, c.Log)
 	t.Cleanup(runner.Wait)
 	return &harness{t: t, store: s, core: c, svc: New(c, runner), roots: roots}
 }

@@ -190,7 +190,7 @@ func TestSyncDeleteRules(t *testing.T) {
 func TestSyncAbortsWhenTheDirectoryGoesAway(t *testing.T) {
 	// More users than one page (500), so that the read needs a second page.
 	srv := slapd.Start(t, readerLDIF, slapd.UsersLDIF(1200, 3))
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	ctx := context.Background()
 	h.useLDAP(srv)
 	h.set(settings.UserSyncLDAPCardRe, "")
@@ -231,7 +231,7 @@ userPassword: reader-secret
 
 func TestSyncAbortsOnEmptyRead(t *testing.T) {
 	srv := slapd.Start(t, directoryLDIF(t))
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	h.useLDAP(srv)
 	h.mustRun(h.syncOpts())
 	h.set(settings.UserSyncLDAPFilter, "(uid=nobody-at-all)")
@@ -254,7 +254,7 @@ func TestSyncOverTLS(t *testing.T) {
 		{"starttls", srv.URL, "Y"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, "")
+			h := newHarness(t, false)
 			h.useLDAP(srv)
 			h.set(settings.UserSyncLDAPURL, tc.url, settings.UserSyncLDAPStartTLS, tc.starttls, settings.UserSyncLDAPSkipTLS, "Y")
 			if out := h.mustRun(h.syncOpts()); out.Run.Counts.Created != 3 {
@@ -269,7 +269,7 @@ func TestSyncOverTLS(t *testing.T) {
 
 func TestSyncOnlyMembersOfChosenGroups(t *testing.T) {
 	srv := slapd.Start(t, directoryLDIF(t))
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	h.useLDAP(srv)
 	h.set(settings.UserSyncOnlyGroups, "sales\n")
 	out := h.mustRun(h.syncOpts())
@@ -332,7 +332,7 @@ func TestDirectoryLogin(t *testing.T) {
 
 func TestDirectoryLoginUnavailable(t *testing.T) {
 	srv := slapd.Start(t, directoryLDIF(t))
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	h.useLDAP(srv)
 	srv.Stop()
 	ok, err := h.svc.LoginUser(context.Background(), "alice", "alice-password")

@@ -130,7 +130,7 @@ func cloneUsers(in []*model.User) []*model.User {
 }
 
 func TestSkipDisabledReachesTheSource(t *testing.T) {
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	src := &fakeSource{res: &directory.Result{Users: []directory.UserRecord{{Username: "ann"}}}}
 	h.svc.BuildSource = func(context.Context) (*Source, error) { return &Source{Source: src, Fields: ldapFields()}, nil }
 	opts := h.syncOpts()
@@ -185,7 +185,7 @@ func TestNextRun(t *testing.T) {
 			t.Errorf("nextAt(%s, %s) = %s, want %s", tc.now, tc.clock, got, tc.want)
 		}
 	}
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	ctx := context.Background()
 	if !h.svc.NextRun(ctx, time.Now()).IsZero() {
 		t.Error("a schedule without a source has a next run")
@@ -201,7 +201,7 @@ func TestNextRun(t *testing.T) {
 }
 
 func TestScheduledSyncRunsOnOneServer(t *testing.T) {
-	h := newHarness(t, "")
+	h := newHarness(t, false)
 	ctx := context.Background()
 	users := h.writeFile("users.txt", "ann\n")
 	h.set(settings.UserSyncSource, SourceFile, settings.UserSyncFileUsers, users)
