@@ -282,11 +282,21 @@ func (s *Store) AppendTaskMessage(ctx context.Context, id int64, line string, co
 	return nil
 }
 
+// SetTaskMessage replaces a task's whole message (idempotent, so a retry
+// after a busy database is harmless).
+func (s *Store) SetTaskMessage(ctx context.Context, id int64, message string, completed bool) error {
+	_, err := s.exec(ctx, `UPDATE tasks SET message = $2, completed = $3, updated_at = $4 WHERE id = $1`, id, message, completed, s.nowMS())
+	if err != nil {
+		return fmt.Errorf("store: unable to save task #%d: %w", id, err)
+	}
+	return nil
+}
+
 // LatestTask returns the newest task (PaperCut's getTaskStatus has no task id).
 func (s *Store) LatestTask(ctx context.Context) (*model.Task, error) {
 	var t model.Task
 	var at int64
-	err := s.w.QueryRowContext(ctx, s.q(`SELECT id, kind, completed, message, updated_at FROM tasks ORDER BY id DESC LIMIT 1`)).
+	err := s.queryRow(ctx, `SELECT id, kind, completed, message, updated_at FROM tasks ORDER BY id DESC LIMIT 1`).
 		Scan(&t.ID, &t.Kind, &t.Completed, &t.Message, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -302,7 +312,7 @@ func (s *Store) LatestTask(ctx context.Context) (*model.Task, error) {
 func (s *Store) TaskByID(ctx context.Context, id int64) (*model.Task, error) {
 	var t model.Task
 	var at int64
-	err := s.w.QueryRowContext(ctx, s.q(`SELECT id, kind, completed, message, updated_at FROM tasks WHERE id = $1`), id).
+	err := s.queryRow(ctx, `SELECT id, kind, completed, message, updated_at FROM tasks WHERE id = $1`, id).
 		Scan(&t.ID, &t.Kind, &t.Completed, &t.Message, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound

@@ -81,3 +81,57 @@ func TestFailuresAndPanicsEndTheTask(t *testing.T) {
 		t.Errorf("panicked task: %+v", st)
 	}
 }
+
+// TestProgressFromInsideAWriteTransaction is the SQLite case: an import
+// holds the only writer for its whole transaction while it reports
+// progress and while scripts poll. Neither may wait for the transaction.
+func TestProgressFromInsideAWriteTransaction(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := tasks.New(ctx, s, slog.New(slog.DiscardHandler))
+	inTx := make(chan struct{})
+	release := make(chan struct{})
+	report, err := func() (string, error) {
+		go func() {
+			<-inTx
+			for i := 0; i < 3; i++ {
+				if st, err := r.Poll(ctx); err != nil || st.Completed {
+					t.Errorf("poll during the transaction: %+v %v", st, err)
+				}
+			}
+			close(release)
+		}()
+		return r.RunAndWait(ctx, "import", "Starting.", func(ctx context.Context, progress tasks.Progress) (string, error) {
+			err := s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.SetSetting(ctx, "x", "1"); err != nil {
+					return err
+				}
+				progress("Half way.")
+				close(inTx)
+				<-release
+				return nil
+			})
+			return "Done.", err
+		})
+	}()
+	if err != nil || report != "Done." {
+		t.Fatalf("RunAndWait = %q, %v", report, err)
+	}
+	r.Wait()
+	st, err := r.Poll(ctx)
+	if err != nil || !st.Completed || !strings.Contains(st.Message, "Half way.") || strings.Count(st.Message, "Still working") != 3 {
+		t.Fatalf("after the task: %+v %v", st, err)
+	}
+	// The database has the whole message, for other servers.
+	task, err := s.LatestTask(ctx)
+	if err != nil || task.Message != st.Message || !task.Completed {
+		t.Errorf("saved task %+v %v", task, err)
+	}
+}
