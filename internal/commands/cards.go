@@ -64,24 +64,6 @@ func batchImportCards(ctx context.Context, env *Env, a Args) (any, error) {
 	if env.Tasks == nil {
 		return work(ctx)
 	}
-	type outcome struct {
-		report string
-		err    error
-	}
-	done := make(chan outcome, 1)
-	_, err = env.Tasks.Start(ctx, "card-import", fmt.Sprintf("Batch card import of %s started.", a.Str(0)),
-		func(ctx context.Context, _ tasks.Progress) (string, error) {
-			report, err := work(ctx)
-			done <- outcome{report, err}
-			return report, err
-		})
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case o := <-done:
-		return o.report, o.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	return env.Tasks.RunAndWait(ctx, "card-import", fmt.Sprintf("Batch card import of %s started.", a.Str(0)),
+		func(ctx context.Context, _ tasks.Progress) (string, error) { return work(ctx) })
 }

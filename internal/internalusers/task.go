@@ -23,27 +23,12 @@ func (s *Service) ImportFileTask(ctx context.Context, tr *tasks.Runner, a core.A
 		}
 		return strings.TrimSuffix(rep.Text(), "\n"), nil
 	}
-	type outcome struct {
-		text string
-		err  error
-	}
-	done := make(chan outcome, 1)
-	_, err := tr.Start(ctx, TaskKind, fmt.Sprintf("Importing internal users from %s…", path), func(tctx context.Context, progress tasks.Progress) (string, error) {
+	return tr.RunAndWait(ctx, TaskKind, fmt.Sprintf("Importing internal users from %s…", path), func(tctx context.Context, progress tasks.Progress) (string, error) {
 		rep, err := s.ImportFile(tctx, a, path, opts, confine)
 		text := ""
 		if rep != nil {
 			text = strings.TrimSuffix(rep.Text(), "\n")
 		}
-		done <- outcome{text, err}
 		return text, err
 	})
-	if err != nil {
-		return "", err
-	}
-	select {
-	case o := <-done:
-		return o.text, o.err
-	case <-ctx.Done():
-		return "", fmt.Errorf("internalusers: stopped waiting for the import (it goes on; see getTaskStatus): %w", ctx.Err())
-	}
 }
