@@ -28,8 +28,12 @@ type Options struct {
 	Location      string // server path, under sync.allowed-roots
 	SubAccounts   bool   // directory scan: subdirectories are sub-accounts
 	DeleteMissing bool
-	ConfirmDelete int            // the exact number of deletions confirmed; 0: none
-	Progress      func(Progress) // may be nil; called from the running goroutine
+	ConfirmDelete int // the exact number of deletions confirmed; 0: none
+	// Progress (may be nil) is called during the run, from inside its
+	// transaction and from the goroutine reading the source. It must
+	// return quickly and must not use the database: on SQLite the run
+	// holds the only write connection until it ends.
+	Progress func(Progress)
 }
 
 func (o *Options) report(p Progress) {

@@ -245,6 +245,7 @@ func all() []Command {
 		cardCommands(),
 		internalUserCommands(),
 		userSyncCommands(),
+		accountSyncCommands(),
 	} {
 		out = append(out, group...)
 	}
