@@ -113,9 +113,13 @@ func (r *Report) Text() string {
 		return b.String()
 	}
 	p := r.Plan
-	verb := map[bool]string{true: "Would be ", false: ""}[r.Test]
-	fmt.Fprintf(&b, "\nRead: %d. %sCreated: %d. %sUpdated: %d. Unchanged: %d. %sDeleted: %d. Skipped lines: %d. Warnings: %d.\n",
-		p.Read, verb, len(p.Creates), verb, len(p.Updates), len(p.Unchanged), verb, len(p.Deletes), len(p.Skipped), len(p.Warnings))
+	if r.Test {
+		fmt.Fprintf(&b, "\nRead: %d. To create: %d. To update: %d. Unchanged: %d. To delete: %d. Skipped lines: %d. Warnings: %d.\n",
+			p.Read, len(p.Creates), len(p.Updates), len(p.Unchanged), len(p.Deletes), len(p.Skipped), len(p.Warnings))
+	} else {
+		fmt.Fprintf(&b, "\nRead: %d. Created: %d. Updated: %d. Unchanged: %d. Deleted: %d. Skipped lines: %d. Warnings: %d.\n",
+			p.Read, len(p.Creates), len(p.Updates), len(p.Unchanged), len(p.Deletes), len(p.Skipped), len(p.Warnings))
+	}
 	writeItems(&b, "Created", p.Creates, func(it *Item) string {
 		if it.Restored {
 			return it.Name + " (restored, same id)"
