@@ -10,18 +10,15 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/commands"
 	"github.com/reamprint/ream/internal/config"
-	"github.com/reamprint/ream/internal/core"
-	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/tasks"
 	"github.com/reamprint/ream/internal/testenv"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
@@ -37,30 +34,12 @@ type rig struct {
 func newRig(t testing.TB, postgres bool) *rig {
 	t.Helper()
 	ctx := context.Background()
-	var s *store.Store
-	var err error
-	if postgres {
-		s, err = store.Open(ctx, testenv.PostgresURL(t), "")
-	} else {
-		s, err = store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	h, err := auth.NewHasher(auth.HashParams{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
+	s, c := reamtest.Core(t, postgres)
+	cfg := c.Config
 	cfg.Auth.WebServices.AuthToken = `["other", "` + token + `"]`
 	cfg.Auth.WebServices.AllowedAddresses = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	set := settings.New(s, 0)
-	c := core.New(s, set, h, cfg, log)
+	set := c.Settings
 	env := commands.Env{Core: c, Store: s, Settings: set, Tasks: tasks.New(ctx, s, log), Features: map[string]any{}}
 	table := commands.NewTable()
 	srv := httptest.NewServer(&commands.XMLRPCHandler{Table: table, Env: env, Config: cfg, Log: log})
