@@ -90,8 +90,9 @@ type Service struct {
 	holder   string
 	now      func() time.Time
 
-	running   sync.Mutex // one run at a time in this process
-	scheduled chan struct{}
+	running    sync.Mutex // one run at a time in this process
+	scheduled  chan struct{}
+	background backgroundRun
 }
 
 // lockName is the database lock that keeps two servers from syncing at once.
