@@ -67,7 +67,16 @@ func BenchmarkUserSync100k(b *testing.B) {
 		b.StartTimer()
 
 		start := time.Now()
-		out, err := h.svc.Run(context.Background(), admin, opts, false, nil)
+		stages := func(name string) Progress {
+			last := ""
+			return func(stage string, done, total int) {
+				if stage != last {
+					b.Logf("%s: %s at %v", name, stage, time.Since(start))
+					last = stage
+				}
+			}
+		}
+		out, err := h.svc.Run(context.Background(), admin, opts, false, stages("first"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -76,7 +85,7 @@ func BenchmarkUserSync100k(b *testing.B) {
 			b.Fatalf("created %d users, want %d", out.Run.Counts.Created, users)
 		}
 		start = time.Now()
-		out, err = h.svc.Run(context.Background(), admin, opts, false, nil)
+		out, err = h.svc.Run(context.Background(), admin, opts, false, stages("unchanged"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -87,6 +87,19 @@ func (p *Plan) Counts() model.SyncCounts {
 		Deleted: len(p.Delete), Skipped: len(p.Skipped) + len(p.NotImported), Errors: len(p.Warnings)}
 }
 
+// writes reports whether applying the plan changes anything.
+func (p *Plan) writes() bool {
+	if len(p.Create) > 0 || len(p.Update) > 0 || len(p.Delete) > 0 {
+		return true
+	}
+	for _, g := range p.Groups {
+		if !g.NotInSource && (g.GroupID == 0 || len(g.Add) > 0 || len(g.Remove) > 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // BuildPlan compares what the source read with Ream's users and groups.
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {

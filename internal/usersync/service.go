@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -242,8 +243,21 @@ func (s *Service) execute(ctx context.Context, a core.Actor, j job, progress Pro
 func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run *model.SyncRun, progress Progress) (*Plan, error) {
 	opts, test := j.opts, j.test
 	progress(StageReading, 0, 0)
+	// Ream's users load while the source is read: the two halves of a
+	// run's reading, on two cores. A group run changes which groups are
+	// tracked first, so it reads them inside its transaction instead.
+	loaded := make(chan loadedSnapshot, 1)
+	if j.group == "" {
+		go func() {
+			snap, err := s.snapshot(ctx, nil)
+			loaded <- loadedSnapshot{snap, err}
+		}()
+	} else {
+		close(loaded)
+	}
 	res, err := src.Read(ctx, directory.ReadOptions{Groups: opts.OnlyGroups, IncludeDisabled: !opts.SkipDisabled},
 		func(n int) { progress(StageReading, n, 0) })
+	before := <-loaded // never leave the loader running past the run
 	if err != nil {
 		return nil, fmt.Errorf("usersync: the source could not be read, nothing was changed: %w", err)
 	}
@@ -255,31 +269,73 @@ func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run
 			return nil, err
 		}
 		opts.OnlyGroups, opts.DeleteMissing = []string{res.Groups[0].Name}, false
+		progress(StagePlanning, len(res.Users), len(res.Users))
+		if test {
+			snap, err := s.snapshot(ctx, nil)
+			if err != nil {
+				return nil, err
+			}
+			return BuildPlan(src, res, snap, opts), nil
+		}
+		return s.runGroup(ctx, a, src, j, res, opts, run, progress)
 	}
 	progress(StagePlanning, len(res.Users), len(res.Users))
-	if test {
-		snap, err := s.snapshot(ctx, nil)
-		if err != nil {
-			return nil, err
-		}
-		return BuildPlan(src, res, snap, opts), nil
+	if before.err != nil {
+		return nil, before.err
 	}
-	var plan *Plan
+	plan := BuildPlan(src, res, before.snap, opts)
+	if test {
+		return plan, nil
+	}
+	if plan.Refusal != "" {
+		return plan, &DeleteLimitError{Deletes: len(plan.Delete), Limit: plan.DeleteLimit, Reason: plan.Refusal}
+	}
+	if !plan.writes() {
+		// Nothing to change: the run is recorded, the database is not touched.
+		return plan, nil
+	}
 	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
-		if j.group != "" {
-			if err := trackGroup(ctx, tx, j.group, src.Name(), j.createGroup); err != nil {
-				return err
+		// The plan was made from users loaded outside this transaction;
+		// it stands only if they are still the same now that nobody else
+		// can change them.
+		snap, err := s.snapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if !sameSnapshot(before.snap, snap) {
+			plan = BuildPlan(src, res, snap, opts)
+			if plan.Refusal != "" {
+				return &DeleteLimitError{Deletes: len(plan.Delete), Limit: plan.DeleteLimit, Reason: plan.Refusal}
 			}
+			if !plan.writes() {
+				return nil
+			}
+		}
+		return s.apply(ctx, tx, a, plan, run, progress)
+	})
+	return plan, err
+}
+
+// loadedSnapshot is the outcome of loading a snapshot in the background.
+type loadedSnapshot struct {
+	snap *Snapshot
+	err  error
+}
+
+// runGroup applies the import or refresh of one group in one transaction.
+func (s *Service) runGroup(ctx context.Context, a core.Actor, src *Source, j job, res *directory.Result, opts Options, run *model.SyncRun, progress Progress) (*Plan, error) {
+	var plan *Plan
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := trackGroup(ctx, tx, j.group, src.Name(), j.createGroup); err != nil {
+			return err
 		}
 		snap, err := s.snapshot(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if j.group != "" {
-			// A group run refreshes that group alone.
-			for i := range snap.Groups {
-				snap.Groups[i].Tracked = strings.EqualFold(snap.Groups[i].Name, j.group)
-			}
+		// A group run refreshes that group alone.
+		for i := range snap.Groups {
+			snap.Groups[i].Tracked = strings.EqualFold(snap.Groups[i].Name, j.group)
 		}
 		plan = BuildPlan(src, res, snap, opts)
 		if plan.Refusal != "" {
@@ -288,6 +344,32 @@ func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run
 		return s.apply(ctx, tx, a, plan, run, progress)
 	})
 	return plan, err
+}
+
+// sameSnapshot reports whether two snapshots hold the same users (balances
+// aside: a sync never writes them), groups and tracked members.
+func sameSnapshot(a, b *Snapshot) bool {
+	if len(a.Users) != len(b.Users) || len(a.Groups) != len(b.Groups) || len(a.TrackedMembers) != len(b.TrackedMembers) {
+		return false
+	}
+	for i, u := range a.Users {
+		x, y := *u, *b.Users[i]
+		x.Balance, y.Balance = 0, 0
+		if x != y {
+			return false
+		}
+	}
+	for i, g := range a.Groups {
+		if g != b.Groups[i] {
+			return false
+		}
+	}
+	for id, members := range a.TrackedMembers {
+		if !slices.Equal(members, b.TrackedMembers[id]) {
+			return false
+		}
+	}
+	return true
 }
 
 // snapshot reads Ream's side of a plan, inside tx when tx is not nil.
