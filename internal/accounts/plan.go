@@ -198,14 +198,15 @@ type unknownName struct {
 }
 
 // Build plans records against the current accounts. names may be nil when
-// no record has an access list.
+// no record has an access list. Build consumes res.Records (they are
+// cleared as they are planned); the skipped lines and warnings stay.
 func Build(res *source.Result, current []store.SyncAccount, names *store.AccessNames, opts PlanOptions) *Plan {
 	p := &planner{
 		opts:      opts,
 		current:   current,
 		names:     names,
 		plan:      &Plan{Skipped: append([]source.LineError(nil), res.Skipped...), Warnings: append([]source.LineError(nil), res.Warnings...)},
-		live:      make(map[string]int32, len(current)),
+		live:      make(map[string]int32, len(current)+len(res.Records)),
 		deleted:   make(map[string]int32),
 		touchedAt: make([]int32, len(current)),
 		// Full capacity up front: pointers into nexts must stay valid.
@@ -213,6 +214,13 @@ func Build(res *source.Result, current []store.SyncAccount, names *store.AccessN
 		unknown: make(map[string]*unknownName),
 	}
 	p.plan.Read = len(res.Records) + len(res.Skipped)
+	// Room for every line to be a new account once the current ones are
+	// out of the count: a first import then never grows (and copies) these.
+	if n := len(res.Records) - len(current); n > 0 {
+		p.plan.write.creates = make([]store.SyncAccount, 0, n)
+		p.plan.write.parentIndex = make([]int32, 0, n)
+		p.plan.Creates = make([]Item, 0, n)
+	}
 	p.plan.comment = opts.Comment
 	for i := range p.touchedAt {
 		p.touchedAt[i] = -1
@@ -221,7 +229,11 @@ func Build(res *source.Result, current []store.SyncAccount, names *store.AccessN
 	records := p.dropPINConflicts(res.Records)
 	for i := range records {
 		p.apply(&records[i])
+		// Let the record's values go as soon as they are planned: a big
+		// run's memory then falls while it plans rather than peaking.
+		records[i] = source.Record{}
 	}
+	res.Records = nil
 	p.reportUnknownNames()
 	p.settleRestoredPINs()
 	p.classify()

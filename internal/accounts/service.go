@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -178,6 +180,7 @@ func (s *Service) Test(ctx context.Context, actor core.Actor, opts Options) (*Re
 		return nil, err
 	}
 	r := s.newReport(KindSync, &opts, true)
+	defer limitMemory()()
 	res, err := readSource(ctx, s.roots, &opts)
 	if err != nil {
 		return s.sourceFailed(r, err)
@@ -225,6 +228,7 @@ func (s *Service) TestBatchImport(ctx context.Context, actor core.Actor, name st
 	opts.Source, opts.Location = SourceFile, name
 	rep := s.newReport(KindImport, &opts, true)
 	rep.Source = "import file " + name
+	defer limitMemory()()
 	res, err := ReadImport(r, opts.report)
 	if err != nil {
 		return s.sourceFailed(rep, err)
@@ -336,6 +340,7 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 		return nil, err
 	}
 	defer unlock()
+	defer limitMemory()()
 
 	rec := &model.SyncRun{Kind: r.Kind, Source: r.Source, Options: r.Options, StartedBy: actor.Name}
 	if err := s.store.StartSyncRun(ctx, rec); err != nil {
@@ -380,6 +385,9 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 			}
 		}
 		r.Plan = Build(res, current, names, po)
+		// The plan holds what it needs; the current accounts can go
+		// before the writes start (Build has let the records go).
+		current = nil
 		if r.Plan.Refusal != "" {
 			return errRefused
 		}
@@ -472,4 +480,39 @@ func (s *Service) lock(ctx context.Context) (unlock func(), err error) {
 		}
 		s.running.Unlock()
 	}, nil
+}
+
+// runMemoryLimit is the soft heap limit a run asks of the Go runtime when
+// the operator set none (GOMEMLIMIT): the collector then works harder
+// instead of letting the heap grow to twice what a million-account run
+// holds, which keeps such a run within 1 GiB (SPEC §11).
+const runMemoryLimit = 640 << 20
+
+// memoryGuard counts the runs under runMemoryLimit (tests may run
+// several at once) and keeps the limit that was there before.
+var memoryGuard struct {
+	sync.Mutex
+	runs  int
+	saved int64
+}
+
+// limitMemory sets runMemoryLimit for the length of a run; call the
+// returned function when it ends.
+func limitMemory() (restore func()) {
+	memoryGuard.Lock()
+	defer memoryGuard.Unlock()
+	if memoryGuard.runs == 0 {
+		memoryGuard.saved = debug.SetMemoryLimit(-1)
+		if memoryGuard.saved == math.MaxInt64 {
+			debug.SetMemoryLimit(runMemoryLimit)
+		}
+	}
+	memoryGuard.runs++
+	return func() {
+		memoryGuard.Lock()
+		defer memoryGuard.Unlock()
+		if memoryGuard.runs--; memoryGuard.runs == 0 {
+			debug.SetMemoryLimit(memoryGuard.saved)
+		}
+	}
 }
