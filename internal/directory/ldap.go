@@ -117,6 +117,16 @@ func (s *LDAPSource) Name() string { return "ldap" }
 // Any failure — a lost connection, a search error, a cancelled context —
 // returns an error and no result.
 func (s *LDAPSource) Read(ctx context.Context, opts ReadOptions, progress func(n int)) (*Result, error) {
+	return s.ReadPages(ctx, opts, progress, nil)
+}
+
+// ReadPages is Read that also hands each page of users to page as soon as
+// the page is read, so that a caller can act on them while later pages are
+// still coming. Every user handed to page is in the result, in the same
+// order; a user whose group membership is written in an unusual form may
+// be left out of the pages and appear in the result only. An error from
+// page stops the read with that error. page may be nil.
+func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress func(n int), page func([]UserRecord) error) (*Result, error) {
 	if len(opts.Groups) > 0 && s.cfg.GroupFilter == "" {
 		return nil, errors.New("directory: members of chosen groups were asked for but GroupFilter is not set")
 	}
@@ -130,7 +140,7 @@ func (s *LDAPSource) Read(ctx context.Context, opts ReadOptions, progress func(n
 	stop := context.AfterFunc(ctx, func() { conn.conn.Close() })
 	defer stop()
 
-	res, err := s.read(ctx, conn, opts, progress)
+	res, err := s.read(ctx, conn, opts, progress, page)
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, fmt.Errorf("directory: read of %s stopped: %w", s.cfg.URL, ctxErr)
 	}
@@ -140,9 +150,20 @@ func (s *LDAPSource) Read(ctx context.Context, opts ReadOptions, progress func(n
 	return res, nil
 }
 
-func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions, progress func(n int)) (*Result, error) {
+// read reads the groups first, as they are (member DNs unresolved), so
+// that each page of users can be narrowed to the chosen groups as it
+// arrives; member DNs become usernames once every user is known.
+func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions, progress func(n int), page func([]UserRecord) error) (*Result, error) {
 	res := &Result{}
 	m := s.newEntryMapper()
+	var groups *rawGroups
+	if s.cfg.GroupFilter != "" {
+		var err error
+		if groups, err = s.readGroups(ctx, conn, m); err != nil {
+			return nil, fmt.Errorf("directory: unable to read groups under %q: %w", s.cfg.GroupBaseDN, err)
+		}
+	}
+	keep := newPageFilter(groups, opts)
 	byUsername := make(map[string]bool)
 	wantDNs := s.cfg.GroupFilter != "" && s.cfg.Attr.GroupMember != ""
 	var usernameByDN map[string]string
@@ -168,33 +189,59 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 		res.Users = append(res.Users, u)
 		return nil
 	}
-	pageDone := func() {
+	handed := 0 // users already looked at for page
+	pageDone := func() error {
 		if progress != nil {
 			progress(len(res.Users))
 		}
+		if page == nil {
+			return nil
+		}
+		var users []UserRecord
+		for _, u := range res.Users[handed:] {
+			if keep.keeps(u) {
+				users = append(users, u)
+			}
+		}
+		handed = len(res.Users)
+		if len(users) == 0 {
+			return nil
+		}
+		return page(users)
 	}
 	if err := s.pagedSearch(ctx, conn, s.userSearch, entry, pageDone); err != nil {
 		return nil, fmt.Errorf("directory: unable to read users under %q: %w", s.cfg.BaseDN, err)
 	}
-	if s.cfg.GroupFilter != "" {
-		groups, skipped, err := s.readGroups(ctx, conn, m, newMemberResolver(usernameByDN))
-		if err != nil {
-			return nil, fmt.Errorf("directory: unable to read groups under %q: %w", s.cfg.GroupBaseDN, err)
-		}
-		res.Groups = groups
-		res.Skipped = append(res.Skipped, skipped...)
+	if groups != nil {
+		res.Groups = groups.resolve(newMemberResolver(usernameByDN))
+		res.Skipped = append(res.Skipped, groups.skipped...)
 	}
 	filterUsers(res, opts)
 	return res, nil
 }
 
-// readGroups reads the groups and turns member DNs into usernames. Groups
-// with the same name (in different branches) are merged.
-func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper, members *memberResolver) ([]GroupRecord, []LineError, error) {
-	var groups []GroupRecord
-	var skipped []LineError
+// rawGroups are the groups as read, before member DNs become usernames.
+// Groups with the same name (in different branches) are merged.
+type rawGroups struct {
+	list    []rawGroup
+	skipped []LineError
+}
+
+type rawGroup struct {
+	name    string
+	members []memberRef // in the order the entries listed them
+}
+
+// memberRef is one member value: a DN (member) or a username (memberUid).
+type memberRef struct {
+	value string
+	isDN  bool
+}
+
+// readGroups reads every group with its member values.
+func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper) (*rawGroups, error) {
+	out := &rawGroups{}
 	index := make(map[string]int)
-	seen := make(map[memberKey]bool)
 	entry := func(dn, attrs string) error {
 		v, err := m.values(attrs)
 		if err != nil {
@@ -202,40 +249,116 @@ func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMap
 		}
 		name := strings.TrimSpace(v[slotGroupName].first())
 		if name == "" {
-			skipped = append(skipped, LineError{DN: dn, Field: s.cfg.Attr.GroupName, Reason: "is empty"})
+			out.skipped = append(out.skipped, LineError{DN: dn, Field: s.cfg.Attr.GroupName, Reason: "is empty"})
 			return nil
 		}
 		key := strings.ToLower(name)
 		i, ok := index[key]
 		if !ok {
-			i = len(groups)
+			i = len(out.list)
 			index[key] = i
-			groups = append(groups, GroupRecord{Name: name})
+			out.list = append(out.list, rawGroup{name: name})
 		}
-		add := func(username string) {
-			if username == "" || seen[memberKey{key, username}] {
-				return
-			}
-			seen[memberKey{key, username}] = true
-			groups[i].Members = append(groups[i].Members, username)
-		}
-		if err := v[slotGroupMember].each(func(dn string) { add(members.username(dn)) }); err != nil {
+		g := &out.list[i]
+		if err := v[slotGroupMember].each(func(dn string) { g.members = append(g.members, memberRef{dn, true}) }); err != nil {
 			return err
 		}
-		return v[slotGroupMemberUID].each(func(uid string) {
-			username, _ := normalizeUsername(uid)
-			add(username)
-		})
+		return v[slotGroupMemberUID].each(func(uid string) { g.members = append(g.members, memberRef{uid, false}) })
 	}
-	if err := s.pagedSearch(ctx, conn, s.groupSearch, entry, func() {}); err != nil {
-		return nil, nil, err
+	if err := s.pagedSearch(ctx, conn, s.groupSearch, entry, func() error { return nil }); err != nil {
+		return nil, err
 	}
-	return groups, skipped, nil
+	return out, nil
+}
+
+// resolve turns the groups' members into usernames, each once per group.
+func (g *rawGroups) resolve(members *memberResolver) []GroupRecord {
+	groups := make([]GroupRecord, len(g.list))
+	for i, rg := range g.list {
+		groups[i].Name = rg.name
+		seen := make(map[string]bool, len(rg.members))
+		for _, ref := range rg.members {
+			var username string
+			if ref.isDN {
+				username = members.username(ref.value)
+			} else {
+				username, _ = normalizeUsername(ref.value)
+			}
+			if username == "" || seen[username] {
+				continue
+			}
+			seen[username] = true
+			groups[i].Members = append(groups[i].Members, username)
+		}
+	}
+	return groups
+}
+
+// pageFilter decides, while users are still being read, which of them the
+// result will keep: filterUsers decides for good once every user is known.
+type pageFilter struct {
+	opts       ReadOptions
+	chosen     bool            // only members of chosen groups are kept
+	dns        map[string]bool // lower-cased member DNs of the chosen groups
+	usernames  map[string]bool // memberUid values of the chosen groups
+	rawDNs     []string
+	normalized map[string]bool // built on the first DN not found as written
+}
+
+func newPageFilter(groups *rawGroups, opts ReadOptions) *pageFilter {
+	f := &pageFilter{opts: opts, chosen: len(opts.Groups) > 0}
+	if !f.chosen || groups == nil {
+		return f
+	}
+	wanted := make(map[string]bool, len(opts.Groups))
+	for _, g := range opts.Groups {
+		wanted[strings.ToLower(strings.TrimSpace(g))] = true
+	}
+	f.dns, f.usernames = make(map[string]bool), make(map[string]bool)
+	for _, g := range groups.list {
+		if !wanted[strings.ToLower(g.name)] {
+			continue
+		}
+		for _, ref := range g.members {
+			if ref.isDN {
+				f.dns[strings.ToLower(ref.value)] = true
+				f.rawDNs = append(f.rawDNs, ref.value)
+			} else if u, reason := normalizeUsername(ref.value); reason == "" {
+				f.usernames[u] = true
+			}
+		}
+	}
+	return f
+}
+
+func (f *pageFilter) keeps(u UserRecord) bool {
+	if u.Disabled && !f.opts.IncludeDisabled {
+		return false
+	}
+	if !f.chosen {
+		return true
+	}
+	if f.usernames[u.Username] || f.dns[strings.ToLower(u.DN)] {
+		return true
+	}
+	if len(f.rawDNs) == 0 {
+		return false
+	}
+	if f.normalized == nil {
+		f.normalized = make(map[string]bool, len(f.rawDNs))
+		for _, dn := range f.rawDNs {
+			if n, ok := normalizeDN(dn); ok {
+				f.normalized[n] = true
+			}
+		}
+	}
+	n, ok := normalizeDN(u.DN)
+	return ok && f.normalized[n]
 }
 
 // pagedSearch runs a paged subtree search. Entries are handed to entry as
 // they arrive, so only one raw entry is held at a time.
-func (s *LDAPSource) pagedSearch(ctx context.Context, conn *wireConn, req searchRequest, entry func(dn, attrs string) error, pageDone func()) error {
+func (s *LDAPSource) pagedSearch(ctx context.Context, conn *wireConn, req searchRequest, entry func(dn, attrs string) error, pageDone func() error) error {
 	var cookie []byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -245,7 +368,9 @@ func (s *LDAPSource) pagedSearch(ctx context.Context, conn *wireConn, req search
 		if err != nil {
 			return classify(err)
 		}
-		pageDone()
+		if err := pageDone(); err != nil {
+			return err
+		}
 		if len(next) == 0 {
 			return nil
 		}

@@ -164,7 +164,40 @@ func TestLDAPReadOptions(t *testing.T) {
 					}
 				}
 			}
+			// Pages hand over exactly the users of the result, as they come.
+			var paged []UserRecord
+			pres, err := src.ReadPages(context.Background(), tt.opts, nil, func(users []UserRecord) error {
+				paged = append(paged, users...)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("ReadPages: %v", err)
+			}
+			if got := usernames(paged); !slices.Equal(got, tt.want) {
+				t.Errorf("paged users = %v, want %v", got, tt.want)
+			}
+			if !slices.Equal(usernames(pres.Users), tt.want) || !equalGroups(groupMembers(pres.Groups), groupMembers(res.Groups)) {
+				t.Errorf("ReadPages result differs from Read: users %v, groups %v", usernames(pres.Users), groupMembers(pres.Groups))
+			}
 		})
+	}
+}
+
+func TestLDAPReadPagesStopsOnPageError(t *testing.T) {
+	srv := slapd.Start(t, readerEntry, slapd.UsersLDIF(1200, 3))
+	c := openLDAPConfig(srv)
+	c.PageSize = 100
+	stop := errors.New("no more")
+	pages := 0
+	res, err := newSource(t, c).ReadPages(context.Background(), ReadOptions{Groups: []string{"group1"}}, nil, func(users []UserRecord) error {
+		pages++
+		return stop
+	})
+	if !errors.Is(err, stop) || res != nil {
+		t.Fatalf("ReadPages = %v, %v; want no result and the page's error", res, err)
+	}
+	if pages != 1 {
+		t.Errorf("page called %d times after it failed, want 1", pages)
 	}
 }
 
