@@ -115,14 +115,19 @@ func viewOf(r *accounts.Report) *planView {
 		v.Lists = append(v.Lists, l)
 	}
 	lineErrors("Lines that could not be used", "skipped", p.Skipped)
-	items("Accounts to create", "creates", p.Creates, func(it *accounts.Item) string {
+	// After a run that was applied the lists say what was done, not what would be.
+	create, update, del := "Accounts to create", "Accounts to update", "Accounts to delete"
+	if !r.Test && r.Status == accounts.StatusOK {
+		create, update, del = "Accounts created", "Accounts updated", "Accounts deleted"
+	}
+	items(create, "creates", p.Creates, func(it *accounts.Item) string {
 		if it.Restored {
 			return it.Name + " (restored, same id)"
 		}
 		return it.Name
 	})
-	items("Accounts to update", "updates", p.Updates, func(it *accounts.Item) string { return it.Name + ": " + it.Changed.String() })
-	items("Accounts to delete", "deletes", p.Deletes, func(it *accounts.Item) string { return it.Name })
+	items(update, "updates", p.Updates, func(it *accounts.Item) string { return it.Name + ": " + it.Changed.String() })
+	items(del, "deletes", p.Deletes, func(it *accounts.Item) string { return it.Name })
 	lineErrors("Warnings", "warnings", p.Warnings)
 	items("Unchanged accounts", "unchanged", p.Unchanged, func(it *accounts.Item) string { return it.Name })
 	return v
