@@ -150,26 +150,23 @@ func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress f
 	return res, nil
 }
 
-// read reads the groups first, as they are (member DNs unresolved), so
-// that each page of users can be narrowed to the chosen groups as it
-// arrives; member DNs become usernames once every user is known.
+// read reads the groups first, with their member DNs as written, so that
+// each page of users can be narrowed to the chosen groups as it arrives and
+// each user entry names its own groups' member DN at once: a DN becomes a
+// username without a second pass over the users.
 func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions, progress func(n int), page func([]UserRecord) error) (*Result, error) {
 	res := &Result{}
 	m := s.newEntryMapper()
-	var groups *rawGroups
+	groups := &rawGroups{dnIndex: map[string]int32{}}
 	if s.cfg.GroupFilter != "" {
-		var err error
-		if groups, err = s.readGroups(ctx, conn, m); err != nil {
+		if err := s.readGroups(ctx, conn, m, groups); err != nil {
 			return nil, fmt.Errorf("directory: unable to read groups under %q: %w", s.cfg.GroupBaseDN, err)
 		}
 	}
+	groups.dnUser = make([]string, len(groups.dns))
 	keep := newPageFilter(groups, opts)
 	byUsername := make(map[string]bool)
-	wantDNs := s.cfg.GroupFilter != "" && s.cfg.Attr.GroupMember != ""
-	var usernameByDN map[string]string
-	if wantDNs {
-		usernameByDN = make(map[string]string)
-	}
+	var memberIndex []int32 // per user: its DN's index among member DNs, or -1
 	entry := func(dn, attrs string) error {
 		u, skip, err := m.user(dn, attrs)
 		if err != nil {
@@ -183,9 +180,13 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 			return nil
 		}
 		byUsername[u.Username] = true
-		if wantDNs {
-			usernameByDN[strings.ToLower(dn)] = u.Username
+		i := int32(-1)
+		if len(groups.dns) > 0 {
+			if j, ok := groups.dnIndex[strings.ToLower(dn)]; ok {
+				groups.dnUser[j], i = u.Username, j
+			}
 		}
+		memberIndex = append(memberIndex, i)
 		res.Users = append(res.Users, u)
 		return nil
 	}
@@ -198,8 +199,8 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 			return nil
 		}
 		var users []UserRecord
-		for _, u := range res.Users[handed:] {
-			if keep.keeps(u) {
+		for k, u := range res.Users[handed:] {
+			if keep.keeps(u, memberIndex[handed+k]) {
 				users = append(users, u)
 			}
 		}
@@ -212,8 +213,8 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 	if err := s.pagedSearch(ctx, conn, s.userSearch, entry, pageDone); err != nil {
 		return nil, fmt.Errorf("directory: unable to read users under %q: %w", s.cfg.BaseDN, err)
 	}
-	if groups != nil {
-		res.Groups = groups.resolve(newMemberResolver(usernameByDN))
+	if s.cfg.GroupFilter != "" {
+		res.Groups = groups.resolve(res.Users)
 		res.Skipped = append(res.Skipped, groups.skipped...)
 	}
 	filterUsers(res, opts)
@@ -225,6 +226,12 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 type rawGroups struct {
 	list    []rawGroup
 	skipped []LineError
+	// Every member DN once: dnIndex maps the lower-cased DN to its index
+	// in dns (the DN as first written) and dnUser (the username of the
+	// user entry with that DN, filled while users are read).
+	dnIndex map[string]int32
+	dns     []string
+	dnUser  []string
 }
 
 type rawGroup struct {
@@ -232,15 +239,15 @@ type rawGroup struct {
 	members []memberRef // in the order the entries listed them
 }
 
-// memberRef is one member value: a DN (member) or a username (memberUid).
+// memberRef is one member value: a member DN (an index into the DNs) or
+// a memberUid username.
 type memberRef struct {
-	value string
-	isDN  bool
+	dn  int32 // -1 for a memberUid
+	uid string
 }
 
-// readGroups reads every group with its member values.
-func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper) (*rawGroups, error) {
-	out := &rawGroups{}
+// readGroups reads every group with its member values into g.
+func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper, g *rawGroups) error {
 	index := make(map[string]int)
 	entry := func(dn, attrs string) error {
 		v, err := m.values(attrs)
@@ -249,40 +256,66 @@ func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMap
 		}
 		name := strings.TrimSpace(v[slotGroupName].first())
 		if name == "" {
-			out.skipped = append(out.skipped, LineError{DN: dn, Field: s.cfg.Attr.GroupName, Reason: "is empty"})
+			g.skipped = append(g.skipped, LineError{DN: dn, Field: s.cfg.Attr.GroupName, Reason: "is empty"})
 			return nil
 		}
 		key := strings.ToLower(name)
 		i, ok := index[key]
 		if !ok {
-			i = len(out.list)
+			i = len(g.list)
 			index[key] = i
-			out.list = append(out.list, rawGroup{name: name})
+			g.list = append(g.list, rawGroup{name: name})
 		}
-		g := &out.list[i]
-		if err := v[slotGroupMember].each(func(dn string) { g.members = append(g.members, memberRef{dn, true}) }); err != nil {
+		rg := &g.list[i]
+		if err := v[slotGroupMember].each(func(dn string) {
+			lower := strings.ToLower(dn)
+			j, ok := g.dnIndex[lower]
+			if !ok {
+				j = int32(len(g.dns))
+				g.dnIndex[lower] = j
+				g.dns = append(g.dns, dn)
+			}
+			rg.members = append(rg.members, memberRef{dn: j})
+		}); err != nil {
 			return err
 		}
-		return v[slotGroupMemberUID].each(func(uid string) { g.members = append(g.members, memberRef{uid, false}) })
+		return v[slotGroupMemberUID].each(func(uid string) { rg.members = append(rg.members, memberRef{dn: -1, uid: uid}) })
 	}
-	if err := s.pagedSearch(ctx, conn, s.groupSearch, entry, func() error { return nil }); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return s.pagedSearch(ctx, conn, s.groupSearch, entry, func() error { return nil })
 }
 
 // resolve turns the groups' members into usernames, each once per group.
-func (g *rawGroups) resolve(members *memberResolver) []GroupRecord {
+// Directories write the same DN with different case and spacing, so a
+// member DN that matched no user entry as written is looked up again in
+// its normalized form among users (every user read, before filtering).
+func (g *rawGroups) resolve(users []UserRecord) []GroupRecord {
+	var normalized map[string]string
+	for i, username := range g.dnUser {
+		if username != "" {
+			continue
+		}
+		if normalized == nil {
+			normalized = make(map[string]string, len(users))
+			for _, u := range users {
+				if n, ok := normalizeDN(strings.ToLower(u.DN)); ok {
+					normalized[n] = u.Username
+				}
+			}
+		}
+		if n, ok := normalizeDN(g.dns[i]); ok {
+			g.dnUser[i] = normalized[n]
+		}
+	}
 	groups := make([]GroupRecord, len(g.list))
 	for i, rg := range g.list {
 		groups[i].Name = rg.name
 		seen := make(map[string]bool, len(rg.members))
 		for _, ref := range rg.members {
 			var username string
-			if ref.isDN {
-				username = members.username(ref.value)
+			if ref.dn >= 0 {
+				username = g.dnUser[ref.dn]
 			} else {
-				username, _ = normalizeUsername(ref.value)
+				username, _ = normalizeUsername(ref.uid)
 			}
 			if username == "" || seen[username] {
 				continue
@@ -299,31 +332,33 @@ func (g *rawGroups) resolve(members *memberResolver) []GroupRecord {
 type pageFilter struct {
 	opts       ReadOptions
 	chosen     bool            // only members of chosen groups are kept
-	dns        map[string]bool // lower-cased member DNs of the chosen groups
+	chosenDN   []bool          // by member DN index: a member of a chosen group
 	usernames  map[string]bool // memberUid values of the chosen groups
-	rawDNs     []string
+	rawDNs     []string        // member DNs of the chosen groups
 	normalized map[string]bool // built on the first DN not found as written
 }
 
 func newPageFilter(groups *rawGroups, opts ReadOptions) *pageFilter {
 	f := &pageFilter{opts: opts, chosen: len(opts.Groups) > 0}
-	if !f.chosen || groups == nil {
+	if !f.chosen {
 		return f
 	}
 	wanted := make(map[string]bool, len(opts.Groups))
 	for _, g := range opts.Groups {
 		wanted[strings.ToLower(strings.TrimSpace(g))] = true
 	}
-	f.dns, f.usernames = make(map[string]bool), make(map[string]bool)
+	f.chosenDN, f.usernames = make([]bool, len(groups.dns)), make(map[string]bool)
 	for _, g := range groups.list {
 		if !wanted[strings.ToLower(g.name)] {
 			continue
 		}
 		for _, ref := range g.members {
-			if ref.isDN {
-				f.dns[strings.ToLower(ref.value)] = true
-				f.rawDNs = append(f.rawDNs, ref.value)
-			} else if u, reason := normalizeUsername(ref.value); reason == "" {
+			if ref.dn >= 0 {
+				if !f.chosenDN[ref.dn] {
+					f.chosenDN[ref.dn] = true
+					f.rawDNs = append(f.rawDNs, groups.dns[ref.dn])
+				}
+			} else if u, reason := normalizeUsername(ref.uid); reason == "" {
 				f.usernames[u] = true
 			}
 		}
@@ -331,14 +366,16 @@ func newPageFilter(groups *rawGroups, opts ReadOptions) *pageFilter {
 	return f
 }
 
-func (f *pageFilter) keeps(u UserRecord) bool {
+// keeps reports whether the result will surely keep u; memberIndex is the
+// index of u's DN among the member DNs, or -1.
+func (f *pageFilter) keeps(u UserRecord, memberIndex int32) bool {
 	if u.Disabled && !f.opts.IncludeDisabled {
 		return false
 	}
 	if !f.chosen {
 		return true
 	}
-	if f.usernames[u.Username] || f.dns[strings.ToLower(u.DN)] {
+	if f.usernames[u.Username] || (memberIndex >= 0 && f.chosenDN[memberIndex]) {
 		return true
 	}
 	if len(f.rawDNs) == 0 {
@@ -628,37 +665,6 @@ func (s *LDAPSource) card(v string) string {
 	default:
 		return match[0]
 	}
-}
-
-// memberResolver turns member DNs into usernames. Directories write the
-// same DN with different case and spacing, so a DN that is not found as
-// written is looked up again in its normalized form.
-type memberResolver struct {
-	byDN       map[string]string // lower-cased DN as the entry had it
-	normalized map[string]string // built on the first miss
-}
-
-func newMemberResolver(byDN map[string]string) *memberResolver {
-	return &memberResolver{byDN: byDN}
-}
-
-func (r *memberResolver) username(dn string) string {
-	if u, ok := r.byDN[strings.ToLower(dn)]; ok {
-		return u
-	}
-	if r.normalized == nil {
-		r.normalized = make(map[string]string, len(r.byDN))
-		for d, u := range r.byDN {
-			if n, ok := normalizeDN(d); ok {
-				r.normalized[n] = u
-			}
-		}
-	}
-	n, ok := normalizeDN(dn)
-	if !ok {
-		return ""
-	}
-	return r.normalized[n]
 }
 
 func normalizeDN(dn string) (string, bool) {
