@@ -29,9 +29,12 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, a core.Actor, p *Plan
 	if err := s.applyUpdates(ctx, tx, p, step); err != nil {
 		return err
 	}
-	users := make([]*model.User, len(p.Create))
+	users := make([]*model.User, 0, len(p.Create))
 	for i := range p.Create {
 		uc := &p.Create[i]
+		if uc.User.ID != 0 {
+			continue // created while the source was still being read
+		}
 		if uc.PIN != "" {
 			hash, err := s.Core.Hasher.HashPIN(ctx, uc.PIN)
 			if err != nil {
@@ -39,13 +42,13 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, a core.Actor, p *Plan
 			}
 			uc.User.PINHash = hash
 		}
-		users[i] = uc.User
+		users = append(users, uc.User)
 	}
 	why := fmt.Sprintf("created by user/group sync run #%d from %s", run.ID, p.Source)
 	if err := s.Core.CreateUsersTx(ctx, tx, a, users, why); err != nil {
 		return fmt.Errorf("usersync: unable to create the new users: %w", err)
 	}
-	step(len(users))
+	step(len(p.Create))
 	if err := s.applyGroups(ctx, tx, p); err != nil {
 		return err
 	}

@@ -241,49 +241,54 @@ func (s *Service) execute(ctx context.Context, a core.Actor, j job, progress Pro
 }
 
 func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run *model.SyncRun, progress Progress) (*Plan, error) {
-	opts, test := j.opts, j.test
+	opts := j.opts
 	progress(StageReading, 0, 0)
-	// Ream's users load while the source is read: the two halves of a
-	// run's reading, on two cores. A group run changes which groups are
-	// tracked first, so it reads them inside its transaction instead.
-	loaded := make(chan loadedSnapshot, 1)
-	if j.group == "" {
-		go func() {
-			snap, err := s.snapshot(ctx, nil)
-			loaded <- loadedSnapshot{snap, err}
-		}()
-	} else {
-		close(loaded)
+	readOpts := directory.ReadOptions{Groups: opts.OnlyGroups, IncludeDisabled: !opts.SkipDisabled}
+	readProgress := func(n int) { progress(StageReading, n, 0) }
+	if j.group != "" {
+		res, err := src.Read(ctx, readOpts, readProgress)
+		if plan, err := readFailure(src, res, err); err != nil {
+			return plan, err
+		}
+		return s.runGroup(ctx, a, src, j, res, run, progress)
 	}
-	res, err := src.Read(ctx, directory.ReadOptions{Groups: opts.OnlyGroups, IncludeDisabled: !opts.SkipDisabled},
-		func(n int) { progress(StageReading, n, 0) })
+	// Ream's users load while the source is read: the two halves of a
+	// run's reading, on two cores.
+	loaded := make(chan loadedSnapshot, 1)
+	go func() {
+		snap, err := s.snapshot(ctx, nil)
+		loaded <- loadedSnapshot{snap, err}
+	}()
+	if pages, ok := src.Source.(pageSource); ok && !j.test && opts.ImportNew {
+		return s.runStreaming(ctx, a, src, pages, opts, readOpts, readProgress, loaded, run, progress)
+	}
+	res, err := src.Read(ctx, readOpts, readProgress)
 	before := <-loaded // never leave the loader running past the run
+	if plan, err := readFailure(src, res, err); err != nil {
+		return plan, err
+	}
+	if before.err != nil {
+		return nil, before.err
+	}
+	return s.planAndApply(ctx, a, src, j.test, opts, res, before.snap, run, progress)
+}
+
+// readFailure turns a failed or empty read into the run's error.
+func readFailure(src *Source, res *directory.Result, err error) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("usersync: the source could not be read, nothing was changed: %w", err)
 	}
 	if len(res.Users) == 0 {
 		return &Plan{Source: src.Name(), Skipped: res.Skipped}, fmt.Errorf("usersync: nothing was changed: %w", directory.ErrEmptySource)
 	}
-	if j.group != "" {
-		if res, err = onlyGroup(res, j.group); err != nil {
-			return nil, err
-		}
-		opts.OnlyGroups, opts.DeleteMissing = []string{res.Groups[0].Name}, false
-		progress(StagePlanning, len(res.Users), len(res.Users))
-		if test {
-			snap, err := s.snapshot(ctx, nil)
-			if err != nil {
-				return nil, err
-			}
-			return BuildPlan(src, res, snap, opts), nil
-		}
-		return s.runGroup(ctx, a, src, j, res, opts, run, progress)
-	}
+	return nil, nil
+}
+
+// planAndApply plans a whole read against before, Ream's users loaded
+// outside any transaction, and applies the plan unless test.
+func (s *Service) planAndApply(ctx context.Context, a core.Actor, src *Source, test bool, opts Options, res *directory.Result, before *Snapshot, run *model.SyncRun, progress Progress) (*Plan, error) {
 	progress(StagePlanning, len(res.Users), len(res.Users))
-	if before.err != nil {
-		return nil, before.err
-	}
-	plan := BuildPlan(src, res, before.snap, opts)
+	plan := BuildPlan(src, res, before, opts)
 	if test {
 		return plan, nil
 	}
@@ -294,7 +299,7 @@ func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run
 		// Nothing to change: the run is recorded, the database is not touched.
 		return plan, nil
 	}
-	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
+	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 		// The plan was made from users loaded outside this transaction;
 		// it stands only if they are still the same now that nobody else
 		// can change them.
@@ -302,7 +307,7 @@ func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run
 		if err != nil {
 			return err
 		}
-		if !sameSnapshot(before.snap, snap) {
+		if !sameSnapshot(before, snap) {
 			plan = BuildPlan(src, res, snap, opts)
 			if plan.Refusal != "" {
 				return &DeleteLimitError{Deletes: len(plan.Delete), Limit: plan.DeleteLimit, Reason: plan.Refusal}
@@ -316,16 +321,24 @@ func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run
 	return plan, err
 }
 
-// loadedSnapshot is the outcome of loading a snapshot in the background.
-type loadedSnapshot struct {
-	snap *Snapshot
-	err  error
-}
-
 // runGroup applies the import or refresh of one group in one transaction.
-func (s *Service) runGroup(ctx context.Context, a core.Actor, src *Source, j job, res *directory.Result, opts Options, run *model.SyncRun, progress Progress) (*Plan, error) {
+func (s *Service) runGroup(ctx context.Context, a core.Actor, src *Source, j job, res *directory.Result, run *model.SyncRun, progress Progress) (*Plan, error) {
+	res, err := onlyGroup(res, j.group)
+	if err != nil {
+		return nil, err
+	}
+	opts := j.opts
+	opts.OnlyGroups, opts.DeleteMissing = []string{res.Groups[0].Name}, false
+	progress(StagePlanning, len(res.Users), len(res.Users))
+	if j.test {
+		snap, err := s.snapshot(ctx, nil)
+		if err != nil {
+			return nil, err
+		}
+		return BuildPlan(src, res, snap, opts), nil
+	}
 	var plan *Plan
-	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := trackGroup(ctx, tx, j.group, src.Name(), j.createGroup); err != nil {
 			return err
 		}
