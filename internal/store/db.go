@@ -45,6 +45,9 @@ type Store struct {
 
 	rewriteMu sync.RWMutex
 	rewritten map[string]string
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared reads of the hot paths
 }
 
 // ErrNotFound is returned when the object asked for does not exist.
@@ -56,7 +59,7 @@ var ErrConflict = errors.New("already exists")
 // Open opens (creating if needed) the database: PostgreSQL when url is a
 // postgres:// URL, otherwise SQLite at sqlitePath. It does not migrate.
 func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
-	s := &Store{now: time.Now, rewritten: map[string]string{}}
+	s := &Store{now: time.Now, rewritten: map[string]string{}, stmts: map[string]*sql.Stmt{}}
 	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
 		s.flavor = Postgres
 		db, err := sql.Open("pgx", url)
@@ -113,6 +116,12 @@ func (s *Store) Flavor() Flavor { return s.flavor }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = map[string]*sql.Stmt{}
+	s.stmtMu.Unlock()
 	err := s.w.Close()
 	if s.r != s.w {
 		if rerr := s.r.Close(); err == nil {
@@ -225,6 +234,25 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return s.r.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// preparedRow runs a read through a statement prepared once, for the hot
+// paths (card lookups): parsing the SQL again on every call costs more
+// than the lookup itself.
+func (s *Store) preparedRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[query]
+	if !ok {
+		var err error
+		st, err = s.r.PrepareContext(ctx, s.q(query))
+		if err != nil {
+			s.stmtMu.Unlock()
+			return nil, fmt.Errorf("store: unable to prepare: %w", err)
+		}
+		s.stmts[query] = st
+	}
+	s.stmtMu.Unlock()
+	return st.QueryRowContext(ctx, args...), nil
 }
 
 // isUniqueViolation reports whether err is a uniqueness failure on either database.

@@ -96,7 +96,11 @@ func (s *Store) UserByCardSlot(ctx context.Context, number string, slot int) (*m
 // UsernameByCard is the lookup hot path: one indexed read, no join.
 func (s *Store) UsernameByCard(ctx context.Context, number string) (string, error) {
 	var name string
-	err := s.queryRow(ctx, `SELECT u.username FROM user_cards c JOIN users u ON u.id = c.user_id WHERE c.number = $1 AND u.deleted_at IS NULL`, number).Scan(&name)
+	row, err := s.preparedRow(ctx, `SELECT u.username FROM user_cards c JOIN users u ON u.id = c.user_id WHERE c.number = $1 AND u.deleted_at IS NULL`, number)
+	if err != nil {
+		return "", err
+	}
+	err = row.Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
