@@ -156,11 +156,11 @@ func userIDs(p *Plan) (map[string]int64, error) {
 				if _, ok := ids[m]; ok {
 					continue
 				}
-				id, ok := p.userID[m]
-				if !ok {
+				u, ok := p.users[m]
+				if !ok || u.ID == 0 {
 					return nil, fmt.Errorf("usersync: group member %q is not a user", m)
 				}
-				ids[m] = id
+				ids[m] = u.ID
 			}
 		}
 	}

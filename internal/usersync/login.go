@@ -78,7 +78,7 @@ func (s *Service) createOnLogin(ctx context.Context, src *Source, rec *directory
 			owners[c] = -1
 		}
 	}
-	applyRecord(p, src, &uc, *rec, owners, 0, true)
+	applyRecord(p, src, &uc, *rec, &cardOwners{m: owners}, 0, true)
 	a := core.Actor{Name: "login"}
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 		return s.Core.CreateUserTx(ctx, tx, a, uc.User)

@@ -78,7 +78,7 @@ type Plan struct {
 	// choosing which ones Ream tracks.
 	DirectoryGroups []string
 
-	userID map[string]int64 // ids of the snapshot's users, for group changes
+	users map[string]*model.User // the snapshot's users (and the new ones) by name, for group changes
 }
 
 // Counts are the plan's totals as a sync run records them.
@@ -104,40 +104,28 @@ func (p *Plan) writes() bool {
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
-	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, userID: make(map[string]int64, len(snap.Users))}
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped}
 	byName := make(map[string]*model.User, len(snap.Users))
-	byID := make(map[int64]*model.User, len(snap.Users))
-	cardOwner := make(map[string]int64, len(snap.Users))
 	managed := 0
 	for _, u := range snap.Users {
 		byName[u.Username] = u
-		byID[u.ID] = u
-		p.userID[u.Username] = u.ID
-		if u.PrimaryCard != "" {
-			cardOwner[u.PrimaryCard] = u.ID
-		}
-		if u.SecondaryCard != "" {
-			cardOwner[u.SecondaryCard] = u.ID
-		}
 		if u.SourceID == name && !u.Internal {
 			managed++
 		}
 	}
-	present := make(map[string]bool, len(res.Users))
-	for _, r := range res.Users {
-		present[r.Username] = true
-	}
+	p.users = byName
 	deleted := make(map[int64]bool)
+	// The numbers of deleted users are free for others.
+	cardOwner := &cardOwners{users: snap.Users, free: deleted}
 	if opts.DeleteMissing {
+		present := make(map[string]bool, len(res.Users))
+		for _, r := range res.Users {
+			present[r.Username] = true
+		}
 		for _, u := range snap.Users {
 			if u.SourceID == name && !u.Internal && !present[u.Username] {
 				p.Delete = append(p.Delete, u)
 				deleted[u.ID] = true
-				for _, c := range []string{u.PrimaryCard, u.SecondaryCard} {
-					if c != "" {
-						delete(cardOwner, c)
-					}
-				}
 			}
 		}
 		p.DeleteLimit = deleteLimit(managed, opts)
@@ -183,8 +171,34 @@ func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options)
 		}
 		p.Update = append(p.Update, uc)
 	}
-	planGroups(p, res, snap, opts, byName, byID, deleted)
+	planGroups(p, res, snap, opts, byName, deleted)
 	return p
+}
+
+// cardOwners maps card numbers to the users holding them. It is built on
+// the first card a run gives out: an unchanged run never needs it.
+type cardOwners struct {
+	m     map[string]int64
+	users []*model.User  // holders, from the snapshot
+	free  map[int64]bool // users whose numbers do not count (deleted)
+}
+
+func (c *cardOwners) index() map[string]int64 {
+	if c.m == nil {
+		c.m = make(map[string]int64, len(c.users))
+		for _, u := range c.users {
+			if c.free[u.ID] {
+				continue
+			}
+			if u.PrimaryCard != "" {
+				c.m[u.PrimaryCard] = u.ID
+			}
+			if u.SecondaryCard != "" {
+				c.m[u.SecondaryCard] = u.ID
+			}
+		}
+	}
+	return c.m
 }
 
 // deleteLimit is the smaller of the percentage of the source's users
@@ -202,7 +216,7 @@ func deleteLimit(managed int, opts Options) int {
 // each change. A blank card in the source never clears a card: Ream may
 // have given the user one. A card that belongs to another user is left out
 // with a warning.
-func applyRecord(p *Plan, src *Source, uc *UserChange, r directory.UserRecord, cardOwner map[string]int64, owner int64, isNew bool) {
+func applyRecord(p *Plan, src *Source, uc *UserChange, r directory.UserRecord, owners *cardOwners, owner int64, isNew bool) {
 	u := uc.User
 	text := []struct {
 		field string
@@ -238,6 +252,7 @@ func applyRecord(p *Plan, src *Source, uc *UserChange, r directory.UserRecord, c
 		if !src.Fields[c.field] || c.value == "" || *c.dst == c.value {
 			continue
 		}
+		cardOwner := owners.index()
 		if o, taken := cardOwner[c.value]; taken && o != owner {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s %q already belongs to another user; left unchanged", u.Username, c.field, c.value))
 			continue
@@ -261,7 +276,7 @@ func applyRecord(p *Plan, src *Source, uc *UserChange, r directory.UserRecord, c
 
 // planGroups refreshes the members of every tracked group and creates the
 // groups chosen in "import only members of these groups".
-func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, byName map[string]*model.User, byID map[int64]*model.User, deleted map[int64]bool) {
+func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, byName map[string]*model.User, deleted map[int64]bool) {
 	dir := make(map[string]directory.GroupRecord, len(res.Groups))
 	for _, g := range res.Groups {
 		dir[strings.ToLower(g.Name)] = g
@@ -275,6 +290,7 @@ func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, by
 		u := byName[name]
 		return u != nil && !deleted[u.ID]
 	}
+	var byID map[int64]*model.User // built for the first tracked group
 	existing := make(map[string]bool, len(snap.Groups))
 	for _, g := range snap.Groups {
 		existing[strings.ToLower(g.Name)] = true
@@ -286,6 +302,12 @@ func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, by
 			p.Groups = append(p.Groups, GroupChange{Name: g.Name, GroupID: g.ID, NotInSource: true})
 			p.Warnings = append(p.Warnings, fmt.Sprintf("group %q is tracked but the source has no such group; its members are left as they are", g.Name))
 			continue
+		}
+		if byID == nil {
+			byID = make(map[int64]*model.User, len(snap.Users))
+			for _, u := range snap.Users {
+				byID[u.ID] = u
+			}
 		}
 		current := make(map[string]bool)
 		for _, id := range snap.TrackedMembers[g.ID] {

@@ -176,22 +176,17 @@ func nextPages(pages <-chan []directory.UserRecord) []directory.UserRecord {
 // nobody holds. Anything less certain is left to the plan.
 type streamer struct {
 	src       *Source
-	known     map[string]bool  // usernames of the snapshot's users
-	cardOwner map[string]int64 // card numbers taken, by the snapshot's users or created ones
-	pending   int64            // owner of the cards of a user not created yet
+	known     map[string]bool // usernames of the snapshot's users
+	cardOwner *cardOwners     // card numbers taken, by the snapshot's users or created ones
+	pending   int64           // owner of the cards of a user not created yet
 	created   map[string]*model.User
 }
 
 func newStreamer(src *Source, snap *Snapshot) *streamer {
-	st := &streamer{src: src, known: make(map[string]bool, len(snap.Users)), cardOwner: make(map[string]int64),
+	st := &streamer{src: src, known: make(map[string]bool, len(snap.Users)), cardOwner: &cardOwners{users: snap.Users},
 		pending: -1, created: make(map[string]*model.User)}
 	for _, u := range snap.Users {
 		st.known[u.Username] = true
-		for _, c := range []string{u.PrimaryCard, u.SecondaryCard} {
-			if c != "" {
-				st.cardOwner[c] = u.ID
-			}
-		}
 	}
 	return st
 }
