@@ -112,8 +112,8 @@ func (s *Service) runStreaming(ctx context.Context, a core.Actor, src *Source, p
 		if !sameSnapshot(before.snap, snap) {
 			st = newStreamer(src, snap)
 		}
-		for users := first; users != nil; users = nextPages(pages) {
-			if err := st.create(ctx, s.Core, tx, a, users, why); err != nil {
+		for batch := [][]directory.UserRecord{first}; batch != nil; batch = nextPages(pages) {
+			if err := st.create(ctx, s.Core, tx, a, batch, why); err != nil {
 				return err
 			}
 		}
@@ -150,23 +150,24 @@ func (s *Service) runStreaming(ctx context.Context, a core.Actor, src *Source, p
 	return plan, err
 }
 
-// nextPages waits for the next page and joins to it every page already
+// nextPages waits for the next page and takes with it every page already
 // waiting, so that inserts that fall behind the read catch up in bigger
 // statements. It returns nil when the read has ended.
-func nextPages(pages <-chan []directory.UserRecord) []directory.UserRecord {
+func nextPages(pages <-chan []directory.UserRecord) [][]directory.UserRecord {
 	users, ok := <-pages
 	if !ok {
 		return nil
 	}
+	batch := [][]directory.UserRecord{users}
 	for {
 		select {
 		case more, ok := <-pages:
 			if !ok {
-				return users
+				return batch
 			}
-			users = append(users, more...)
+			batch = append(batch, more)
 		default:
-			return users
+			return batch
 		}
 	}
 }
@@ -201,23 +202,26 @@ func (st *streamer) anyNew(users []directory.UserRecord) bool {
 	return false
 }
 
-// create inserts the page's new users (with the new-user hooks) inside tx.
-func (st *streamer) create(ctx context.Context, c *core.Core, tx *store.Tx, a core.Actor, users []directory.UserRecord, why string) error {
+// create inserts the new users of some pages (with the new-user hooks)
+// inside tx.
+func (st *streamer) create(ctx context.Context, c *core.Core, tx *store.Tx, a core.Actor, pages [][]directory.UserRecord, why string) error {
 	var out []*model.User
-	for _, r := range users {
-		if st.known[r.Username] || st.created[r.Username] != nil {
-			continue
+	for _, page := range pages {
+		for _, r := range page {
+			if st.known[r.Username] || st.created[r.Username] != nil {
+				continue
+			}
+			u := &model.User{Username: r.Username, SourceID: st.src.Name()}
+			uc := UserChange{User: u, Line: r.Line}
+			var scratch Plan
+			applyRecord(&scratch, st.src, &uc, r, st.cardOwner, st.pending, true)
+			st.pending--
+			if len(scratch.Warnings) > 0 || uc.PIN != "" {
+				continue
+			}
+			st.created[r.Username] = u
+			out = append(out, u)
 		}
-		u := &model.User{Username: r.Username, SourceID: st.src.Name()}
-		uc := UserChange{User: u, Line: r.Line}
-		var scratch Plan
-		applyRecord(&scratch, st.src, &uc, r, st.cardOwner, st.pending, true)
-		st.pending--
-		if len(scratch.Warnings) > 0 || uc.PIN != "" {
-			continue
-		}
-		st.created[r.Username] = u
-		out = append(out, u)
 	}
 	if err := c.CreateUsersTx(ctx, tx, a, out, why); err != nil {
 		return fmt.Errorf("usersync: unable to create the new users: %w", err)
