@@ -137,6 +137,7 @@ func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options)
 		}
 	}
 	var pending int64 = -1 // card owners of users not created yet
+	var spare *model.User  // the copy an unchanged user left unused
 	for _, r := range res.Users {
 		old := byName[r.Username]
 		if old == nil {
@@ -151,8 +152,12 @@ func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options)
 			p.Create = append(p.Create, uc)
 			continue
 		}
-		u := *old
-		uc := UserChange{User: &u, Old: old, Line: r.Line}
+		if spare == nil {
+			spare = new(model.User)
+		}
+		u := spare
+		*u = *old
+		uc := UserChange{User: u, Old: old, Line: r.Line}
 		if old.Internal {
 			uc.Merged = true
 			u.Internal, u.PasswordHash = false, ""
@@ -169,6 +174,7 @@ func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options)
 			p.Unchanged++
 			continue
 		}
+		spare = nil
 		p.Update = append(p.Update, uc)
 	}
 	planGroups(p, res, snap, opts, byName, deleted)
@@ -309,25 +315,31 @@ func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, by
 				byID[u.ID] = u
 			}
 		}
-		current := make(map[string]bool)
-		for _, id := range snap.TrackedMembers[g.ID] {
-			if u := byID[id]; u != nil && !deleted[id] {
-				current[u.Username] = true
+		// Members are compared by id: a new user (id 0) is never a member yet.
+		members := snap.TrackedMembers[g.ID]
+		current := make(map[int64]bool, len(members))
+		for _, id := range members {
+			if byID[id] != nil && !deleted[id] {
+				current[id] = true
 			}
 		}
 		gc := GroupChange{Name: g.Name, GroupID: g.ID}
-		want := make(map[string]bool, len(rec.Members))
+		want := make(map[int64]bool, len(current))
 		for _, m := range rec.Members {
-			if willExist(m) {
-				want[m] = true
-				if !current[m] {
-					gc.Add = append(gc.Add, m)
-				}
+			u := byName[m]
+			if u == nil || deleted[u.ID] {
+				continue
+			}
+			if u.ID != 0 {
+				want[u.ID] = true
+			}
+			if !current[u.ID] {
+				gc.Add = append(gc.Add, m)
 			}
 		}
-		for m := range current {
-			if !want[m] {
-				gc.Remove = append(gc.Remove, m)
+		for id := range current {
+			if !want[id] {
+				gc.Remove = append(gc.Remove, byID[id].Username)
 			}
 		}
 		slices.Sort(gc.Remove)
