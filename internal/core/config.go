@@ -2,6 +2,8 @@ package core
 
 import (
 	"context"
+	"fmt"
+	"sort"
 
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
@@ -18,6 +20,8 @@ func (c *Core) ConfigValue(ctx context.Context, key string) (string, error) {
 
 // SetConfigValue changes a setting. The API may change only allow-listed
 // keys (fromAPI); the admin pages and the CLI may change any setting.
+// Changing a key that guards a secret clears that secret (see
+// ApplyConfigValues).
 func (c *Core) SetConfigValue(ctx context.Context, a Actor, key, value string, fromAPI bool) error {
 	k, ok := settings.Lookup(key)
 	if !ok {
@@ -26,35 +30,57 @@ func (c *Core) SetConfigValue(ctx context.Context, a Actor, key, value string, f
 	if fromAPI && !k.API {
 		return Errorf(Forbidden, "config key %q cannot be changed through the API", key)
 	}
-	if _, err := settings.Normalize(key, value); err != nil {
-		return Errorf(Invalid, "%v", err)
-	}
-	return c.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := c.Settings.Set(ctx, tx, key, value); err != nil {
-			return Errorf(Invalid, "%v", err)
-		}
-		shown := value
-		if k.Secret {
-			shown = "(secret)"
-		}
-		return audit(ctx, tx, a, "config.set", key, shown)
-	})
+	_, err := c.ApplyConfigValues(ctx, a, map[string]string{key: value})
+	return err
 }
 
 // SetConfigValues changes several settings at once (one admin form), all or none.
 func (c *Core) SetConfigValues(ctx context.Context, a Actor, values map[string]string) error {
+	_, err := c.ApplyConfigValues(ctx, a, values)
+	return err
+}
+
+// ApplyConfigValues changes several settings at once, all or none, and
+// returns the secrets it cleared. A stored password is meant only for the
+// server and login it was entered with: when a key that guards it (e.g.
+// smtp.host guards smtp.password) gets a different value and the same
+// change does not set the secret, the secret is cleared, so it is never
+// sent to a server someone else chose.
+func (c *Core) ApplyConfigValues(ctx context.Context, a Actor, values map[string]string) (cleared []string, err error) {
+	names := make([]string, 0, len(values))
+	normalized := make(map[string]string, len(values))
 	for key, value := range values {
-		if _, err := settings.Normalize(key, value); err != nil {
-			return Errorf(Invalid, "%v", err)
+		if _, ok := settings.Lookup(key); !ok {
+			return nil, Errorf(Invalid, "unknown config key %q", key)
 		}
+		v, err := settings.Normalize(key, value)
+		if err != nil {
+			return nil, Errorf(Invalid, "%v", err)
+		}
+		names = append(names, key)
+		normalized[key] = v
 	}
-	return c.Store.InTx(ctx, func(tx *store.Tx) error {
-		for key, value := range values {
-			if err := c.Settings.Set(ctx, tx, key, value); err != nil {
+	sort.Strings(names) // a stable order of audit entries
+	err = c.Store.InTx(ctx, func(tx *store.Tx) error {
+		cleared = nil
+		changedGuard := map[string]string{} // secret -> first guarding key that changed
+		for _, key := range names {
+			k, _ := settings.Lookup(key)
+			if k.Guards != "" {
+				if _, setsSecret := values[k.Guards]; !setsSecret {
+					cur, err := storedSetting(ctx, tx, k)
+					if err != nil {
+						return err
+					}
+					if _, seen := changedGuard[k.Guards]; !seen && cur != normalized[key] {
+						changedGuard[k.Guards] = key
+					}
+				}
+			}
+			if err := c.Settings.Set(ctx, tx, key, values[key]); err != nil {
 				return Errorf(Invalid, "%v", err)
 			}
-			k, _ := settings.Lookup(key)
-			shown := value
+			shown := normalized[key]
 			if k.Secret {
 				shown = "(secret)"
 			}
@@ -62,6 +88,45 @@ func (c *Core) SetConfigValues(ctx context.Context, a Actor, values map[string]s
 				return err
 			}
 		}
+		secrets := make([]string, 0, len(changedGuard))
+		for secret := range changedGuard {
+			secrets = append(secrets, secret)
+		}
+		sort.Strings(secrets)
+		for _, secret := range secrets {
+			sk, _ := settings.Lookup(secret)
+			cur, err := storedSetting(ctx, tx, sk)
+			if err != nil {
+				return err
+			}
+			if cur == "" {
+				continue // nothing stored, nothing to protect
+			}
+			if err := c.Settings.Set(ctx, tx, secret, ""); err != nil {
+				return err
+			}
+			detail := "stored password cleared because " + changedGuard[secret] + " changed (the server or login it was entered for)"
+			if err := audit(ctx, tx, a, "config.secret-cleared", secret, detail); err != nil {
+				return err
+			}
+			cleared = append(cleared, secret)
+		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return cleared, nil
+}
+
+// storedSetting is a setting's value inside tx, or its default when it was never set.
+func storedSetting(ctx context.Context, tx *store.Tx, k *settings.Key) (string, error) {
+	v, ok, err := tx.Setting(ctx, k.Name)
+	if err != nil {
+		return "", fmt.Errorf("core: unable to read setting %s: %w", k.Name, err)
+	}
+	if !ok {
+		return k.Default, nil
+	}
+	return v, nil
 }

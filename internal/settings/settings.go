@@ -2,7 +2,9 @@
 // one table of keys with types, defaults and validation, stored in the
 // database, changed through the admin pages, the CLI or the API's
 // setConfigValue (only keys marked API may be changed there). No setting
-// names a program to run.
+// names a program to run. Keys saying where and how a stored secret is
+// sent (the SMTP server, security and login; the LDAP URL, TLS and bind
+// DN) are not API keys and guard their secret: changing them clears it.
 package settings
 
 import (
@@ -41,8 +43,12 @@ type Key struct {
 	Max     int
 	Secret  bool // never shown back (e.g. the SMTP password)
 	API     bool // may be read and changed through getConfigValue/setConfigValue
-	Help    string
-	check   func(string) error
+	// Guards names the secret this key protects: a stored password is
+	// meant only for the server and login it was entered with, so
+	// changing this key clears that secret unless the same change sets it.
+	Guards string
+	Help   string
+	check  func(string) error
 }
 
 // Setting names used across Ream.
@@ -110,10 +116,10 @@ var keys = []Key{
 	{Name: NotifyCardGenerated, Kind: Bool, Default: "N", API: true, Help: "Notify users when their Card/ID number is auto-generated."},
 	{Name: NotifyCardSubject, Kind: String, Default: "Your new card/ID number", API: true, Help: "Subject of the Card/ID number notification."},
 	{Name: NotifyCardBody, Kind: Text, Default: "", API: true, Help: "Body of the Card/ID number notification (empty: the built-in text)."},
-	{Name: SMTPHost, Kind: String, Default: "", API: true, Help: "SMTP server host name."},
-	{Name: SMTPPort, Kind: Int, Default: "25", Min: 1, Max: 65535, API: true, Help: "SMTP server port."},
-	{Name: SMTPSecurity, Kind: Enum, Default: "starttls", Enum: []string{"none", "starttls", "tls"}, API: true, Help: "SMTP connection security."},
-	{Name: SMTPUsername, Kind: String, Default: "", API: true, Help: "SMTP login (empty: no login)."},
+	{Name: SMTPHost, Kind: String, Default: "", Guards: SMTPPassword, Help: "SMTP server host name."},
+	{Name: SMTPPort, Kind: Int, Default: "25", Min: 1, Max: 65535, Guards: SMTPPassword, Help: "SMTP server port."},
+	{Name: SMTPSecurity, Kind: Enum, Default: "starttls", Enum: []string{"none", "starttls", "tls"}, Guards: SMTPPassword, Help: "SMTP connection security."},
+	{Name: SMTPUsername, Kind: String, Default: "", Guards: SMTPPassword, Help: "SMTP login (empty: no login)."},
 	{Name: SMTPPassword, Kind: String, Default: "", Secret: true, Help: "SMTP password."},
 	{Name: SMTPFrom, Kind: String, Default: "", API: true, Help: "Sender address of Ream's emails.", check: checkOptionalAddress},
 	{Name: AccountSyncSource, Kind: Enum, Default: "none", Enum: []string{"none", "file", "directory"}, Help: "Shared account sync source."},
@@ -131,9 +137,9 @@ var keys = []Key{
 	{Name: UserSyncOnlyGroups, Kind: Text, Default: "", Help: "Import only members of these groups (one per line)."},
 	{Name: UserSyncSkipDisabled, Kind: Bool, Default: "Y", Help: "Skip disabled directory accounts (Active Directory)."},
 	{Name: UserSyncLDAPPreset, Kind: Enum, Default: "openldap", Enum: []string{"openldap", "ad"}, Help: "Directory type."},
-	{Name: UserSyncLDAPURL, Kind: String, Default: "", Help: "LDAP server URL (ldap:// or ldaps://)."},
-	{Name: UserSyncLDAPStartTLS, Kind: Bool, Default: "N", Help: "Use StartTLS on ldap:// URLs."},
-	{Name: UserSyncLDAPBindDN, Kind: String, Default: "", Help: "Bind DN."},
+	{Name: UserSyncLDAPURL, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "LDAP server URL (ldap:// or ldaps://)."},
+	{Name: UserSyncLDAPStartTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Use StartTLS on ldap:// URLs."},
+	{Name: UserSyncLDAPBindDN, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "Bind DN."},
 	{Name: UserSyncLDAPBindPW, Kind: String, Default: "", Secret: true, Help: "Bind password."},
 	{Name: UserSyncLDAPBaseDN, Kind: String, Default: "", Help: "Base DN of users."},
 	{Name: UserSyncLDAPFilter, Kind: String, Default: "", Help: "User filter (empty: the preset's)."},
@@ -141,7 +147,7 @@ var keys = []Key{
 	{Name: UserSyncLDAPGroupFlt, Kind: String, Default: "", Help: "Group filter (empty: the preset's)."},
 	{Name: UserSyncLDAPAttrs, Kind: Text, Default: "", Help: "Attribute mapping overrides, one field=attribute per line."},
 	{Name: UserSyncLDAPCardRe, Kind: String, Default: "", Help: "Regular expression extracting the card number from its attribute.", check: checkRegexp},
-	{Name: UserSyncLDAPSkipTLS, Kind: Bool, Default: "N", Help: "Do not verify the directory's TLS certificate (testing only)."},
+	{Name: UserSyncLDAPSkipTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Do not verify the directory's TLS certificate (testing only)."},
 	{Name: UserSyncFileUsers, Kind: String, Default: "", Help: "Server path of the users file."},
 	{Name: UserSyncFileGroups, Kind: String, Default: "", Help: "Server path of the groups file."},
 }

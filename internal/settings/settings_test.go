@@ -106,3 +106,36 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// TestGuardedSecrets: every guarded name is a secret, and neither a secret
+// nor a key saying where it is sent can be reached through the API, so an
+// API caller cannot point a stored password at a server of their choosing.
+func TestGuardedSecrets(t *testing.T) {
+	guards := map[string]string{}
+	for _, k := range settings.Keys() {
+		if k.Secret && k.API {
+			t.Errorf("%s is a secret and an API key", k.Name)
+		}
+		if k.Guards == "" {
+			continue
+		}
+		guards[k.Name] = k.Guards
+		g, ok := settings.Lookup(k.Guards)
+		if !ok || !g.Secret {
+			t.Errorf("%s guards %q, which is not a secret setting", k.Name, k.Guards)
+		}
+		if k.API {
+			t.Errorf("%s guards %s but may be changed through the API", k.Name, k.Guards)
+		}
+	}
+	for _, name := range []string{settings.SMTPHost, settings.SMTPPort, settings.SMTPSecurity, settings.SMTPUsername} {
+		if guards[name] != settings.SMTPPassword {
+			t.Errorf("%s guards %q, want %s", name, guards[name], settings.SMTPPassword)
+		}
+	}
+	for _, name := range []string{settings.UserSyncLDAPURL, settings.UserSyncLDAPBindDN} {
+		if guards[name] != settings.UserSyncLDAPBindPW {
+			t.Errorf("%s guards %q, want %s", name, guards[name], settings.UserSyncLDAPBindPW)
+		}
+	}
+}
