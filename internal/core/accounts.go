@@ -157,30 +157,42 @@ func (c *Core) UpdateAccount(ctx context.Context, a Actor, acc *model.Account) e
 
 // RenameAccount renames an account; the new full name must keep the same parent.
 func (c *Core) RenameAccount(ctx context.Context, a Actor, oldFull, newFull string) error {
-	acc, err := c.Account(ctx, oldFull)
-	if err != nil {
+	if err := c.requireAllAccounts(a); err != nil {
 		return err
 	}
 	newParent, newSub := store.SplitAccountName(newFull)
-	name := newParent
-	if acc.ParentID != 0 {
-		if !strings.EqualFold(newParent, acc.ParentName) || newSub == "" {
-			return Errorf(Invalid, "a sub-account keeps its parent: rename %q to %s\\<new name>", oldFull, acc.ParentName)
+	return c.changeAccount(ctx, oldFull, func(tx *store.Tx, acc *model.Account) error {
+		name := newParent
+		if acc.ParentID != 0 {
+			if !strings.EqualFold(newParent, acc.ParentName) || newSub == "" {
+				return Errorf(Invalid, "a sub-account keeps its parent: rename %q to %s\\<new name>", oldFull, acc.ParentName)
+			}
+			name = newSub
+		} else if newSub != "" {
+			return Errorf(Invalid, "%q names a sub-account; a top-level account cannot become one by renaming", newFull)
 		}
-		name = newSub
-	} else if newSub != "" {
-		return Errorf(Invalid, "%q names a sub-account; a top-level account cannot become one by renaming", newFull)
-	}
-	old := acc.FullName()
-	acc.Name = name
-	if err := ValidateAccountName(name); err != nil {
-		return err
-	}
-	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := ValidateAccountName(name); err != nil {
+			return err
+		}
+		old := acc.FullName()
+		acc.Name = name
 		if err := tx.UpdateAccount(ctx, acc); err != nil {
 			return accountErr(err, acc)
 		}
 		return audit(ctx, tx, a, "account.rename", old, "renamed to "+acc.FullName())
+	})
+}
+
+// changeAccount runs a read-modify-write change of one account inside one
+// transaction, with the account read there (and locked on PostgreSQL), so
+// that two changes at once cannot undo each other.
+func (c *Core) changeAccount(ctx context.Context, full string, fn func(tx *store.Tx, acc *model.Account) error) error {
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		acc, err := tx.AccountByNameForUpdate(ctx, full)
+		if err != nil {
+			return notFound(err, "shared account", full)
+		}
+		return fn(tx, acc)
 	})
 }
 
@@ -321,60 +333,56 @@ func (c *Core) SetAccountProperties(ctx context.Context, a Actor, full string, c
 	if err := c.requireAllAccounts(a); err != nil {
 		return err
 	}
-	acc, err := c.Account(ctx, full)
-	if err != nil {
-		return err
-	}
-	var setBalance *money.Amount
-	for _, ch := range changes {
-		v := ch.Value
-		switch prop := strings.ToLower(strings.TrimSpace(ch.Name)); prop {
-		case "access-groups":
-			acc.AccessGroups = SplitNameList(v)
-		case "access-users":
-			acc.AccessUsers = SplitNameList(v)
-		case "balance":
-			amt, err := money.Parse(v)
-			if err != nil {
-				return Errorf(Invalid, "balance: %q is not a decimal number", v)
+	return c.changeAccount(ctx, full, func(tx *store.Tx, acc *model.Account) error {
+		var setBalance *money.Amount
+		for _, ch := range changes {
+			v := ch.Value
+			switch prop := strings.ToLower(strings.TrimSpace(ch.Name)); prop {
+			case "access-groups":
+				acc.AccessGroups = SplitNameList(v)
+			case "access-users":
+				acc.AccessUsers = SplitNameList(v)
+			case "balance":
+				amt, err := money.Parse(v)
+				if err != nil {
+					return Errorf(Invalid, "balance: %q is not a decimal number", v)
+				}
+				setBalance = &amt
+			case "comment-option":
+				acc.CommentOption = strings.ToUpper(strings.TrimSpace(v))
+			case "invoice-option":
+				acc.InvoiceOption = strings.ToUpper(strings.TrimSpace(v))
+			case "disabled":
+				b, err := ParseBool(v)
+				if err != nil {
+					return Errorf(Invalid, "disabled: %v", err)
+				}
+				acc.Enabled, acc.DisabledUntil = !b, nil
+			case "notes":
+				acc.Notes = v
+			case "overdraft-amount":
+				amt, err := money.Parse(v)
+				if err != nil {
+					return Errorf(Invalid, "overdraft-amount: %q is not a decimal number", v)
+				}
+				acc.Overdraft = amt
+			case "pin":
+				acc.PIN = strings.TrimSpace(v)
+			case "restricted":
+				b, err := ParseBool(v)
+				if err != nil {
+					return Errorf(Invalid, "restricted: %v", err)
+				}
+				acc.Restricted = b
+			case "account-id":
+				return Errorf(Invalid, "shared account property account-id is read-only")
+			default:
+				return Errorf(Invalid, "unknown shared account property %q (known: %s)", prop, strings.Join(AccountPropertyNames, ", "))
 			}
-			setBalance = &amt
-		case "comment-option":
-			acc.CommentOption = strings.ToUpper(strings.TrimSpace(v))
-		case "invoice-option":
-			acc.InvoiceOption = strings.ToUpper(strings.TrimSpace(v))
-		case "disabled":
-			b, err := ParseBool(v)
-			if err != nil {
-				return Errorf(Invalid, "disabled: %v", err)
-			}
-			acc.Enabled, acc.DisabledUntil = !b, nil
-		case "notes":
-			acc.Notes = v
-		case "overdraft-amount":
-			amt, err := money.Parse(v)
-			if err != nil {
-				return Errorf(Invalid, "overdraft-amount: %q is not a decimal number", v)
-			}
-			acc.Overdraft = amt
-		case "pin":
-			acc.PIN = strings.TrimSpace(v)
-		case "restricted":
-			b, err := ParseBool(v)
-			if err != nil {
-				return Errorf(Invalid, "restricted: %v", err)
-			}
-			acc.Restricted = b
-		case "account-id":
-			return Errorf(Invalid, "shared account property account-id is read-only")
-		default:
-			return Errorf(Invalid, "unknown shared account property %q (known: %s)", prop, strings.Join(AccountPropertyNames, ", "))
 		}
-	}
-	if err := validateAccountFields(acc); err != nil {
-		return err
-	}
-	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := validateAccountFields(acc); err != nil {
+			return err
+		}
 		if err := tx.UpdateAccount(ctx, acc); err != nil {
 			return accountErr(err, acc)
 		}
@@ -400,37 +408,33 @@ func (c *Core) ChangeAccountAccess(ctx context.Context, a Actor, full, kind, nam
 	if name == "" {
 		return Errorf(Invalid, "%s name is empty", kind)
 	}
-	acc, err := c.Account(ctx, full)
-	if err != nil {
-		return err
-	}
-	list := &acc.AccessUsers
-	if kind == "group" {
-		list = &acc.AccessGroups
-	}
-	var out []string
-	found := false
-	for _, n := range *list {
-		if strings.EqualFold(n, name) {
-			found = true
-			if !add {
-				continue
-			}
+	return c.changeAccount(ctx, full, func(tx *store.Tx, acc *model.Account) error {
+		list := &acc.AccessUsers
+		if kind == "group" {
+			list = &acc.AccessGroups
 		}
-		out = append(out, n)
-	}
-	if add && !found {
-		out = append(out, name)
-	}
-	*list = out
-	if err := validateAccountFields(acc); err != nil {
-		return err
-	}
-	verb := "removed"
-	if add {
-		verb = "added"
-	}
-	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		var out []string
+		found := false
+		for _, n := range *list {
+			if strings.EqualFold(n, name) {
+				found = true
+				if !add {
+					continue
+				}
+			}
+			out = append(out, n)
+		}
+		if add && !found {
+			out = append(out, name)
+		}
+		*list = out
+		if err := validateAccountFields(acc); err != nil {
+			return err
+		}
+		verb := "removed"
+		if add {
+			verb = "added"
+		}
 		if err := tx.UpdateAccount(ctx, acc); err != nil {
 			return err
 		}
@@ -438,22 +442,24 @@ func (c *Core) ChangeAccountAccess(ctx context.Context, a Actor, full, kind, nam
 	})
 }
 
+// maxDisableMinutes keeps "disabled until" far from time.Duration's overflow.
+const maxDisableMinutes = 100 * 365 * 24 * 60
+
 // DisableAccount disables an account for minutes (negative or zero: until re-enabled).
 func (c *Core) DisableAccount(ctx context.Context, a Actor, full string, minutes int) error {
 	if err := c.requireAllAccounts(a); err != nil {
 		return err
 	}
-	acc, err := c.Account(ctx, full)
-	if err != nil {
-		return err
+	if minutes > maxDisableMinutes {
+		return Errorf(Invalid, "minutes: %d is more than %d (100 years); use 0 to disable until enabled again", minutes, maxDisableMinutes)
 	}
-	if minutes > 0 {
-		until := time.Now().Add(time.Duration(minutes) * time.Minute)
-		acc.DisabledUntil = &until
-	} else {
-		acc.Enabled, acc.DisabledUntil = false, nil
-	}
-	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+	return c.changeAccount(ctx, full, func(tx *store.Tx, acc *model.Account) error {
+		if minutes > 0 {
+			until := time.Now().Add(time.Duration(minutes) * time.Minute)
+			acc.DisabledUntil = &until
+		} else {
+			acc.Enabled, acc.DisabledUntil = false, nil
+		}
 		if err := tx.UpdateAccount(ctx, acc); err != nil {
 			return err
 		}

@@ -127,7 +127,10 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 		prop  string
 		value string
 	}
-	var detailChanged bool
+	// Detail setters are checked here on a copy and applied again inside
+	// the transaction to the row as it is then, so that two changes at
+	// once cannot undo each other.
+	var details []func(u *model.User) error
 	var later []pending
 	for _, ch := range changes {
 		prop, p, err := canonicalUserProperty(ch.Name)
@@ -169,7 +172,8 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 			if err := p.set(u, ch.Value); err != nil {
 				return Errorf(Invalid, "%s: %v", prop, err)
 			}
-			detailChanged = true
+			set, value := p.set, ch.Value
+			details = append(details, func(u *model.User) error { return set(u, value) })
 		}
 	}
 	// Hash outside the transaction: hashing is slow and bounded.
@@ -194,7 +198,16 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 		}
 	}
 	return c.Store.InTx(ctx, func(tx *store.Tx) error {
-		if detailChanged {
+		u, err := tx.UserByNameForUpdate(ctx, u.Username)
+		if err != nil {
+			return notFound(err, "user", name)
+		}
+		if len(details) > 0 {
+			for _, set := range details {
+				if err := set(u); err != nil {
+					return Errorf(Invalid, "%v", err)
+				}
+			}
 			if err := tx.UpdateUser(ctx, u); err != nil {
 				return err
 			}
@@ -285,11 +298,13 @@ func (c *Core) AdjustUserBalanceIfAvailable(ctx context.Context, a Actor, name s
 	}
 	done := false
 	err = c.Store.InTx(ctx, func(tx *store.Tx) error {
-		cur, err := tx.UserByName(ctx, u.Username)
+		// Checked with the row locked, so two charges at once cannot both
+		// pass on the same funds.
+		balance, restricted, err := tx.UserBalanceForUpdate(ctx, u.ID)
 		if err != nil {
-			return err
+			return notFound(err, "user", name)
 		}
-		if amount < 0 && cur.Restricted && cur.Balance+amount < 0 {
+		if amount < 0 && restricted && balance+amount < 0 {
 			return nil
 		}
 		if _, err := tx.AdjustUserBalance(ctx, u.ID, amount, false, comment, a.Name); err != nil {

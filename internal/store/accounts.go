@@ -88,6 +88,23 @@ func (t *Tx) AccountByName(ctx context.Context, full string) (*model.Account, er
 	return t.s.accountByName(ctx, t.tx, full)
 }
 
+// AccountByNameForUpdate returns a live account with its row locked for the
+// rest of the transaction, for read-modify-write changes.
+func (t *Tx) AccountByNameForUpdate(ctx context.Context, full string) (*model.Account, error) {
+	a, err := t.AccountByName(ctx, full)
+	if err != nil {
+		return nil, err
+	}
+	if t.s.flavor == Postgres {
+		if _, err := t.exec(ctx, `SELECT id FROM accounts WHERE id = $1 FOR UPDATE`, a.ID); err != nil {
+			return nil, fmt.Errorf("store: unable to lock account: %w", err)
+		}
+		// Read again now that nobody else can change it.
+		return t.AccountByID(ctx, a.ID)
+	}
+	return a, nil
+}
+
 // AccountByID returns an account by id, deleted or not.
 func (s *Store) AccountByID(ctx context.Context, id int64) (*model.Account, error) {
 	return s.getAccount(ctx, s.r, `a.id = $1`, id)
@@ -131,7 +148,7 @@ func (s *Store) ListAccounts(ctx context.Context, f AccountFilter) ([]*model.Acc
 	}
 	args = append(args, f.Limit, f.Offset)
 	rows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` WHERE `+where+
-		fmt.Sprintf(` ORDER BY COALESCE(p.name_key, a.name_key), a.parent_id <> 0, a.name_key, a.id LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
+		fmt.Sprintf(` ORDER BY COALESCE(p.name_key, a.name_key) COLLATE "C", a.parent_id <> 0, a.name_key COLLATE "C", a.id LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: unable to list accounts: %w", err)
 	}
@@ -248,7 +265,7 @@ func (t *Tx) RestoreAccount(ctx context.Context, id int64) error {
 // AdjustAccountBalance adds amount (or sets the balance, with set) and records the transaction.
 func (t *Tx) AdjustAccountBalance(ctx context.Context, id int64, amount money.Amount, set bool, comment, actor string) (money.Amount, error) {
 	var cur int64
-	if err := t.queryRow(ctx, `SELECT balance FROM accounts WHERE id = $1 AND deleted_at IS NULL`, id).Scan(&cur); err != nil {
+	if err := t.queryRow(ctx, `SELECT balance FROM accounts WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).Scan(&cur); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, ErrNotFound
 		}
@@ -280,7 +297,7 @@ func (t *Tx) recordAccountTx(ctx context.Context, id int64, delta, after money.A
 // AccountsForUser lists the live accounts a user may charge: unrestricted
 // access through [All Users], the user's name, or one of the user's groups.
 func (s *Store) AccountsForUser(ctx context.Context, username string, groups []string, offset, limit int) ([]*model.Account, error) {
-	rows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` WHERE a.deleted_at IS NULL AND a.enabled ORDER BY COALESCE(p.name_key, a.name_key), a.parent_id <> 0, a.name_key`)
+	rows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` WHERE a.deleted_at IS NULL AND a.enabled ORDER BY COALESCE(p.name_key, a.name_key) COLLATE "C", a.parent_id <> 0, a.name_key COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list accounts: %w", err)
 	}

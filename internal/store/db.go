@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -16,7 +17,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
-	_ "modernc.org/sqlite"             // SQLite driver "sqlite"
+	"modernc.org/sqlite"               // SQLite driver "sqlite"
 )
 
 // Flavor names the SQL dialect of a Store.
@@ -55,6 +56,24 @@ var ErrNotFound = errors.New("not found")
 
 // ErrConflict is returned when a change would break a uniqueness rule.
 var ErrConflict = errors.New("already exists")
+
+func init() {
+	// Deterministic, so that SQLite may use it in the expression indexes
+	// of the schema. Every connection Ream opens has it.
+	err := sqlite.RegisterDeterministicScalarFunction("ream_lower", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return strings.ToLower(string(v)), nil
+		default:
+			return v, nil
+		}
+	})
+	if err != nil {
+		panic("store: unable to register ream_lower: " + err.Error())
+	}
+}
 
 // Open opens (creating if needed) the database: PostgreSQL when url is a
 // postgres:// URL, otherwise SQLite at sqlitePath. It does not migrate.
@@ -156,7 +175,13 @@ func (s *Store) q(query string) string {
 		return out
 	}
 	out = pgParam.ReplaceAllString(query, "?$1")
-	out = strings.ReplaceAll(out, "ILIKE", "LIKE") // SQLite's LIKE is already case-insensitive for ASCII
+	// SQLite's own lower() folds ASCII only; ream_lower folds like Go and
+	// PostgreSQL. Its writer serialises transactions, so row locks are moot,
+	// and its default ordering is already bytewise (PostgreSQL's "C").
+	out = strings.ReplaceAll(out, "LOWER(", "ream_lower(")
+	out = strings.ReplaceAll(out, " FOR UPDATE SKIP LOCKED", "")
+	out = strings.ReplaceAll(out, " FOR UPDATE", "")
+	out = strings.ReplaceAll(out, ` COLLATE "C"`, "")
 	s.rewriteMu.Lock()
 	s.rewritten[query] = out
 	s.rewriteMu.Unlock()

@@ -105,7 +105,7 @@ func (t *Tx) SetGroupMembers(ctx context.Context, groupID int64, userIDs []int64
 func (s *Store) ListGroups(ctx context.Context, offset, limit int) ([]model.Group, error) {
 	rows, err := s.query(ctx, `SELECT g.id, g.name, g.source, g.tracked, g.created_at,
 		(SELECT COUNT(*) FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = g.id AND u.deleted_at IS NULL)
-		FROM groups g ORDER BY g.name_key LIMIT $1 OFFSET $2`, limit, offset)
+		FROM groups g ORDER BY g.name_key COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list groups: %w", err)
 	}
@@ -128,16 +128,16 @@ func (s *Store) ListGroups(ctx context.Context, offset, limit int) ([]model.Grou
 func (s *Store) GroupMembers(ctx context.Context, group string, offset, limit int) ([]string, error) {
 	switch {
 	case model.IsAllUsersGroup(group):
-		return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username LIMIT $1 OFFSET $2`, limit, offset)
+		return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
 	case group == model.GroupInternalUsers || group == model.GroupInternalUsersAlt:
-		return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL AND internal ORDER BY username LIMIT $1 OFFSET $2`, limit, offset)
+		return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL AND internal ORDER BY username COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
 	}
 	g, err := s.GroupByName(ctx, group)
 	if err != nil {
 		return nil, err
 	}
 	return s.strings(ctx, `SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = $1 AND u.deleted_at IS NULL ORDER BY u.username LIMIT $2 OFFSET $3`, g.ID, limit, offset)
+		WHERE m.group_id = $1 AND u.deleted_at IS NULL ORDER BY u.username COLLATE "C" LIMIT $2 OFFSET $3`, g.ID, limit, offset)
 }
 
 // GroupMemberIDs lists the ids of a group's live members (pseudo-groups understood).

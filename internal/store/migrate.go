@@ -38,6 +38,7 @@ func (s *Store) expand(ddl string) string {
 		ddl = strings.ReplaceAll(ddl, "{{bool}}", "INTEGER")
 		ddl = strings.ReplaceAll(ddl, "{{false}}", "0")
 		ddl = strings.ReplaceAll(ddl, "{{true}}", "1")
+		ddl = strings.ReplaceAll(ddl, "LOWER(", "ream_lower(")
 	}
 	return ddl
 }

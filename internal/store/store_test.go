@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -397,4 +398,144 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 	if _, err := copy.AccountByName(ctx, "kept"); err != nil {
 		t.Errorf("backup lacks the account: %v", err)
 	}
+}
+
+func TestConcurrentBalanceAdjustmentsAllCount(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := &model.User{Username: "greta"}
+		acc := &model.Account{Name: "Shared"}
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			return tx.CreateAccount(ctx, acc)
+		})
+		one, _ := money.Parse("1")
+		const n = 40
+		errs := make(chan error, 2*n)
+		for i := 0; i < n; i++ {
+			go func() {
+				errs <- s.InTx(ctx, func(tx *store.Tx) error {
+					_, err := tx.AdjustUserBalance(ctx, u.ID, one, false, "", "t")
+					return err
+				})
+			}()
+			go func() {
+				errs <- s.InTx(ctx, func(tx *store.Tx) error {
+					_, err := tx.AdjustAccountBalance(ctx, acc.ID, one, false, "", "t")
+					return err
+				})
+			}()
+		}
+		for i := 0; i < 2*n; i++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		gotU, _ := s.UserByName(ctx, "greta")
+		gotA, _ := s.AccountByName(ctx, "Shared")
+		if gotU.Balance.String() != "40.00" || gotA.Balance.String() != "40.00" {
+			t.Errorf("after %d concurrent +1: user %s, account %s", n, gotU.Balance, gotA.Balance)
+		}
+	})
+}
+
+func TestRenameUserCarriesEverythingThatNamesThem(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := &model.User{Username: "hana"}
+		acc := &model.Account{Name: "Matter", AccessUsers: []string{"bob", "Hana"}}
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			if err := tx.CreateAccount(ctx, acc); err != nil {
+				return err
+			}
+			return tx.SetAdminAccess(ctx, "user", "hana", true)
+		})
+		if err := s.CreateSession(ctx, &store.Session{TokenHash: "hs", Kind: "admin", Username: "hana", CSRFSecret: "x", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.RenameUser(ctx, u.ID, "Hana2") })
+		if se, err := s.SessionByTokenHash(ctx, "hs"); err != nil || se.Username != "hana2" {
+			t.Errorf("session after rename: %+v %v", se, err)
+		}
+		if admin, _, _ := s.IsAdmin(ctx, "hana2"); !admin {
+			t.Error("admin access did not follow the rename")
+		}
+		// Whoever gets the old name later inherits nothing.
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, &model.User{Username: "hana"}) })
+		if admin, _, _ := s.IsAdmin(ctx, "hana"); admin {
+			t.Error("a new user with the old name is admin")
+		}
+		got, _ := s.AccountByName(ctx, "Matter")
+		if strings.Join(got.AccessUsers, ",") != "bob,hana2" {
+			t.Errorf("access list after rename: %v", got.AccessUsers)
+		}
+	})
+}
+
+func TestCaseInsensitiveLookupsFoldUnicodeOnBothDatabases(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		mustTx(t, s, func(tx *store.Tx) error {
+			return tx.CreateUser(ctx, &model.User{Username: "zoe", FullName: "Åsa Öberg", Email: "Åsa@Example.org", Alias: "ÉLODIE"})
+		})
+		if names, err := s.UsernamesByFullName(ctx, "åsa öBERG"); err != nil || len(names) != 1 {
+			t.Errorf("by full name: %v %v", names, err)
+		}
+		if u, err := s.UserByEmail(ctx, "åsa@example.org"); err != nil || u.Username != "zoe" {
+			t.Errorf("by email: %v %v", u, err)
+		}
+		if u, err := s.UserByAlias(ctx, "élodie"); err != nil || u.Username != "zoe" {
+			t.Errorf("by alias: %v %v", u, err)
+		}
+		if _, total, err := s.ListUsers(ctx, store.UserFilter{Search: "ÖBERG", Limit: 10}); err != nil || total != 1 {
+			t.Errorf("search: %d %v", total, err)
+		}
+	})
+}
+
+func TestListingOrderIsTheSameOnBothDatabases(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		names := []string{"b-c", "bb", "b_a", "a.z", "ab", "Ä1"}
+		mustTx(t, s, func(tx *store.Tx) error {
+			for _, n := range names {
+				if err := tx.CreateUser(ctx, &model.User{Username: n}); err != nil {
+					return err
+				}
+				if err := tx.CreateGroup(ctx, &model.Group{Name: n}); err != nil {
+					return err
+				}
+				if err := tx.CreateAccount(ctx, &model.Account{Name: n}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		want := "a.z,ab,b-c,b_a,bb,ä1" // bytewise, whatever the database's locale
+		got, _ := s.ListUsernames(ctx, 0, 10)
+		if strings.Join(got, ",") != want {
+			t.Errorf("usernames: %v", got)
+		}
+		groups, _ := s.ListGroups(ctx, 0, 10)
+		var gn []string
+		for _, g := range groups {
+			gn = append(gn, strings.ToLower(g.Name))
+		}
+		if strings.Join(gn, ",") != want {
+			t.Errorf("groups: %v", gn)
+		}
+		accs, _, _ := s.ListAccounts(ctx, store.AccountFilter{Limit: 10})
+		var an []string
+		for _, a := range accs {
+			an = append(an, strings.ToLower(a.Name))
+		}
+		if strings.Join(an, ",") != want {
+			t.Errorf("accounts: %v", an)
+		}
+	})
 }

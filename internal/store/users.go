@@ -72,6 +72,19 @@ func (t *Tx) UserByName(ctx context.Context, name string) (*model.User, error) {
 	return t.s.getUser(ctx, t.tx, `u.username = $1 AND u.deleted_at IS NULL`, NormalizeUsername(name))
 }
 
+// UserByNameForUpdate returns a live user with the row locked for the rest
+// of the transaction, for read-modify-write changes.
+func (t *Tx) UserByNameForUpdate(ctx context.Context, name string) (*model.User, error) {
+	u, err := t.UserByName(ctx, name)
+	if err != nil || t.s.flavor != Postgres {
+		return u, err
+	}
+	if _, err := t.exec(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, u.ID); err != nil {
+		return nil, fmt.Errorf("store: unable to lock user: %w", err)
+	}
+	return t.UserByName(ctx, name)
+}
+
 // UserByID returns a user by id, deleted or not.
 func (s *Store) UserByID(ctx context.Context, id int64) (*model.User, error) {
 	return s.getUser(ctx, s.r, `u.id = $1`, id)
@@ -122,7 +135,7 @@ func (s *Store) UserByAlias(ctx context.Context, alias string) (*model.User, err
 
 // UsernamesByFullName lists live users whose full name matches exactly (case-insensitive).
 func (s *Store) UsernamesByFullName(ctx context.Context, name string) ([]string, error) {
-	return s.strings(ctx, `SELECT username FROM users WHERE LOWER(full_name) = $1 AND deleted_at IS NULL ORDER BY username LIMIT 1000`, strings.ToLower(strings.TrimSpace(name)))
+	return s.strings(ctx, `SELECT username FROM users WHERE LOWER(full_name) = $1 AND deleted_at IS NULL ORDER BY username COLLATE "C" LIMIT 1000`, strings.ToLower(strings.TrimSpace(name)))
 }
 
 func (s *Store) strings(ctx context.Context, query string, args ...any) ([]string, error) {
@@ -168,7 +181,7 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]*model.User, int
 	args = append(args, f.Limit, f.Offset)
 	n := len(args)
 	rows, err := s.query(ctx, `SELECT `+userColumns+userFrom+` WHERE `+where+
-		fmt.Sprintf(` ORDER BY u.username LIMIT $%d OFFSET $%d`, n-1, n), args...)
+		fmt.Sprintf(` ORDER BY u.username COLLATE "C" LIMIT $%d OFFSET $%d`, n-1, n), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: unable to list users: %w", err)
 	}
@@ -186,7 +199,7 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]*model.User, int
 
 // ListUsernames returns live usernames in order, for the API's listUserAccounts.
 func (s *Store) ListUsernames(ctx context.Context, offset, limit int) ([]string, error) {
-	return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username LIMIT $1 OFFSET $2`, limit, offset)
+	return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
 }
 
 // CountUsers returns the number of live users.
@@ -311,17 +324,86 @@ func (t *Tx) SetUserPassword(ctx context.Context, userID int64, hash string) err
 	return err
 }
 
-// RenameUser changes a username; history follows the id.
+// RenameUser changes a username; history follows the id. Everything that
+// names the user follows too (sessions, admin access, account access
+// lists), so that whoever is given the old name later inherits nothing.
 func (t *Tx) RenameUser(ctx context.Context, userID int64, newName string) error {
-	_, err := t.exec(ctx, `UPDATE users SET username = $2, updated_at = $3 WHERE id = $1`, userID, NormalizeUsername(newName), t.s.nowMS())
+	newName = NormalizeUsername(newName)
+	var oldName string
+	if err := t.queryRow(ctx, `SELECT username FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, userID).Scan(&oldName); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		return fmt.Errorf("store: unable to read user: %w", err)
+	}
+	_, err := t.exec(ctx, `UPDATE users SET username = $2, updated_at = $3 WHERE id = $1`, userID, newName, t.s.nowMS())
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: user %q: %w", newName, ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("store: unable to rename user: %w", err)
 	}
-	_, err = t.exec(ctx, `UPDATE sessions SET username = $2 WHERE kind IN ('user','admin') AND username = (SELECT username FROM users WHERE id = $1)`, userID, NormalizeUsername(newName))
-	return err
+	for _, stmt := range []string{
+		`UPDATE sessions SET username = $2 WHERE username = $1`,
+		`UPDATE admin_access SET name = $2 WHERE kind = 'user' AND name = $1`,
+	} {
+		if _, err := t.exec(ctx, stmt, oldName, newName); err != nil {
+			return fmt.Errorf("store: unable to rename user: %w", err)
+		}
+	}
+	return t.renameInAccessLists(ctx, oldName, newName)
+}
+
+// renameInAccessLists rewrites a username in every account's access list.
+func (t *Tx) renameInAccessLists(ctx context.Context, oldName, newName string) error {
+	rows, err := t.query(ctx, `SELECT id, access_users FROM accounts WHERE LOWER(access_users) LIKE $1 ESCAPE '\'`, likePattern(oldName))
+	if err != nil {
+		return fmt.Errorf("store: unable to read access lists: %w", err)
+	}
+	type change struct {
+		id    int64
+		users string
+	}
+	var changes []change
+	for rows.Next() {
+		var id int64
+		var list string
+		if err := rows.Scan(&id, &list); err != nil {
+			rows.Close()
+			return err
+		}
+		names, changed := splitList(list), false
+		for i, n := range names {
+			if NormalizeUsername(n) == oldName {
+				names[i], changed = newName, true
+			}
+		}
+		if changed {
+			changes = append(changes, change{id, joinList(names)})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if _, err := t.exec(ctx, `UPDATE accounts SET access_users = $2 WHERE id = $1`, c.id, c.users); err != nil {
+			return fmt.Errorf("store: unable to update an access list: %w", err)
+		}
+	}
+	return nil
+}
+
+// UserBalanceForUpdate reads a user's balance and restriction with the row
+// locked for the rest of the transaction (check-then-adjust).
+func (t *Tx) UserBalanceForUpdate(ctx context.Context, userID int64) (money.Amount, bool, error) {
+	var bal int64
+	var restricted bool
+	err := t.queryRow(ctx, `SELECT balance, restricted FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, userID).Scan(&bal, &restricted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, ErrNotFound
+	}
+	return money.Amount(bal), restricted, err
 }
 
 // DeleteUser marks a user deleted, releases its card numbers and group
@@ -356,7 +438,8 @@ func (t *Tx) DeleteUser(ctx context.Context, u *model.User, redact bool) error {
 // and records the transaction. It returns the new balance.
 func (t *Tx) AdjustUserBalance(ctx context.Context, userID int64, amount money.Amount, set bool, comment, actor string) (money.Amount, error) {
 	var cur int64
-	if err := t.queryRow(ctx, `SELECT balance FROM users WHERE id = $1 AND deleted_at IS NULL`, userID).Scan(&cur); err != nil {
+	// The row lock makes concurrent adjustments add up on PostgreSQL too.
+	if err := t.queryRow(ctx, `SELECT balance FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, userID).Scan(&cur); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, ErrNotFound
 		}
@@ -382,7 +465,7 @@ func (t *Tx) AdjustUserBalance(ctx context.Context, userID int64, amount money.A
 
 // UserGroups lists the names of the groups a user belongs to.
 func (s *Store) UserGroups(ctx context.Context, userID int64) ([]string, error) {
-	return s.strings(ctx, `SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name_key`, userID)
+	return s.strings(ctx, `SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name_key COLLATE "C"`, userID)
 }
 
 // Transactions lists the newest transactions of a user or an account.
