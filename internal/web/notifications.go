@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +119,10 @@ func (s *Server) notificationsPost(w http.ResponseWriter, r *http.Request) error
 			return s.renderNotifications(w, r, http.StatusBadRequest, notificationsData{Form: f, Error: strings.ReplaceAll(err.Error(), "\n", "; ")})
 		}
 	}
-	if err := s.core.SetConfigValues(r.Context(), s.Actor(r), values); err != nil {
+	// A new server, port, security or login without a new password clears
+	// the stored one (core), so it is never sent where it was not meant to go.
+	cleared, err := s.core.ApplyConfigValues(r.Context(), s.Actor(r), values)
+	if err != nil {
 		msg, ok := formError(err)
 		if !ok {
 			return err
@@ -127,6 +131,10 @@ func (s *Server) notificationsPost(w http.ResponseWriter, r *http.Request) error
 	}
 	if wk, ok := s.Feature("mail").(*mail.Worker); ok {
 		wk.Wake() // mail waiting for settings goes now
+	}
+	if slices.Contains(cleared, settings.SMTPPassword) {
+		return s.Redirect(w, r, "/admin/options/notifications", "error",
+			"Notification options saved. The stored SMTP password was cleared because the server or login changed; enter it again.")
 	}
 	return s.Redirect(w, r, "/admin/options/notifications", "ok", "Notification options saved.")
 }

@@ -3,15 +3,14 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/directory"
-	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
-	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/usersync"
 )
 
@@ -232,17 +231,22 @@ func (s *Server) userSyncPost(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return Errorf(http.StatusBadRequest, "unknown action")
 	}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		for _, kv := range f.settingsOf(bindPW) {
-			if err := s.settings.Set(ctx, tx, kv[0], kv[1]); err != nil {
-				return err
-			}
-		}
-		a := s.Actor(r)
-		return tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "settings.user-sync", Detail: "user/group sync settings changed"})
-	})
+	values := map[string]string{}
+	for _, kv := range f.settingsOf(bindPW) {
+		values[kv[0]] = kv[1]
+	}
+	// A new URL, TLS option or bind DN without a new password clears the
+	// stored one (core), so it is never sent to a server it was not meant for.
+	cleared, err := s.core.ApplyConfigValues(ctx, s.Actor(r), values)
 	if err != nil {
 		return fail(messageOf(err))
+	}
+	if slices.Contains(cleared, settings.UserSyncLDAPBindPW) {
+		msg := "User/group sync settings saved. The stored bind password was cleared because the server or login changed; enter it again."
+		if r.PostFormValue("action") == "sync" {
+			msg += " The synchronization was not started."
+		}
+		return s.Redirect(w, r, "/admin/options/user-sync", "error", msg)
 	}
 	if r.PostFormValue("action") == "save" {
 		return s.Redirect(w, r, "/admin/options/user-sync", "ok", "User/group sync settings saved.")
@@ -253,8 +257,14 @@ func (s *Server) userSyncPost(w http.ResponseWriter, r *http.Request) error {
 	return s.Redirect(w, r, "/admin/options/user-sync/progress", "ok", "Synchronization started.")
 }
 
-// sourceConfigOf is the source the form describes, with the stored bind
-// password when none was typed.
+// errBindPasswordNeeded is the Test answer when the form names another
+// directory or login than the saved one and no password was typed.
+var errBindPasswordNeeded = core.Errorf(core.Invalid, "Bind password: the saved password is used only with the saved server URL, TLS options and bind DN; type the password to test these settings.")
+
+// sourceConfigOf is the source the form describes. Without a typed bind
+// password the stored one is used, but only for the stored server, TLS
+// options and bind DN: otherwise anyone at this form could have it sent
+// to a server of their choosing.
 func (s *Server) sourceConfigOf(ctx context.Context, f userSyncForm, bindPW string) (usersync.SourceConfig, error) {
 	sc := usersync.SourceConfig{Kind: f.Source, UsersFile: f.UsersFile, GroupsFile: f.GroupsFile}
 	if f.Source != usersync.SourceLDAP {
@@ -264,7 +274,11 @@ func (s *Server) sourceConfigOf(ctx context.Context, f userSyncForm, bindPW stri
 	c.URL, c.StartTLS, c.InsecureSkipVerify, c.BindDN, c.BaseDN, c.GroupBaseDN, c.CardRegex =
 		f.URL, f.StartTLS, f.SkipVerify, f.BindDN, f.BaseDN, f.GroupBaseDN, f.CardRegex
 	c.BindPassword = bindPW
-	if bindPW == "" {
+	if bindPW == "" && f.BindDN != "" {
+		stored := s.userSyncFormFromSettings(ctx)
+		if f.URL != stored.URL || f.BindDN != stored.BindDN || f.StartTLS != stored.StartTLS || f.SkipVerify != stored.SkipVerify {
+			return sc, errBindPasswordNeeded
+		}
 		c.BindPassword = s.settings.Get(ctx, settings.UserSyncLDAPBindPW)
 	}
 	if f.UserFilter != "" {
