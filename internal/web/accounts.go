@@ -247,11 +247,9 @@ func (s *Server) accountEdit(w http.ResponseWriter, r *http.Request) error {
 		f.Error = msg
 		return s.renderAccountForm(w, r, http.StatusBadRequest, "account_edit.html", "Edit "+acc.FullName(), f)
 	}
-	var adjust money.Amount
-	if f.Adjust != "" {
-		if adjust, err = money.Parse(f.Adjust); err != nil {
-			return fail(fmt.Sprintf("Balance adjustment: %q is not an amount (write e.g. 5.00 or -2.50).", f.Adjust))
-		}
+	adjust, msg := checkBalanceAdjustment(f.Adjust, f.Comment, acc.Balance)
+	if msg != "" {
+		return fail(msg)
 	}
 	edited := *acc
 	if err := f.apply(&edited); err != nil {
@@ -269,7 +267,12 @@ func (s *Server) accountEdit(w http.ResponseWriter, r *http.Request) error {
 	}
 	if adjust != 0 {
 		if _, err := s.core.AdjustAccountBalance(ctx, s.Actor(r), edited.FullName(), adjust, false, f.Comment); err != nil {
-			return err
+			msg, ok := formError(err)
+			if !ok {
+				return err
+			}
+			// Checked above, so only a change made meanwhile gets here.
+			return fail("The details were saved, but the balance adjustment was refused: " + msg)
 		}
 	}
 	return s.Redirect(w, r, accountPath(acc.ID), "ok", "Shared account "+edited.FullName()+" saved.")

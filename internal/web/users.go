@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/model"
@@ -115,12 +117,10 @@ func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
 		*b.ptr(&edited) = v
 	}
 	data := userEditData{User: &edited, Adjust: strings.TrimSpace(r.PostFormValue("adjust")), Comment: strings.TrimSpace(r.PostFormValue("comment"))}
-	var amount money.Amount
-	if data.Adjust != "" {
-		if amount, err = money.Parse(data.Adjust); err != nil {
-			data.Error = "Balance adjustment: " + data.Adjust + " is not an amount (write e.g. 5.00 or -2.50)."
-			return s.Render(w, r, http.StatusBadRequest, "user_edit.html", "Edit "+u.Username, data)
-		}
+	amount, msg := checkBalanceAdjustment(data.Adjust, data.Comment, u.Balance)
+	if msg != "" {
+		data.Error = msg
+		return s.Render(w, r, http.StatusBadRequest, "user_edit.html", "Edit "+u.Username, data)
 	}
 	if len(changes) > 0 {
 		if err := s.core.SetUserProperties(ctx, s.Actor(r), u.Username, changes); err != nil {
@@ -131,9 +131,15 @@ func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if data.Adjust != "" && amount != 0 {
+	if amount != 0 {
 		if _, err := s.core.AdjustUserBalance(ctx, s.Actor(r), u.Username, amount, false, data.Comment); err != nil {
-			return err
+			msg, ok := formError(err)
+			if !ok {
+				return err
+			}
+			// Checked above, so only a change made meanwhile gets here.
+			data.Error = "The details were saved, but the balance adjustment was refused: " + msg
+			return s.Render(w, r, http.StatusBadRequest, "user_edit.html", "Edit "+u.Username, data)
 		}
 	}
 	return s.Redirect(w, r, userPath(u.Username), "ok", "User "+u.Username+" saved.")
@@ -224,4 +230,32 @@ func (s *Server) newInternalUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.Redirect(w, r, userPath(u.Username), "ok", "Internal user "+u.Username+" created.")
+}
+
+// maxAdjustmentComment is the longest balance adjustment comment core accepts.
+const maxAdjustmentComment = 1000
+
+// checkBalanceAdjustment checks an edit form's balance adjustment before
+// anything is saved: the details and the adjustment are saved one after
+// the other, so a refused adjustment must be caught first, or the details
+// would be saved without it. It returns the amount (0 when none) or a
+// message for the form naming what is wrong.
+func checkBalanceAdjustment(adjust, comment string, balance money.Amount) (money.Amount, string) {
+	if adjust == "" {
+		return 0, ""
+	}
+	amount, err := money.Parse(adjust)
+	if err != nil {
+		return 0, "Balance adjustment: " + adjust + " is not an amount (write e.g. 5.00 or -2.50). Nothing was saved."
+	}
+	if !utf8.ValidString(comment) {
+		return 0, "Comment: the text is not valid UTF-8. Nothing was saved."
+	}
+	if n := utf8.RuneCountInString(comment); n > maxAdjustmentComment {
+		return 0, fmt.Sprintf("Comment: %d characters is longer than the %d allowed. Nothing was saved.", n, maxAdjustmentComment)
+	}
+	if _, err := balance.Add(amount); err != nil {
+		return 0, "Balance adjustment: " + adjust + " would take the balance out of the allowed range. Nothing was saved."
+	}
+	return amount, ""
 }
