@@ -113,21 +113,28 @@ func (r *Report) Text() string {
 		return b.String()
 	}
 	p := r.Plan
-	if r.Test {
+	// Only a run that went through did anything; otherwise the lists say
+	// what would have been done.
+	done := !r.Test && r.Status == StatusOK
+	if !done {
 		fmt.Fprintf(&b, "\nRead: %d. To create: %d. To update: %d. Unchanged: %d. To delete: %d. Skipped lines: %d. Warnings: %d.\n",
 			p.Read, len(p.Creates), len(p.Updates), len(p.Unchanged), len(p.Deletes), len(p.Skipped), len(p.Warnings))
 	} else {
 		fmt.Fprintf(&b, "\nRead: %d. Created: %d. Updated: %d. Unchanged: %d. Deleted: %d. Skipped lines: %d. Warnings: %d.\n",
 			p.Read, len(p.Creates), len(p.Updates), len(p.Unchanged), len(p.Deletes), len(p.Skipped), len(p.Warnings))
 	}
-	writeItems(&b, "Created", p.Creates, func(it *Item) string {
+	created, updated, deleted := "To create", "To update", "To delete"
+	if done {
+		created, updated, deleted = "Created", "Updated", "Deleted"
+	}
+	writeItems(&b, created, p.Creates, func(it *Item) string {
 		if it.Restored {
 			return it.Name + " (restored, same id)"
 		}
 		return it.Name
 	})
-	writeItems(&b, "Updated", p.Updates, func(it *Item) string { return it.Name + ": " + it.Changed.String() })
-	writeItems(&b, "Deleted", p.Deletes, func(it *Item) string { return it.Name })
+	writeItems(&b, updated, p.Updates, func(it *Item) string { return it.Name + ": " + it.Changed.String() })
+	writeItems(&b, deleted, p.Deletes, func(it *Item) string { return it.Name })
 	writeLineErrors(&b, "Skipped lines", p.Skipped)
 	writeLineErrors(&b, "Warnings", p.Warnings)
 	writeItems(&b, "Unchanged", p.Unchanged, func(it *Item) string { return it.Name })

@@ -63,21 +63,11 @@ func Main(args []string, std IO) int {
 	case "config":
 		return configCmd(rest, std)
 	}
-	// `admin set-password [--stdin]` has a word and a flag of its own; take
-	// them out so the configuration flags may stand anywhere.
-	var adminArgs []string
-	if cmd == "admin" {
-		var others []string
-		for _, a := range rest {
-			if a == "set-password" || a == "--stdin" || a == "-stdin" {
-				adminArgs = append(adminArgs, a)
-			} else {
-				others = append(others, a)
-			}
-		}
-		rest = others
-	}
-	cfg, rest, err := config.Load("", std.Environ, rest)
+	// The configuration flags may stand anywhere on the line (`ream accounts
+	// sync --data-dir X`); the rest belongs to the command.
+	globals, rest := globalFlags(rest)
+	cfg, extra, err := config.Load("", std.Environ, globals)
+	rest = append(extra, rest...)
 	if errors.Is(err, flag.ErrHelp) {
 		config.WriteFlagUsage(std.Stdout)
 		return 0
@@ -132,11 +122,11 @@ func Main(args []string, std IO) int {
 			return 0
 		})
 	case "admin":
-		if len(adminArgs) == 0 || adminArgs[0] != "set-password" || len(rest) > 0 {
+		if len(rest) == 0 || rest[0] != "set-password" {
 			fmt.Fprintln(std.Stderr, "usage: ream admin set-password [--stdin]   (the password is read from the terminal or standard input, never from the command line)")
 			return 2
 		}
-		return run(true, func(app *App) int { return setPasswordCmd(ctx, app, adminArgs[1:], std) })
+		return run(true, func(app *App) int { return setPasswordCmd(ctx, app, rest[1:], std) })
 	case "backup":
 		if len(rest) != 1 {
 			fmt.Fprintln(std.Stderr, "usage: ream backup FILE")
@@ -169,6 +159,31 @@ func Main(args []string, std IO) int {
 	fmt.Fprintf(std.Stderr, "ream: unknown command %q\n\n", cmd)
 	usage(std.Stderr)
 	return 2
+}
+
+// globalFlagNames are the configuration flags every command accepts.
+var globalFlagNames = map[string]bool{"config": true, "data-dir": true, "listen": true, "database-url": true, "set": true}
+
+// globalFlags takes the configuration flags (with their values) out of
+// args, wherever they stand before a "--".
+func globalFlags(args []string) (globals, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return globals, append(rest, args[i:]...)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || !globalFlagNames[name] {
+			rest = append(rest, a)
+			continue
+		}
+		globals = append(globals, a)
+		if !hasValue && i+1 < len(args) {
+			i++
+			globals = append(globals, args[i])
+		}
+	}
+	return globals, rest
 }
 
 // splitCommand finds the command word among the arguments, so that flags
@@ -255,7 +270,7 @@ func configCmd(args []string, std IO) int {
 func setPasswordCmd(ctx context.Context, app *App, args []string, std IO) int {
 	fromStdin := len(args) == 1 && strings.TrimLeft(args[0], "-") == "stdin"
 	if len(args) > 0 && !fromStdin {
-		fmt.Fprintln(std.Stderr, "usage: ream admin set-password [--stdin]   (the password is never a command-line argument)")
+		fmt.Fprintln(std.Stderr, "usage: ream admin set-password [--stdin]   (the password is read from the terminal or standard input, never from the command line)")
 		return 2
 	}
 	var pw string
