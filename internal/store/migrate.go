@@ -140,9 +140,10 @@ CREATE TABLE users (
 	deleted_at BIGINT
 );
 CREATE UNIQUE INDEX users_username ON users (username) WHERE deleted_at IS NULL;
-CREATE INDEX users_email ON users (LOWER(email)) WHERE deleted_at IS NULL;
-CREATE INDEX users_alias ON users (LOWER(alias)) WHERE deleted_at IS NULL;
-CREATE INDEX users_full_name ON users (LOWER(full_name)) WHERE deleted_at IS NULL;
+-- Lookups by email and alias are indexed only where there is one to find
+-- (most users have no alias). A lookup by full name is rare and scans.
+CREATE INDEX users_email ON users (LOWER(email)) WHERE deleted_at IS NULL AND email <> '';
+CREATE INDEX users_alias ON users (LOWER(alias)) WHERE deleted_at IS NULL AND alias <> '';
 
 -- A card/ID number belongs to at most one user, across both fields: one table,
 -- the number its primary key, so the database itself enforces it.

@@ -125,12 +125,12 @@ func (s *Store) UsernameByCard(ctx context.Context, number string) (string, erro
 
 // UserByEmail returns the first live user whose email matches (case-insensitive).
 func (s *Store) UserByEmail(ctx context.Context, email string) (*model.User, error) {
-	return s.getUser(ctx, s.r, `LOWER(u.email) = $1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT 1`, strings.ToLower(strings.TrimSpace(email)))
+	return s.getUser(ctx, s.r, `LOWER(u.email) = $1 AND u.deleted_at IS NULL AND u.email <> '' ORDER BY u.id LIMIT 1`, strings.ToLower(strings.TrimSpace(email)))
 }
 
 // UserByAlias returns the live user with this username alias.
 func (s *Store) UserByAlias(ctx context.Context, alias string) (*model.User, error) {
-	return s.getUser(ctx, s.r, `LOWER(u.alias) = $1 AND u.deleted_at IS NULL ORDER BY u.id LIMIT 1`, strings.ToLower(strings.TrimSpace(alias)))
+	return s.getUser(ctx, s.r, `LOWER(u.alias) = $1 AND u.deleted_at IS NULL AND u.alias <> '' ORDER BY u.id LIMIT 1`, strings.ToLower(strings.TrimSpace(alias)))
 }
 
 // UsernamesByFullName lists live users whose full name matches exactly (case-insensitive).
