@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/store"
@@ -538,4 +539,24 @@ func TestListingOrderIsTheSameOnBothDatabases(t *testing.T) {
 			t.Errorf("accounts: %v", an)
 		}
 	})
+}
+
+func TestFinishedSyncRunsAreCountedForMetrics(t *testing.T) {
+	s := OpenSQLite(t)
+	ctx := context.Background()
+	before := metrics.SyncRuns.With("metrics-test", "ok").Value()
+	run := &model.SyncRun{Kind: "metrics-test"}
+	if err := s.StartSyncRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	run.Status, run.Counts.Created = "ok", 7
+	if err := s.FinishSyncRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if got := metrics.SyncRuns.With("metrics-test", "ok").Value(); got != before+1 {
+		t.Errorf("ream_sync_runs_total = %v, want %v", got, before+1)
+	}
+	if got := metrics.SyncItems.With("metrics-test", "created").Value(); got < 7 {
+		t.Errorf("ream_sync_items_total{outcome=created} = %v", got)
+	}
 }

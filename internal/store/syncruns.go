@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
 )
 
@@ -37,7 +38,27 @@ func (s *Store) FinishSyncRun(ctx context.Context, r *model.SyncRun) error {
 	}
 	t := msToTime(now)
 	r.FinishedAt = &t
+	recordSyncMetrics(r)
 	return nil
+}
+
+// recordSyncMetrics counts a finished run for /metrics. Every sync and
+// import of every kind ends here, so this is the one place to count them.
+func recordSyncMetrics(r *model.SyncRun) {
+	if r.Test {
+		return
+	}
+	metrics.SyncRuns.With(r.Kind, r.Status).Inc()
+	if r.FinishedAt != nil && !r.StartedAt.IsZero() {
+		metrics.SyncDuration.Observe(r.FinishedAt.Sub(r.StartedAt).Seconds(), r.Kind)
+	}
+	c := r.Counts
+	for outcome, n := range map[string]int{"created": c.Created, "updated": c.Updated, "unchanged": c.Unchanged,
+		"deleted": c.Deleted, "skipped": c.Skipped, "errors": c.Errors} {
+		if n > 0 {
+			metrics.SyncItems.With(r.Kind, outcome).Add(float64(n))
+		}
+	}
 }
 
 const syncRunColumns = `id, kind, source, options, started_by, test, status, message, n_read, n_created, n_updated,
