@@ -204,7 +204,7 @@ func (t *Tx) CreateAccount(ctx context.Context, a *model.Account) error {
 	}
 	a.CreatedAt, a.UpdatedAt = msToTime(now), msToTime(now)
 	if a.Balance != 0 {
-		return t.recordAccountTx(ctx, a.ID, a.Balance, a.Balance, "initial balance", "")
+		return t.recordTransaction(ctx, "account_id", a.ID, a.Balance, a.Balance, "initial balance", "")
 	}
 	return nil
 }
@@ -264,34 +264,7 @@ func (t *Tx) RestoreAccount(ctx context.Context, id int64) error {
 
 // AdjustAccountBalance adds amount (or sets the balance, with set) and records the transaction.
 func (t *Tx) AdjustAccountBalance(ctx context.Context, id int64, amount money.Amount, set bool, comment, actor string) (money.Amount, error) {
-	var cur int64
-	if err := t.queryRow(ctx, `SELECT balance FROM accounts WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).Scan(&cur); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, ErrNotFound
-		}
-		return 0, fmt.Errorf("store: unable to read account balance: %w", err)
-	}
-	delta := amount
-	if set {
-		delta = amount - money.Amount(cur)
-	}
-	after, err := money.Amount(cur).Add(delta)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := t.exec(ctx, `UPDATE accounts SET balance = $2, updated_at = $3 WHERE id = $1`, id, int64(after), t.s.nowMS()); err != nil {
-		return 0, fmt.Errorf("store: unable to set account balance: %w", err)
-	}
-	return after, t.recordAccountTx(ctx, id, delta, after, comment, actor)
-}
-
-func (t *Tx) recordAccountTx(ctx context.Context, id int64, delta, after money.Amount, comment, actor string) error {
-	_, err := t.exec(ctx, `INSERT INTO transactions (account_id, amount, balance_after, comment, actor, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-		id, int64(delta), int64(after), comment, actor, t.s.nowMS())
-	if err != nil {
-		return fmt.Errorf("store: unable to record transaction: %w", err)
-	}
-	return nil
+	return t.adjustBalance(ctx, "accounts", "account_id", id, amount, set, comment, actor)
 }
 
 // AccountsForUser lists the live accounts a user may charge: unrestricted

@@ -437,13 +437,19 @@ func (t *Tx) DeleteUser(ctx context.Context, u *model.User, redact bool) error {
 // AdjustUserBalance adds amount (or, with set, sets the balance to amount)
 // and records the transaction. It returns the new balance.
 func (t *Tx) AdjustUserBalance(ctx context.Context, userID int64, amount money.Amount, set bool, comment, actor string) (money.Amount, error) {
+	return t.adjustBalance(ctx, "users", "user_id", userID, amount, set, comment, actor)
+}
+
+// adjustBalance changes the balance of a user or an account and records the
+// transaction row. The row is locked first, so that concurrent adjustments
+// add up on PostgreSQL too. table and column are constants of this package.
+func (t *Tx) adjustBalance(ctx context.Context, table, txColumn string, id int64, amount money.Amount, set bool, comment, actor string) (money.Amount, error) {
 	var cur int64
-	// The row lock makes concurrent adjustments add up on PostgreSQL too.
-	if err := t.queryRow(ctx, `SELECT balance FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, userID).Scan(&cur); err != nil {
+	if err := t.queryRow(ctx, `SELECT balance FROM `+table+` WHERE id = $1 AND deleted_at IS NULL FOR UPDATE`, id).Scan(&cur); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, ErrNotFound
 		}
-		return 0, fmt.Errorf("store: unable to read balance: %w", err)
+		return 0, fmt.Errorf("store: unable to read the balance of %s #%d: %w", table, id, err)
 	}
 	delta := amount
 	if set {
@@ -453,14 +459,20 @@ func (t *Tx) AdjustUserBalance(ctx context.Context, userID int64, amount money.A
 	if err != nil {
 		return 0, err
 	}
-	if _, err := t.exec(ctx, `UPDATE users SET balance = $2, updated_at = $3 WHERE id = $1`, userID, int64(after), t.s.nowMS()); err != nil {
-		return 0, fmt.Errorf("store: unable to set balance: %w", err)
+	if _, err := t.exec(ctx, `UPDATE `+table+` SET balance = $2, updated_at = $3 WHERE id = $1`, id, int64(after), t.s.nowMS()); err != nil {
+		return 0, fmt.Errorf("store: unable to set the balance of %s #%d: %w", table, id, err)
 	}
-	if _, err := t.exec(ctx, `INSERT INTO transactions (user_id, amount, balance_after, comment, actor, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-		userID, int64(delta), int64(after), comment, actor, t.s.nowMS()); err != nil {
-		return 0, fmt.Errorf("store: unable to record transaction: %w", err)
+	return after, t.recordTransaction(ctx, txColumn, id, delta, after, comment, actor)
+}
+
+// recordTransaction writes one transaction row for a user_id or account_id.
+func (t *Tx) recordTransaction(ctx context.Context, column string, id int64, delta, after money.Amount, comment, actor string) error {
+	_, err := t.exec(ctx, `INSERT INTO transactions (`+column+`, amount, balance_after, comment, actor, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		id, int64(delta), int64(after), comment, actor, t.s.nowMS())
+	if err != nil {
+		return fmt.Errorf("store: unable to record transaction: %w", err)
 	}
-	return after, nil
+	return nil
 }
 
 // UserGroups lists the names of the groups a user belongs to.
