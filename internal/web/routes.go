@@ -36,6 +36,9 @@ func (s *Server) registerBase() {
 	s.Handle("POST /admin/login", Public, s.adminLogin)
 	s.Handle("POST /admin/logout", AdminOnly, s.logout)
 	s.Handle("GET /admin/{$}", AdminOnly, s.dashboard)
+	// Unknown pages inside an area get the area's own page, after the same
+	// session check as any other page there (so they reveal nothing).
+	s.Handle("GET /admin/", AdminOnly, notFoundPage)
 
 	// Users.
 	s.Handle("GET /admin/users", AdminOnly, s.userList)
@@ -77,6 +80,7 @@ func (s *Server) registerBase() {
 	s.Handle("POST /user/login", Public, s.userLogin)
 	s.Handle("POST /user/logout", UserOnly, s.logout)
 	s.Handle("GET /user/{$}", UserOnly, s.portalSummary)
+	s.Handle("GET /user/", UserOnly, notFoundPage)
 	s.Handle("GET /user/details", UserOnly, s.portalDetails)
 	s.Handle("POST /user/details/password", UserOnly, s.portalPassword)
 	s.Handle("POST /user/details/pin", UserOnly, s.portalPIN)
@@ -109,4 +113,9 @@ func (s *Server) metricsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.metrics.Handler().ServeHTTP(w, r)
 	return nil
+}
+
+// notFoundPage answers an unknown page inside /admin or /user.
+func notFoundPage(w http.ResponseWriter, r *http.Request) error {
+	return Errorf(http.StatusNotFound, "There is no page at %s. Use the menu above to find what you are looking for.", r.URL.Path)
 }
