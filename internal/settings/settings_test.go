@@ -2,12 +2,12 @@ package settings_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 )
 
 func TestNormalize(t *testing.T) {
@@ -59,19 +59,12 @@ func TestEveryDefaultIsValid(t *testing.T) {
 
 func TestSetAndGetThroughTheStore(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := reamtest.Store(t, false)
 	set := settings.New(s, 0)
 	if set.Int(ctx, settings.CardLength) != 12 || set.Bool(ctx, settings.CardLuhn) {
 		t.Fatal("defaults not returned")
 	}
-	err = s.InTx(ctx, func(tx *store.Tx) error { return set.Set(ctx, tx, settings.CardLength, "20") })
+	err := s.InTx(ctx, func(tx *store.Tx) error { return set.Set(ctx, tx, settings.CardLength, "20") })
 	if err != nil {
 		t.Fatal(err)
 	}

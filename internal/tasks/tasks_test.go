@@ -4,24 +4,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/tasks"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 )
 
 func TestPollGrowsByALineWhileRunningAndEndsWithTheReport(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := reamtest.Store(t, false)
 	r := tasks.New(ctx, s, slog.New(slog.DiscardHandler))
 	if st, err := r.Poll(ctx); err != nil || !st.Completed {
 		t.Fatalf("no task yet: %+v %v", st, err)
@@ -61,14 +54,7 @@ func TestPollGrowsByALineWhileRunningAndEndsWithTheReport(t *testing.T) {
 
 func TestFailuresAndPanicsEndTheTask(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := reamtest.Store(t, false)
 	r := tasks.New(ctx, s, slog.New(slog.DiscardHandler))
 	r.Start(ctx, "a", "A", func(context.Context, tasks.Progress) (string, error) { return "", errors.New("source unreadable") })
 	r.Wait()
@@ -87,14 +73,7 @@ func TestFailuresAndPanicsEndTheTask(t *testing.T) {
 // progress and while scripts poll. Neither may wait for the transaction.
 func TestProgressFromInsideAWriteTransaction(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := reamtest.Store(t, false)
 	r := tasks.New(ctx, s, slog.New(slog.DiscardHandler))
 	inTx := make(chan struct{})
 	release := make(chan struct{})

@@ -182,12 +182,7 @@ func TestBrowserAccountSync(t *testing.T) {
 	e, _, file := newAccountSyncEnv(t, "Client 1\t\tY\t\t25\nClient 1\tMatter 1\nClient 2\nBroken\t\tmaybe\n")
 	ctx := browser.New(t)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(e.http.URL+"/admin/"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "admin"),
-		chromedp.SendKeys("#password", adminPassword),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible(".counts"),
+		logIn(e.http.URL+"/admin/", "admin", adminPassword, ".counts"),
 		chromedp.Navigate(e.http.URL+"/admin/accounts/sync"),
 		chromedp.WaitVisible("#source_file"),
 		chromedp.Click("#source_file"),

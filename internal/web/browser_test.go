@@ -17,12 +17,7 @@ func TestBrowserAdminCreatesAndEditsAccount(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := browser.New(t)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(e.http.URL+"/admin/"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "admin"),
-		chromedp.SendKeys("#password", adminPassword),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible(".counts"),
+		logIn(e.http.URL+"/admin/", "admin", adminPassword, ".counts"),
 		chromedp.Navigate(e.http.URL+"/admin/accounts/new"),
 		chromedp.WaitVisible("#name"),
 		chromedp.SendKeys("#name", "Physics"),
@@ -84,12 +79,7 @@ func TestBrowserPortalLoginAndSummary(t *testing.T) {
 	}
 	ctx := browser.New(t)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(e.http.URL+"/user/"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "Alice"),
-		chromedp.SendKeys("#password", alicePassword),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible("#balance"),
+		logIn(e.http.URL+"/user/", "Alice", alicePassword, "#balance"),
 	)
 	if err != nil {
 		t.Fatalf("portal login: %v", err)

@@ -39,12 +39,7 @@ func TestBrowserBulkUserActions(t *testing.T) {
 	}
 	ctx := browser.New(t)
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(e.http.URL+"/admin/"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "admin"),
-		chromedp.SendKeys("#password", adminPassword),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible(".counts"),
+		logIn(e.http.URL+"/admin/", "admin", adminPassword, ".counts"),
 		chromedp.Navigate(e.http.URL+"/admin/groups/bulk"),
 		chromedp.WaitVisible("#group"),
 		chromedp.SendKeys("#group", "Physics"),
@@ -88,12 +83,7 @@ func TestBrowserPortalCardView(t *testing.T) {
 	}
 	ctx := browser.New(t)
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(e.http.URL+"/user/"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "alice"),
-		chromedp.SendKeys("#password", alicePassword),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible("#balance"),
+		logIn(e.http.URL+"/user/", "alice", alicePassword, "#balance"),
 	)
 	if err != nil {
 		t.Fatalf("portal login: %v", err)

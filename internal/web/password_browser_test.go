@@ -15,12 +15,7 @@ import (
 func loginInBrowser(t *testing.T, ctx context.Context, base, area, username, password, then string) {
 	t.Helper()
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/"+area+"/login"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", username),
-		chromedp.SendKeys("#password", password),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible(then),
+		logIn(base+"/"+area+"/login", username, password, then),
 	)
 	if err != nil {
 		t.Fatalf("%s logs in to /%s: %v", username, area, err)

@@ -105,12 +105,7 @@ func TestBrowserUserSyncFromOpenLDAP(t *testing.T) {
 	ctx := browser.New(t)
 	bg := context.Background()
 	err := chromedp.Do(ctx,
-		chromedp.Navigate(h.URL+"/admin/"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "admin"),
-		chromedp.SendKeys("#password", adminPassword),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible(".counts"),
+		logIn(h.URL+"/admin/", "admin", adminPassword, ".counts"),
 		chromedp.Navigate(h.URL+"/admin/options/user-sync"),
 		chromedp.WaitVisible("#source_ldap"),
 		chromedp.Click("#source_ldap"),
@@ -165,12 +160,7 @@ func TestBrowserUserSyncFromOpenLDAP(t *testing.T) {
 
 	portal := browser.New(t)
 	err = chromedp.Do(portal,
-		chromedp.Navigate(h.URL+"/user/"),
-		chromedp.WaitVisible("#username"),
-		chromedp.SendKeys("#username", "Dora"),
-		chromedp.SendKeys("#password", "dora-directory-pass"),
-		chromedp.Click("#login"),
-		chromedp.WaitVisible("#balance"),
+		logIn(h.URL+"/user/", "Dora", "dora-directory-pass", "#balance"),
 	)
 	if err != nil {
 		t.Fatalf("directory user's portal login: %v", err)
