@@ -145,25 +145,8 @@ type PlanOptions struct {
 // Looking up m[string(p.key)] does not allocate.
 func (p *planner) keyOf(parent int64, name string) []byte {
 	p.key = binary.LittleEndian.AppendUint64(p.key[:0], uint64(parent))
-	p.key = appendLower(p.key, strings.TrimSpace(name))
+	p.key = source.AppendLower(p.key, strings.TrimSpace(name))
 	return p.key
-}
-
-// appendLower appends s in lower case, without allocating for ASCII text.
-func appendLower(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return append(b, strings.ToLower(s)...)
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return b
 }
 
 // planner holds one planning pass.

@@ -159,16 +159,7 @@ func (s *Store) GroupMemberIDs(ctx context.Context, group string) ([]int64, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list group members: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return scanColumn[int64](rows)
 }
 
 // GroupExists reports whether a group (or pseudo-group) exists.

@@ -143,10 +143,15 @@ func (s *Store) strings(ctx context.Context, query string, args ...any) ([]strin
 	if err != nil {
 		return nil, fmt.Errorf("store: query failed: %w", err)
 	}
+	return scanColumn[string](rows)
+}
+
+// scanColumn reads the one column of every row, and closes rows.
+func scanColumn[T any](rows *sql.Rows) ([]T, error) {
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var v string
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}

@@ -101,8 +101,9 @@ type importParser struct {
 	key      []byte         // reused to build the accounts key without allocating
 }
 
-// appendLower appends s in lower case, without allocating for ASCII text.
-func appendLower(b []byte, s string) []byte {
+// AppendLower appends s in lower case, without allocating for ASCII text
+// (account name keys are built this way on the hot path of a sync).
+func AppendLower(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return append(b, strings.ToLower(s)...)
@@ -162,8 +163,8 @@ func (p *importParser) parseLine(l importfile.Line, maxLine int) {
 		p.skip(n, field, reason)
 		return
 	}
-	p.key = appendLower(appendLower(p.key[:0], rec.Parent), `\`)
-	p.key = appendLower(p.key, rec.Sub)
+	p.key = AppendLower(AppendLower(p.key[:0], rec.Parent), `\`)
+	p.key = AppendLower(p.key, rec.Sub)
 	if first, dup := p.accounts[string(p.key)]; dup {
 		p.skip(n, 0, fmt.Sprintf("%s is a duplicate of line %d", quote(rec.FullName()), first))
 		return
