@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strconv"
 	"strings"
@@ -152,37 +151,43 @@ func (t *Tx) AccessNames(ctx context.Context) (*AccessNames, error) {
 }
 
 // ReserveAccountIDs returns n new account ids, so that a bulk insert can
-// give sub-accounts their new parent's id without reading ids back. On SQLite
-// the transaction holds the only write lock, so the next ids are free; on
-// PostgreSQL they come from the column's sequence.
+// give sub-accounts their new parent's id without reading ids back.
 func (t *Tx) ReserveAccountIDs(ctx context.Context, n int) ([]int64, error) {
+	return t.reserveIDs(ctx, "accounts", n)
+}
+
+// reserveIDs returns n new ids of table (accounts or users). On SQLite the
+// transaction holds the only write lock, so the ids after the highest ever
+// given are free (an explicit id also moves AUTOINCREMENT's counter); on
+// PostgreSQL they come from the column's sequence.
+func (t *Tx) reserveIDs(ctx context.Context, table string, n int) ([]int64, error) {
 	ids := make([]int64, 0, n)
 	if n == 0 {
 		return ids, nil
 	}
 	if t.s.flavor == Postgres {
-		rows, err := t.tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence('accounts', 'id')) FROM generate_series(1, $1)`, n)
+		rows, err := t.tx.QueryContext(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)`, table, n)
 		if err != nil {
-			return nil, fmt.Errorf("store: unable to reserve account ids: %w", err)
+			return nil, fmt.Errorf("store: unable to reserve %s ids: %w", table, err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
-				return nil, fmt.Errorf("store: unable to reserve account ids: %w", err)
+				return nil, fmt.Errorf("store: unable to reserve %s ids: %w", table, err)
 			}
 			ids = append(ids, id)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: unable to reserve account ids: %w", err)
+			return nil, fmt.Errorf("store: unable to reserve %s ids: %w", table, err)
 		}
 		return ids, nil
 	}
 	var base int64
-	err := t.tx.QueryRowContext(ctx, `SELECT MAX(m) FROM (SELECT COALESCE(MAX(id), 0) AS m FROM accounts
-		UNION ALL SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'accounts')`).Scan(&base)
+	err := t.tx.QueryRowContext(ctx, `SELECT MAX(m) FROM (SELECT COALESCE(MAX(id), 0) AS m FROM `+table+`
+		UNION ALL SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = ?1)`, table).Scan(&base)
 	if err != nil {
-		return nil, fmt.Errorf("store: unable to reserve account ids: %w", err)
+		return nil, fmt.Errorf("store: unable to reserve %s ids: %w", table, err)
 	}
 	for i := range n {
 		ids = append(ids, base+int64(i)+1)
@@ -195,43 +200,31 @@ func (t *Tx) ReserveAccountIDs(ctx context.Context, n int) ([]int64, error) {
 const maxBulkParams = 30000
 
 // bulkInsert inserts n rows into table in multi-row INSERT statements, the
-// fastest bulk load through database/sql on SQLite. (PostgreSQL gets one
-// INSERT … SELECT FROM unnest(arrays) per batch instead: one round trip
-// and no parameter limit.) row
-// appends the values of row i to args.
-func (t *Tx) bulkInsert(ctx context.Context, table string, columns []string, n int, row func(i int, args []any) []any) error {
-	if n == 0 {
-		return nil
-	}
-	perBatch := min(maxBulkParams/len(columns), 1000)
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
+// fastest bulk load through database/sql on SQLite; tail ends each
+// statement (an ON CONFLICT clause, say). row appends the values of row i
+// to args. Batches are full-sized, then halves, quarters and so on for the
+// rest, so that however the rows arrive the transaction prepares only a
+// handful of statements (bulkStmt) and parses none twice.
+func (t *Tx) bulkInsert(ctx context.Context, table string, columns []string, tail string, n int, row func(i int, args []any) []any) error {
+	perBatch := min(maxBulkParams/len(columns), 1024)
+	args := make([]any, 0, min(n, perBatch)*len(columns))
+	for start := 0; start < n; {
+		count := perBatch
+		for count > n-start {
+			count /= 2
 		}
-	}()
-	args := make([]any, 0, perBatch*len(columns))
-	for start := 0; start < n; start += perBatch {
-		count := min(perBatch, n-start)
 		args = args[:0]
 		for i := start; i < start+count; i++ {
 			args = row(i, args)
 		}
-		query := t.s.insertSQL(table, columns, count)
-		var err error
-		if count == perBatch {
-			if full == nil {
-				if full, err = t.tx.PrepareContext(ctx, query); err != nil {
-					return fmt.Errorf("store: unable to prepare insert into %s: %w", table, err)
-				}
-			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = t.tx.ExecContext(ctx, query, args...)
-		}
+		stmt, err := t.bulkStmt(ctx, t.s.insertSQL(table, columns, count)+tail)
 		if err != nil {
+			return fmt.Errorf("store: unable to prepare insert into %s: %w", table, err)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("store: unable to insert into %s: %w", table, err)
 		}
+		start += count
 	}
 	return nil
 }
@@ -301,7 +294,7 @@ func (t *Tx) InsertSyncAccounts(ctx context.Context, accounts []SyncAccount) err
 		}
 		return nil
 	}
-	return t.bulkInsert(ctx, "accounts", syncAccountColumns, len(accounts), func(i int, args []any) []any {
+	return t.bulkInsert(ctx, "accounts", syncAccountColumns, "", len(accounts), func(i int, args []any) []any {
 		a := &accounts[i]
 		return append(args, a.ID, a.ParentID, a.Name, AccountKey(a.Name), a.Enabled, a.PIN, int64(a.Balance), a.Restricted,
 			a.AccessUsers, a.AccessGroups, a.InvoiceOption, a.CommentOption, a.Notes, a.SourceID, now, now)
@@ -422,7 +415,7 @@ func (t *Tx) InsertAccountTransactions(ctx context.Context, txs []AccountTransac
 		}
 		return nil
 	}
-	return t.bulkInsert(ctx, "transactions", transactionColumns, len(txs), func(i int, args []any) []any {
+	return t.bulkInsert(ctx, "transactions", transactionColumns, "", len(txs), func(i int, args []any) []any {
 		x := &txs[i]
 		return append(args, x.AccountID, int64(x.Amount), int64(x.BalanceAfter), x.Comment, x.Actor, now)
 	})

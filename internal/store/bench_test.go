@@ -103,7 +103,7 @@ var benchAccountColumns = []string{"parent_id", "name", "name_key", "enabled", "
 // multi-row statements.
 func insertAccountsMultiRow(ctx context.Context, tx *Tx, n int) error {
 	now := tx.s.nowMS()
-	return tx.bulkInsert(ctx, "accounts", benchAccountColumns, n, func(i int, args []any) []any {
+	return tx.bulkInsert(ctx, "accounts", benchAccountColumns, "", n, func(i int, args []any) []any {
 		name := benchAccountName(i)
 		return append(args, int64(0), name, AccountKey(name), true, nil, "", int64(0), int64(0), false, "", "",
 			model.InvoiceUserOff, model.CommentOptional, "", "", now, now)

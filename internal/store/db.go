@@ -201,6 +201,46 @@ type querier interface {
 type Tx struct {
 	s  *Store
 	tx *sql.Tx
+	// bulk holds the multi-row INSERTs prepared in this transaction,
+	// by query text; database/sql closes them when the transaction ends.
+	bulk map[string]*sql.Stmt
+	// restoreCache puts back the SQLite page cache that growCacheForTx
+	// raised; InTx calls it before the transaction ends.
+	restoreCache func()
+}
+
+// growCacheForTx raises the SQLite page cache until the transaction ends,
+// for a bulk load that arrives in many calls: with the default 2 MiB, the
+// pages of 100,000 new users spill to the WAL and are read back mid-load.
+func (t *Tx) growCacheForTx(ctx context.Context) error {
+	if t.s.flavor != SQLite || t.restoreCache != nil {
+		return nil
+	}
+	restore, err := t.growCache(ctx)
+	if err != nil {
+		return err
+	}
+	t.restoreCache = restore
+	return nil
+}
+
+// bulkStmt returns the transaction's prepared statement for a multi-row
+// query, preparing it on first use: a bulk load that arrives in many
+// batches (a user sync inserts each page of the directory as it is read)
+// parses each statement once, not once a batch.
+func (t *Tx) bulkStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := t.bulk[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.bulk == nil {
+		t.bulk = make(map[string]*sql.Stmt)
+	}
+	t.bulk[query] = st
+	return st, nil
 }
 
 func (t *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -220,6 +260,14 @@ func (t *Tx) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	return t.tx.PrepareContext(ctx, t.s.q(query))
 }
 
+// endBulk undoes growCacheForTx, once.
+func (t *Tx) endBulk() {
+	if t.restoreCache != nil {
+		t.restoreCache()
+		t.restoreCache = nil
+	}
+}
+
 // Store returns the store the transaction belongs to.
 func (t *Tx) Store() *Store { return t.s }
 
@@ -233,16 +281,19 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	tx := &Tx{s: s, tx: sqlTx}
 	defer func() {
 		if p := recover(); p != nil {
+			tx.endBulk()
 			_ = sqlTx.Rollback()
 			panic(p)
 		}
 		if err != nil {
+			tx.endBulk()
 			_ = sqlTx.Rollback()
 		}
 	}()
 	if err = fn(tx); err != nil {
 		return err
 	}
+	tx.endBulk()
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("store: unable to commit: %w", err)
 	}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -559,4 +560,103 @@ func TestFinishedSyncRunsAreCountedForMetrics(t *testing.T) {
 	if got := metrics.SyncItems.With("metrics-test", "created").Value(); got < 7 {
 		t.Errorf("ream_sync_items_total{outcome=created} = %v", got)
 	}
+}
+
+// TestBulkUserCreation covers the user sync's bulk path: ids reserved up
+// front (they must not collide with ids given one by one, before or after),
+// batches of every size, card numbers and memberships, and conflicts that
+// leave the new users without ids.
+func TestBulkUserCreation(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		first := &model.User{Username: "first"}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, first) })
+		// 1,500 users in one call and 3 in another: full batches and the
+		// halves, quarters … that carry the rest.
+		var users []*model.User
+		for i := range 1503 {
+			users = append(users, &model.User{Username: fmt.Sprintf("User%04d", i), FullName: fmt.Sprintf("User %d", i),
+				Email: fmt.Sprintf("u%d@example.org", i), PrimaryCard: fmt.Sprintf("P%d", i), SourceID: "ldap"})
+			if i%2 == 0 {
+				users[i].SecondaryCard = fmt.Sprintf("S%d", i)
+			}
+		}
+		var group model.Group
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.CreateUsers(ctx, users[:1500]); err != nil {
+				return err
+			}
+			if err := tx.CreateUsers(ctx, users[1500:]); err != nil {
+				return err
+			}
+			group = model.Group{Name: "Staff", SourceID: "ldap", Tracked: true}
+			if err := tx.CreateGroup(ctx, &group); err != nil {
+				return err
+			}
+			w, err := tx.NewUserSyncWriter(ctx)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			ids := []int64{first.ID}
+			for _, u := range users {
+				ids = append(ids, u.ID)
+			}
+			if err := w.AddMembers(ctx, group.ID, ids); err != nil {
+				return err
+			}
+			return w.AddMembers(ctx, group.ID, ids[:10]) // already members: nothing changes
+		})
+		seen := map[int64]bool{first.ID: true}
+		for i, u := range users {
+			if u.ID == 0 || seen[u.ID] {
+				t.Fatalf("user %d got id %d (taken or none)", i, u.ID)
+			}
+			seen[u.ID] = true
+		}
+		for _, i := range []int{0, 1, 1023, 1024, 1499, 1502} {
+			got, err := s.UserByName(ctx, fmt.Sprintf("user%04d", i))
+			if err != nil || got.ID != users[i].ID || got.Email != users[i].Email || got.PrimaryCard != fmt.Sprintf("P%d", i) {
+				t.Fatalf("user %d: %+v %v", i, got, err)
+			}
+			if want := users[i].SecondaryCard; got.SecondaryCard != want {
+				t.Errorf("user %d: secondary card %q, want %q", i, got.SecondaryCard, want)
+			}
+			if groups, err := s.UserGroups(ctx, got.ID); err != nil || len(groups) != 1 || groups[0] != "Staff" {
+				t.Errorf("user %d: groups %v %v", i, groups, err)
+			}
+		}
+		if n, _ := s.CountUsers(ctx); n != 1504 {
+			t.Errorf("CountUsers = %d, want 1504", n)
+		}
+		// Ids given one by one afterwards come after the reserved ones.
+		last := &model.User{Username: "last"}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, last) })
+		if seen[last.ID] || last.ID < users[1502].ID {
+			t.Errorf("a user created after the bulk load got id %d", last.ID)
+		}
+		// A taken username or card number fails the whole call, and the
+		// users it was given are left without ids.
+		for _, c := range []struct {
+			user *model.User
+			want error
+		}{
+			{&model.User{Username: "USER0007"}, store.ErrConflict},
+			{&model.User{Username: "fresh", PrimaryCard: "S8"}, store.ErrCardInUse},
+		} {
+			batch := []*model.User{{Username: "another"}, c.user}
+			err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUsers(ctx, batch) })
+			if !errors.Is(err, c.want) {
+				t.Errorf("CreateUsers with %q: %v, want %v", c.user.Username, err, c.want)
+			}
+			for _, u := range batch {
+				if u.ID != 0 {
+					t.Errorf("%q kept id %d after a failed insert", u.Username, u.ID)
+				}
+			}
+			if _, err := s.UserByName(ctx, "another"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("half-applied bulk insert: %v", err)
+			}
+		}
+	})
 }

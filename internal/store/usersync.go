@@ -3,9 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/reamprint/ream/internal/model"
 )
@@ -110,9 +109,11 @@ func (t *Tx) SetGroupSource(ctx context.Context, groupID int64, source string) e
 	return nil
 }
 
-// createChunk is how many rows one multi-row INSERT carries: 18 values a
-// user stays far below both databases' limits on parameters.
-const createChunk = 256
+var createUserColumns = []string{"id", "username", "full_name", "email", "other_emails", "department", "office", "notes",
+	"alias", "home_folder", "pin_hash", "password_hash", "balance", "restricted", "print_disabled", "internal", "source",
+	"created_at", "updated_at"}
+
+var userCardColumns = []string{"number", "user_id", "slot"}
 
 // CreateUsers inserts many new users and their card numbers with
 // multi-row INSERTs, filling each ID. Usernames must be normalised and
@@ -123,60 +124,66 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 	if len(users) == 0 {
 		return nil
 	}
-	if t.s.flavor == SQLite {
-		// Each insert into an indexed table inside a long transaction
-		// journals the pages it touches; in memory that costs a copy
-		// instead of a write system call per page.
-		if _, err := t.tx.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
-			return fmt.Errorf("store: unable to keep temporary data in memory: %w", err)
-		}
+	if err := t.growCacheForTx(ctx); err != nil {
+		return err
+	}
+	// Ids are reserved, not read back: RETURNING makes SQLite buffer every
+	// row of the statement, and the card rows need the ids up front.
+	ids, err := t.reserveIDs(ctx, "users", len(users))
+	if err != nil {
+		return err
 	}
 	now := t.s.nowMS()
-	userRows := make([][]any, len(users))
-	byName := make(map[string]*model.User, len(users))
+	cards := 0
 	for i, u := range users {
-		u.Username = NormalizeUsername(u.Username)
-		if _, dup := byName[u.Username]; dup {
-			return fmt.Errorf("store: user %q: %w", u.Username, ErrConflict)
-		}
-		byName[u.Username] = u
-		userRows[i] = []any{u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
-			u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
-			u.Internal, u.SourceID, now, now}
-	}
-	err := t.insertRows(ctx, `INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
-		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at) VALUES `,
-		` RETURNING id, username`, userRows, func(rows *sql.Rows) error {
-			var id int64
-			var name string
-			if err := rows.Scan(&id, &name); err != nil {
-				return err
-			}
-			if u := byName[name]; u != nil {
-				u.ID = id
-			}
-			return nil
-		})
-	if isUniqueViolation(err) {
-		return fmt.Errorf("store: one of %d new users: %w", len(users), ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("store: unable to create %d users: %w", len(users), err)
-	}
-	var cardRows [][]any
-	for _, u := range users {
-		if u.ID == 0 {
-			return fmt.Errorf("store: user %q was not created", u.Username)
-		}
+		u.ID, u.Username = ids[i], NormalizeUsername(u.Username)
 		u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
 		if u.PrimaryCard != "" {
-			cardRows = append(cardRows, []any{u.PrimaryCard, u.ID, PrimaryCard})
+			cards++
 		}
 		if u.SecondaryCard != "" {
-			cardRows = append(cardRows, []any{u.SecondaryCard, u.ID, SecondaryCard})
+			cards++
 		}
 	}
-	err = t.insertRows(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES `, "", cardRows, nil)
+	err = t.bulkInsert(ctx, "users", createUserColumns, "", len(users), func(i int, args []any) []any {
+		u := users[i]
+		return append(args, u.ID, u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
+			u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
+			u.Internal, u.SourceID, now, now)
+	})
+	if err == nil {
+		err = t.insertUserCards(ctx, users, cards)
+	}
+	if err != nil {
+		for _, u := range users {
+			u.ID = 0
+		}
+	}
+	switch {
+	case err == nil, errors.Is(err, ErrCardInUse):
+		return err
+	case isUniqueViolation(err):
+		return fmt.Errorf("store: one of %d new users: %w", len(users), ErrConflict)
+	default:
+		return fmt.Errorf("store: unable to create %d users: %w", len(users), err)
+	}
+}
+
+// insertUserCards inserts the card numbers of new users, cards in all.
+func (t *Tx) insertUserCards(ctx context.Context, users []*model.User, cards int) error {
+	cardRows := make([]userCard, 0, cards)
+	for _, u := range users {
+		if u.PrimaryCard != "" {
+			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, PrimaryCard})
+		}
+		if u.SecondaryCard != "" {
+			cardRows = append(cardRows, userCard{u.SecondaryCard, u.ID, SecondaryCard})
+		}
+	}
+	err := t.bulkInsert(ctx, "user_cards", userCardColumns, "", len(cardRows), func(i int, args []any) []any {
+		c := &cardRows[i]
+		return append(args, c.number, c.userID, c.slot)
+	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: a card/ID number of the new users: %w", ErrCardInUse)
 	}
@@ -186,101 +193,10 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 	return nil
 }
 
-// insertRows runs head + "(…),(…)" + tail for rows, createChunk rows at a
-// time, through one statement prepared for full chunks. With scan, the
-// statement's RETURNING rows are passed to it.
-func (t *Tx) insertRows(ctx context.Context, head, tail string, rows [][]any, scan func(*sql.Rows) error) error {
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	for start := 0; start < len(rows); start += createChunk {
-		chunk := rows[start:min(start+createChunk, len(rows))]
-		query := t.multiRowQuery(head, tail, len(chunk), len(chunk[0]))
-		args := make([]any, 0, len(chunk)*len(chunk[0]))
-		for _, r := range chunk {
-			args = append(args, r...)
-		}
-		var stmt *sql.Stmt
-		if len(chunk) == createChunk {
-			if full == nil {
-				var err error
-				if full, err = t.tx.PrepareContext(ctx, query); err != nil {
-					return err
-				}
-			}
-			stmt = full
-		}
-		if scan == nil {
-			var err error
-			if stmt != nil {
-				_, err = stmt.ExecContext(ctx, args...)
-			} else {
-				_, err = t.tx.ExecContext(ctx, query, args...)
-			}
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		var res *sql.Rows
-		var err error
-		if stmt != nil {
-			res, err = stmt.QueryContext(ctx, args...)
-		} else {
-			res, err = t.tx.QueryContext(ctx, query, args...)
-		}
-		if err != nil {
-			return err
-		}
-		for res.Next() {
-			if err := scan(res); err != nil {
-				res.Close()
-				return err
-			}
-		}
-		if err := res.Close(); err != nil {
-			return err
-		}
-		if err := res.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// multiRowQuery writes n rows of cols placeholders: "?" on SQLite, whose
-// driver looks up numbered parameters one by one (slow for thousands),
-// and "$1…" on PostgreSQL. Such statements vary in length, so they bypass
-// the store's rewrite cache.
-func (t *Tx) multiRowQuery(head, tail string, n, cols int) string {
-	var b strings.Builder
-	b.Grow(len(head) + len(tail) + n*cols*6)
-	b.WriteString(head)
-	k := 0
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := range cols {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			k++
-			if t.s.flavor == SQLite {
-				b.WriteByte('?')
-			} else {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(k))
-			}
-		}
-		b.WriteByte(')')
-	}
-	b.WriteString(tail)
-	return b.String()
+type userCard struct {
+	number string
+	userID int64
+	slot   int
 }
 
 // UserSyncWriter applies a user sync plan's updates and membership changes
@@ -338,13 +254,14 @@ func (w *UserSyncWriter) UpdateUser(ctx context.Context, u *model.User) error {
 	return nil
 }
 
+var groupMemberColumns = []string{"group_id", "user_id"}
+
 // AddMembers adds many users to a group with multi-row INSERTs.
 func (w *UserSyncWriter) AddMembers(ctx context.Context, groupID int64, userIDs []int64) error {
-	rows := make([][]any, len(userIDs))
-	for i, id := range userIDs {
-		rows[i] = []any{groupID, id}
-	}
-	if err := w.t.insertRows(ctx, `INSERT INTO group_members (group_id, user_id) VALUES `, ` ON CONFLICT DO NOTHING`, rows, nil); err != nil {
+	err := w.t.bulkInsert(ctx, "group_members", groupMemberColumns, " ON CONFLICT DO NOTHING", len(userIDs), func(i int, args []any) []any {
+		return append(args, groupID, userIDs[i])
+	})
+	if err != nil {
 		return fmt.Errorf("store: unable to add members to group #%d: %w", groupID, err)
 	}
 	return nil
