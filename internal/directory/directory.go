@@ -41,6 +41,13 @@ type UserRecord struct {
 	PIN           string // plain text from the users file; the store hashes it
 	Disabled      bool   // the directory marks the account disabled (AD)
 	DN            string // distinguished name of a directory entry
+	// Groups names the groups read that list this entry as a member, by
+	// its DN as written or by its username (memberUid), so that a caller
+	// handed a page can act on memberships before the read ends. It is a
+	// hint that may miss a membership written in an unusual form and is
+	// shared between records: Result.Groups is the authority. Only the
+	// LDAP source fills it.
+	Groups []string
 }
 
 // GroupRecord is one group and the usernames of its members.

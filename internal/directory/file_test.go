@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestParseUsersFile(t *testing.T) {
 		OtherEmails: "a2@example.org,a3@example.org", SecondaryCard: "456", Alias: "aa",
 		HomeFolder: `\\srv\alice`, PIN: "1234",
 	}
-	if len(users) != 3 || users[0] != wantAlice || users[1].Username != "bob" || users[1].Line != 5 || users[2].Username != "kim" {
+	if len(users) != 3 || !reflect.DeepEqual(users[0], wantAlice) || users[1].Username != "bob" || users[1].Line != 5 || users[2].Username != "kim" {
 		t.Fatalf("users = %+v", users)
 	}
 	wantSkipped := []struct {

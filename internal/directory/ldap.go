@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -164,9 +165,15 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 		}
 	}
 	groups.dnUser = make([]string, len(groups.dns))
+	memberOf, uidGroups := groups.memberOf()
 	keep := newPageFilter(groups, opts)
 	byUsername := make(map[string]bool)
-	var memberIndex []int32 // per user: its DN's index among member DNs, or -1
+	// Users are kept page by page and joined once at the end: appending
+	// 100,000 records to one slice copies them over and over as it grows.
+	var pages [][]UserRecord
+	page0 := make([]UserRecord, 0, max(s.cfg.PageSize, 1))
+	var memberIndex []int32 // per user of the page: its DN's index among member DNs, or -1
+	read := 0
 	entry := func(dn, attrs string) error {
 		u, skip, err := m.user(dn, attrs)
 		if err != nil {
@@ -184,35 +191,62 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 		if len(groups.dns) > 0 {
 			if j, ok := groups.dnIndex[strings.ToLower(dn)]; ok {
 				groups.dnUser[j], i = u.Username, j
+				u.Groups = memberOf[j]
+			}
+		}
+		if byUID := uidGroups[u.Username]; len(byUID) > 0 {
+			u.Groups = slices.Clip(u.Groups) // shared: appending copies
+			for _, name := range byUID {
+				if !slices.Contains(u.Groups, name) {
+					u.Groups = append(u.Groups, name)
+				}
 			}
 		}
 		memberIndex = append(memberIndex, i)
-		res.Users = append(res.Users, u)
+		page0 = append(page0, u)
 		return nil
 	}
-	handed := 0 // users already looked at for page
 	pageDone := func() error {
-		if progress != nil {
-			progress(len(res.Users))
+		users := page0
+		if len(users) > 0 {
+			pages = append(pages, users)
+			read += len(users)
+			page0 = make([]UserRecord, 0, cap(page0))
 		}
-		if page == nil {
+		index := memberIndex
+		memberIndex = memberIndex[:0]
+		if progress != nil {
+			progress(read)
+		}
+		if page == nil || len(users) == 0 {
 			return nil
 		}
-		var users []UserRecord
-		for k, u := range res.Users[handed:] {
-			if keep.keeps(u, memberIndex[handed+k]) {
-				users = append(users, u)
+		// The page is handed over as it is when every user on it stays;
+		// it is never written again.
+		kept := users
+		for k, u := range users {
+			if !keep.keeps(u, index[k]) {
+				kept = nil
+				break
 			}
 		}
-		handed = len(res.Users)
-		if len(users) == 0 {
+		if kept == nil {
+			for k, u := range users {
+				if keep.keeps(u, index[k]) {
+					kept = append(kept, u)
+				}
+			}
+		}
+		if len(kept) == 0 {
 			return nil
 		}
-		return page(users)
+		return page(kept)
 	}
 	if err := s.pagedSearch(ctx, conn, s.userSearch, entry, pageDone); err != nil {
 		return nil, fmt.Errorf("directory: unable to read users under %q: %w", s.cfg.BaseDN, err)
 	}
+	res.Users = slices.Concat(pages...)
+	pages = nil
 	if s.cfg.GroupFilter != "" {
 		res.Groups = groups.resolve(res.Users)
 		res.Skipped = append(res.Skipped, groups.skipped...)
@@ -244,6 +278,34 @@ type rawGroup struct {
 type memberRef struct {
 	dn  int32 // -1 for a memberUid
 	uid string
+}
+
+// memberOf returns, by member DN index, the names of the groups listing
+// that DN, and by username the names of the groups listing it as a
+// memberUid. Each group is named once per member; the lists are shared.
+func (g *rawGroups) memberOf() (byDN [][]string, byUID map[string][]string) {
+	byDN = make([][]string, len(g.dns))
+	for _, rg := range g.list {
+		for _, ref := range rg.members {
+			if ref.dn >= 0 {
+				if l := byDN[ref.dn]; len(l) == 0 || l[len(l)-1] != rg.name {
+					byDN[ref.dn] = append(l, rg.name)
+				}
+				continue
+			}
+			username, reason := normalizeUsername(ref.uid)
+			if reason != "" {
+				continue
+			}
+			if byUID == nil {
+				byUID = make(map[string][]string)
+			}
+			if l := byUID[username]; len(l) == 0 || l[len(l)-1] != rg.name {
+				byUID[username] = append(l, rg.name)
+			}
+		}
+	}
+	return byDN, byUID
 }
 
 // readGroups reads every group with its member values into g.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -86,21 +87,29 @@ func TestLDAPReadMapsAttributesAndGroups(t *testing.T) {
 	if got, want := usernames(res.Users), []string{"alice", "bob", "carol", "dave"}; !slices.Equal(got, want) {
 		t.Fatalf("users = %v, want %v", got, want)
 	}
-	var alice, carol UserRecord
+	var alice, bob, carol UserRecord
 	for _, u := range res.Users {
 		switch u.Username {
 		case "alice":
 			alice = u
+		case "bob":
+			bob = u
 		case "carol":
 			carol = u
 		}
 	}
+	// The groups hint names memberships found as written (a DN, a
+	// memberUid); bob's Staff DN is written in another case and spacing, so
+	// only Result.Groups has that one.
+	if !slices.Equal(bob.Groups, []string{"sales"}) || !slices.Equal(carol.Groups, []string{"sales"}) {
+		t.Errorf("groups hint: bob %v, carol %v; want [sales] for both", bob.Groups, carol.Groups)
+	}
 	want := UserRecord{
 		Username: "alice", FullName: "Alice Archer", Email: "alice@example.org",
 		Department: "Finance", Office: "Level 2", PrimaryCard: "123",
-		DN: "uid=alice,ou=people,dc=example,dc=org",
+		DN: "uid=alice,ou=people,dc=example,dc=org", Groups: []string{"Staff"},
 	}
-	if alice != want {
+	if !reflect.DeepEqual(alice, want) {
 		t.Errorf("alice = %+v\nwant    %+v", alice, want)
 	}
 	if carol.PrimaryCard != "" {
