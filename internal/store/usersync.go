@@ -71,32 +71,44 @@ func (s *Store) allGroups(ctx context.Context, q querier) ([]model.Group, error)
 	return out, rows.Err()
 }
 
-// TrackedGroupMembers returns the live member ids of every tracked group,
-// keyed by group id.
+// TrackedGroupMembers returns the member ids of every tracked group, keyed
+// by group id, in id order. Deleted users keep their memberships as
+// history and are among them: the caller matches ids against live users
+// (joining users here would cost a lookup a membership).
 func (s *Store) TrackedGroupMembers(ctx context.Context) (map[int64][]int64, error) {
 	return s.trackedGroupMembers(ctx, s.r)
 }
 
-// TrackedGroupMembers returns the live member ids of every tracked group inside the transaction.
+// TrackedGroupMembers returns the member ids of every tracked group inside the transaction.
 func (t *Tx) TrackedGroupMembers(ctx context.Context) (map[int64][]int64, error) {
 	return t.s.trackedGroupMembers(ctx, t.tx)
 }
 
 func (s *Store) trackedGroupMembers(ctx context.Context, q querier) (map[int64][]int64, error) {
-	rows, err := q.QueryContext(ctx, s.q(`SELECT m.group_id, m.user_id FROM group_members m
-		JOIN groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id
-		WHERE g.tracked AND u.deleted_at IS NULL ORDER BY m.group_id, m.user_id`))
+	rows, err := q.QueryContext(ctx, s.q(`SELECT m.group_id, m.user_id FROM groups g
+		JOIN group_members m ON m.group_id = g.id WHERE g.tracked ORDER BY m.group_id, m.user_id`))
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list tracked group members: %w", err)
 	}
 	defer rows.Close()
 	out := make(map[int64][]int64)
+	var ids []int64
+	group := int64(-1)
 	for rows.Next() {
 		var g, u int64
 		if err := rows.Scan(&g, &u); err != nil {
 			return nil, fmt.Errorf("store: unable to read group member: %w", err)
 		}
-		out[g] = append(out[g], u)
+		if g != group {
+			if group >= 0 {
+				out[group] = ids
+			}
+			group, ids = g, nil
+		}
+		ids = append(ids, u)
+	}
+	if group >= 0 {
+		out[group] = ids
 	}
 	return out, rows.Err()
 }
@@ -263,6 +275,23 @@ func (w *UserSyncWriter) AddMembers(ctx context.Context, groupID int64, userIDs 
 	})
 	if err != nil {
 		return fmt.Errorf("store: unable to add members to group #%d: %w", groupID, err)
+	}
+	return nil
+}
+
+// Membership is one user in one group.
+type Membership struct {
+	GroupID, UserID int64
+}
+
+// AddMemberships adds users to groups, any groups, with multi-row
+// INSERTs; a membership that exists already is left as it is.
+func (w *UserSyncWriter) AddMemberships(ctx context.Context, m []Membership) error {
+	err := w.t.bulkInsert(ctx, "group_members", groupMemberColumns, " ON CONFLICT DO NOTHING", len(m), func(i int, args []any) []any {
+		return append(args, m[i].GroupID, m[i].UserID)
+	})
+	if err != nil {
+		return fmt.Errorf("store: unable to add %d group memberships: %w", len(m), err)
 	}
 	return nil
 }

@@ -121,15 +121,20 @@ func (s *Service) applyGroups(ctx context.Context, tx *store.Tx, p *Plan) error 
 		}
 		id := g.GroupID
 		if id == 0 {
+			id = g.streamedID
+		}
+		if id == 0 {
 			ng := &model.Group{Name: g.Name, SourceID: p.Source, Tracked: true}
 			if err := tx.CreateGroup(ctx, ng); err != nil {
 				return fmt.Errorf("usersync: unable to create group %q: %w", g.Name, err)
 			}
 			id = ng.ID
 		}
-		add := make([]int64, len(g.Add))
-		for i, m := range g.Add {
-			add[i] = ids[m]
+		add := make([]int64, 0, len(g.Add)-len(g.streamed))
+		for _, m := range g.Add {
+			if !g.streamed[m] {
+				add = append(add, ids[m])
+			}
 		}
 		if err := w.AddMembers(ctx, id, add); err != nil {
 			return err

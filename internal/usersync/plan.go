@@ -56,6 +56,11 @@ type GroupChange struct {
 	GroupID     int64 // 0: the run creates the group
 	Add, Remove []string
 	NotInSource bool // tracked, but the source has no such group: left as it is
+	// streamed are the members of Add already added while the source was
+	// still being read, and streamedID the id of the group if it was
+	// created then (GroupID stays 0: the run still created it).
+	streamed   map[string]bool
+	streamedID int64
 }
 
 // Plan is everything a run would do. A test run shows it; a real run applies it.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/reamprint/ream/internal/core"
@@ -85,7 +86,7 @@ func (s *Service) runStreaming(ctx context.Context, a core.Actor, src *Source, p
 	if before.err != nil {
 		return nil, before.err
 	}
-	st := newStreamer(src, before.snap)
+	st := newStreamer(src, before.snap, opts)
 	var first []directory.UserRecord
 	for users := range pages {
 		if st.anyNew(users) {
@@ -110,12 +111,16 @@ func (s *Service) runStreaming(ctx context.Context, a core.Actor, src *Source, p
 			return err
 		}
 		if !sameSnapshot(before.snap, snap) {
-			st = newStreamer(src, snap)
+			st = newStreamer(src, snap, opts)
 		}
+		defer st.close()
 		for batch := [][]directory.UserRecord{first}; batch != nil; batch = nextPages(pages) {
 			if err := st.create(ctx, s.Core, tx, a, batch, why); err != nil {
 				return err
 			}
+		}
+		if err := st.flush(ctx, tx); err != nil {
+			return err
 		}
 		out := finish()
 		if p, err := readFailure(src, out.res, out.err); err != nil {
@@ -174,22 +179,64 @@ func nextPages(pages <-chan []directory.UserRecord) [][]directory.UserRecord {
 
 // streamer creates, page by page, the new users whose record the rest of
 // the read cannot change: a username Ream does not have and card numbers
-// nobody holds. Anything less certain is left to the plan.
+// nobody holds. Anything less certain is left to the plan. It also adds
+// them to the groups the plan would add them to, as far as each record's
+// groups hint tells: a tracked group Ream has, or a chosen group Ream does
+// not have yet, which it creates as the plan would.
 type streamer struct {
 	src       *Source
 	known     map[string]bool // usernames of the snapshot's users
 	cardOwner *cardOwners     // card numbers taken, by the snapshot's users or created ones
 	pending   int64           // owner of the cards of a user not created yet
 	created   map[string]*model.User
+
+	groups  map[string]*streamGroup // by lower-cased name: the groups new users join
+	joins   []store.Membership      // memberships not inserted yet
+	members *store.UserSyncWriter   // prepared on the first membership
 }
 
-func newStreamer(src *Source, snap *Snapshot) *streamer {
+// streamGroup is a group that new users are added to during the read.
+type streamGroup struct {
+	id     int64 // 0 until created
+	create bool  // a chosen group that Ream does not have: created on first use
+	added  map[string]bool
+}
+
+// joinBatch is how many memberships are inserted at once: a page of
+// users brings a few for each of many groups.
+const joinBatch = 1024
+
+func newStreamer(src *Source, snap *Snapshot, opts Options) *streamer {
 	st := &streamer{src: src, known: make(map[string]bool, len(snap.Users)), cardOwner: &cardOwners{users: snap.Users},
-		pending: -1, created: make(map[string]*model.User)}
+		pending: -1, created: make(map[string]*model.User), groups: make(map[string]*streamGroup)}
 	for _, u := range snap.Users {
 		st.known[u.Username] = true
 	}
+	// The groups planGroups adds new users to: every tracked group, and
+	// each chosen group that Ream lacks (created by the run). An untracked
+	// group is never touched.
+	exists := make(map[string]bool, len(snap.Groups))
+	for _, g := range snap.Groups {
+		key := strings.ToLower(g.Name)
+		exists[key] = true
+		if g.Tracked {
+			st.groups[key] = &streamGroup{id: g.ID, added: make(map[string]bool)}
+		}
+	}
+	for _, name := range opts.OnlyGroups {
+		key := strings.ToLower(strings.TrimSpace(name))
+		if key != "" && !exists[key] && st.groups[key] == nil {
+			st.groups[key] = &streamGroup{create: true, added: make(map[string]bool)}
+		}
+	}
 	return st
+}
+
+// close releases the membership statements.
+func (st *streamer) close() {
+	if st.members != nil {
+		st.members.Close()
+	}
 }
 
 // anyNew reports whether a page has a user Ream does not have.
@@ -203,9 +250,10 @@ func (st *streamer) anyNew(users []directory.UserRecord) bool {
 }
 
 // create inserts the new users of some pages (with the new-user hooks)
-// inside tx.
+// inside tx, and adds them to their groups.
 func (st *streamer) create(ctx context.Context, c *core.Core, tx *store.Tx, a core.Actor, pages [][]directory.UserRecord, why string) error {
 	var out []*model.User
+	var groupsOf [][]string
 	for _, page := range pages {
 		for _, r := range page {
 			if st.known[r.Username] || st.created[r.Username] != nil {
@@ -221,16 +269,72 @@ func (st *streamer) create(ctx context.Context, c *core.Core, tx *store.Tx, a co
 			}
 			st.created[r.Username] = u
 			out = append(out, u)
+			groupsOf = append(groupsOf, r.Groups)
 		}
 	}
 	if err := c.CreateUsersTx(ctx, tx, a, out, why); err != nil {
 		return fmt.Errorf("usersync: unable to create the new users: %w", err)
 	}
+	return st.join(ctx, tx, out, groupsOf)
+}
+
+// join adds the users just created to the groups their records name.
+// The memberships are inserted in batches of joinBatch; flush inserts the
+// rest.
+func (st *streamer) join(ctx context.Context, tx *store.Tx, users []*model.User, groupsOf [][]string) error {
+	if len(st.groups) == 0 {
+		return nil
+	}
+	for i, u := range users {
+		for _, name := range groupsOf[i] {
+			g := st.groups[strings.ToLower(name)]
+			if g == nil || g.added[u.Username] {
+				continue
+			}
+			if g.create && g.id == 0 {
+				ng := &model.Group{Name: name, SourceID: st.src.Name(), Tracked: true}
+				if err := tx.CreateGroup(ctx, ng); err != nil {
+					return fmt.Errorf("usersync: unable to create group %q: %w", name, err)
+				}
+				g.id = ng.ID
+			}
+			g.added[u.Username] = true
+			st.joins = append(st.joins, store.Membership{GroupID: g.id, UserID: u.ID})
+		}
+	}
+	if len(st.joins) < joinBatch {
+		return nil
+	}
+	return st.insertJoins(ctx, tx, len(st.joins)/joinBatch*joinBatch)
+}
+
+// flush inserts the memberships still waiting.
+func (st *streamer) flush(ctx context.Context, tx *store.Tx) error {
+	return st.insertJoins(ctx, tx, len(st.joins))
+}
+
+func (st *streamer) insertJoins(ctx context.Context, tx *store.Tx, n int) error {
+	if n == 0 {
+		return nil
+	}
+	if st.members == nil {
+		w, err := tx.NewUserSyncWriter(ctx)
+		if err != nil {
+			return err
+		}
+		st.members = w
+	}
+	if err := st.members.AddMemberships(ctx, st.joins[:n]); err != nil {
+		return err
+	}
+	st.joins = append(st.joins[:0], st.joins[n:]...)
 	return nil
 }
 
 // matches reports whether every user created during the read is created,
-// exactly so, by the plan; the plan's entries then refer to them.
+// exactly so, by the plan, and every membership added is one the plan
+// adds; the plan's entries then refer to them, and what was done is not
+// done again.
 func (st *streamer) matches(p *Plan) bool {
 	found := 0
 	for i := range p.Create {
@@ -247,5 +351,39 @@ func (st *streamer) matches(p *Plan) bool {
 		uc.User = u
 		found++
 	}
-	return found == len(st.created)
+	if found != len(st.created) {
+		return false
+	}
+	matched := 0
+	for i := range p.Groups {
+		gc := &p.Groups[i]
+		g := st.groups[strings.ToLower(gc.Name)]
+		if g == nil || len(g.added) == 0 {
+			continue
+		}
+		if gc.NotInSource || (g.create && gc.GroupID != 0) || (!g.create && gc.GroupID != g.id) {
+			return false
+		}
+		n := 0
+		for _, m := range gc.Add {
+			if g.added[m] {
+				n++
+			}
+		}
+		if n != len(g.added) {
+			return false
+		}
+		gc.streamed = g.added
+		if g.create {
+			gc.streamedID = g.id
+		}
+		matched++
+	}
+	used := 0
+	for _, g := range st.groups {
+		if len(g.added) > 0 {
+			used++
+		}
+	}
+	return matched == used
 }

@@ -3,6 +3,8 @@ package usersync
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -154,6 +156,68 @@ func TestStreamedImportGivesWayToThePlan(t *testing.T) {
 		}
 		if h.user("alice").PrimaryCard != "123" {
 			t.Error("alice lost her card")
+		}
+	})
+}
+
+// New users join the groups the plan adds them to while the directory is
+// still being read: a tracked group Ream has, and a chosen group it lacks.
+// An untracked group, or a group neither tracked nor chosen, is left alone.
+func TestStreamedImportAddsNewUsersToTheirGroups(t *testing.T) {
+	srv := slapd.Start(t, readerLDIF, slapd.UsersLDIF(1200, 3))
+	forEachStore(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.useLDAP(srv)
+		h.set(settings.UserSyncLDAPCardRe, "")
+		old := &model.User{Username: "olduser", SourceID: "ldap"}
+		if err := h.core.CreateUser(ctx, admin, old); err != nil {
+			t.Fatal(err)
+		}
+		err := h.store.InTx(ctx, func(tx *store.Tx) error {
+			tracked := &model.Group{Name: "Group1", SourceID: "ldap", Tracked: true}
+			untracked := &model.Group{Name: "group2", SourceID: "ldap"}
+			for _, g := range []*model.Group{tracked, untracked} {
+				if err := tx.CreateGroup(ctx, g); err != nil {
+					return err
+				}
+			}
+			w, err := tx.NewUserSyncWriter(ctx)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			return w.AddMembers(ctx, tracked.ID, []int64{old.ID})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls, _ := countHooks(h)
+		opts := h.syncOpts()
+		opts.OnlyGroups = []string{"group0", "GROUP1"}
+		out := h.mustRun(opts)
+		// One hook call per user: the users created during the read were
+		// kept, not rolled back and created again by the plan.
+		if out.Run.Counts.Created != 800 || calls.Load() != 800 {
+			t.Fatalf("created %d users with %d hook calls, want 800 with one each", out.Run.Counts.Created, calls.Load())
+		}
+		if got := h.members("group0"); len(got) != 400 {
+			t.Errorf("group0 (chosen, created by the run) has %d members, want 400", len(got))
+		}
+		got := h.members("Group1")
+		if len(got) != 400 || slices.Contains(got, "olduser") {
+			t.Errorf("Group1 (tracked) has %d members (olduser kept: %v), want the 400 of the directory", len(got), slices.Contains(got, "olduser"))
+		}
+		if got := h.members("group2"); len(got) != 0 {
+			t.Errorf("untracked group2 gained %d members", len(got))
+		}
+		for _, want := range []string{"create group group0 with 400 members", "group Group1: 400 members added, 1 removed"} {
+			if !strings.Contains(out.Run.Report, want) {
+				t.Errorf("report lacks %q:\n%.2000s", want, out.Run.Report)
+			}
+		}
+		again := h.mustRun(opts)
+		if c := again.Run.Counts; c.Unchanged != 800 || c.Created+c.Updated != 0 || strings.Contains(again.Run.Report, "members added") {
+			t.Errorf("second run: %+v\n%.500s", c, again.Run.Report)
 		}
 	})
 }
