@@ -581,6 +581,10 @@ func TestBulkUserCreation(t *testing.T) {
 				users[i].SecondaryCard = fmt.Sprintf("S%d", i)
 			}
 		}
+		// Columns most new users leave at their defaults are written only
+		// for a call that has a user who sets them.
+		users[1502].Alias, users[1502].Notes, users[1502].Internal, users[1502].PasswordHash = "al1502", "a note", true, "hash"
+		users[1502].Balance, users[1502].Restricted = 2500000, true
 		var group model.Group
 		mustTx(t, s, func(tx *store.Tx) error {
 			if err := tx.CreateUsers(ctx, users[:1500]); err != nil {
@@ -625,6 +629,13 @@ func TestBulkUserCreation(t *testing.T) {
 			if groups, err := s.UserGroups(ctx, got.ID); err != nil || len(groups) != 1 || groups[0] != "Staff" {
 				t.Errorf("user %d: groups %v %v", i, groups, err)
 			}
+		}
+		if got, err := s.UserByName(ctx, "user1502"); err != nil || got.Alias != "al1502" || got.Notes != "a note" || !got.Internal ||
+			got.PasswordHash != "hash" || got.Balance != 2500000 || !got.Restricted || got.PrintDisabled {
+			t.Errorf("user with the optional columns set: %+v %v", got, err)
+		}
+		if got, err := s.UserByName(ctx, "user1501"); err != nil || got.Alias != "" || got.Internal || got.Balance != 0 || got.Restricted {
+			t.Errorf("user beside them: %+v %v", got, err)
 		}
 		if n, _ := s.CountUsers(ctx); n != 1504 {
 			t.Errorf("CountUsers = %d, want 1504", n)

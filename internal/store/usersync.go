@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/reamprint/ream/internal/model"
 )
@@ -121,9 +122,28 @@ func (t *Tx) SetGroupSource(ctx context.Context, groupID int64, source string) e
 	return nil
 }
 
-var createUserColumns = []string{"id", "username", "full_name", "email", "other_emails", "department", "office", "notes",
-	"alias", "home_folder", "pin_hash", "password_hash", "balance", "restricted", "print_disabled", "internal", "source",
-	"created_at", "updated_at"}
+// newUserColumns are the users columns every bulk insert writes.
+var newUserColumns = []string{"id", "username", "full_name", "email", "department", "office", "source", "created_at", "updated_at"}
+
+// optionalUserColumns are the columns a bulk insert writes only when one of
+// its users has something other than the column's default (zero): a user
+// sync leaves most of them empty, and each bound value costs.
+var optionalUserColumns = []struct {
+	name  string
+	value func(u *model.User) any
+	zero  any
+}{
+	{"other_emails", func(u *model.User) any { return u.OtherEmails }, ""},
+	{"notes", func(u *model.User) any { return u.Notes }, ""},
+	{"alias", func(u *model.User) any { return u.Alias }, ""},
+	{"home_folder", func(u *model.User) any { return u.HomeFolder }, ""},
+	{"pin_hash", func(u *model.User) any { return u.PINHash }, ""},
+	{"password_hash", func(u *model.User) any { return u.PasswordHash }, ""},
+	{"balance", func(u *model.User) any { return int64(u.Balance) }, int64(0)},
+	{"restricted", func(u *model.User) any { return u.Restricted }, false},
+	{"print_disabled", func(u *model.User) any { return u.PrintDisabled }, false},
+	{"internal", func(u *model.User) any { return u.Internal }, false},
+}
 
 var userCardColumns = []string{"number", "user_id", "slot"}
 
@@ -157,11 +177,21 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 			cards++
 		}
 	}
-	err = t.bulkInsert(ctx, "users", createUserColumns, "", len(users), func(i int, args []any) []any {
+	columns := slices.Clone(newUserColumns)
+	var optional []int
+	for k, c := range optionalUserColumns {
+		if slices.ContainsFunc(users, func(u *model.User) bool { return c.value(u) != c.zero }) {
+			columns = append(columns, c.name)
+			optional = append(optional, k)
+		}
+	}
+	err = t.bulkInsert(ctx, "users", columns, "", len(users), func(i int, args []any) []any {
 		u := users[i]
-		return append(args, u.ID, u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
-			u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
-			u.Internal, u.SourceID, now, now)
+		args = append(args, u.ID, u.Username, u.FullName, u.Email, u.Department, u.Office, u.SourceID, now, now)
+		for _, k := range optional {
+			args = append(args, optionalUserColumns[k].value(u))
+		}
+		return args
 	})
 	if err == nil {
 		err = t.insertUserCards(ctx, users, cards)
