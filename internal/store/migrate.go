@@ -10,15 +10,20 @@ import (
 
 // migration is one schema step. Its SQL uses {{id}} for an auto-increment
 // primary key and {{bool}} for a boolean column, rewritten per flavor.
+// A sqliteOnly step changes a storage detail PostgreSQL does not have: on
+// PostgreSQL it runs nothing but is still recorded, so both databases count
+// versions the same way.
 type migration struct {
 	description string
 	sql         string
+	sqliteOnly  bool
 }
 
 // migrations is the ordered list of schema steps; version N is migrations[N-1].
 // Never edit a released step: add a new one.
 var migrations = []migration{
-	{"initial schema", schemaV1},
+	{"initial schema", schemaV1, false},
+	{"card numbers and group memberships clustered by their keys (SQLite)", schemaV2, true},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -58,6 +63,12 @@ func (s *Store) CurrentVersion(ctx context.Context) (int, error) {
 // Migrate brings the schema up to date, each step in its own transaction.
 // It refuses a database whose schema is newer than this binary knows.
 func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
+	return s.migrateTo(ctx, len(migrations))
+}
+
+// migrateTo is Migrate stopping at version target, so that tests can build
+// a database as an older Ream left it.
+func (s *Store) migrateTo(ctx context.Context, target int) (applied int, err error) {
 	if s.flavor == Postgres {
 		// Several servers may start at once: one migrates, the others wait.
 		conn, err := s.w.Conn(ctx)
@@ -77,10 +88,14 @@ func (s *Store) Migrate(ctx context.Context) (applied int, err error) {
 	if current > len(migrations) {
 		return 0, fmt.Errorf("store: %w: database is at version %d, this binary knows up to %d; run a newer Ream", ErrSchemaTooNew, current, len(migrations))
 	}
-	for v := current + 1; v <= len(migrations); v++ {
+	for v := current + 1; v <= target; v++ {
 		m := migrations[v-1]
+		ddl := s.expand(m.sql)
+		if m.sqliteOnly && s.flavor != SQLite {
+			ddl = ""
+		}
 		err := s.InTx(ctx, func(tx *Tx) error {
-			for _, stmt := range splitStatements(s.expand(m.sql)) {
+			for _, stmt := range splitStatements(ddl) {
 				if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%w in %q", err, firstLine(stmt))
 				}
@@ -302,4 +317,44 @@ CREATE TABLE stats_daily (
 	users INTEGER NOT NULL,
 	accounts INTEGER NOT NULL
 )
+`
+
+// schemaV2 makes user_cards and group_members WITHOUT ROWID tables on SQLite:
+// stored in the order of their primary keys, so an insert maintains one
+// B-tree fewer (a sync inserts them by the hundred thousand) and the commit
+// is smaller. Columns, constraints and index names are those of schemaV1, so
+// queries and ON CONFLICT clauses do not change. SQLite cannot alter a table
+// in place: each is rebuilt under a new name, filled, and renamed over the
+// old one, the way SQLite documents it. Nothing references these two
+// tables, so dropping them breaks no foreign key. group_members_user goes
+// with the old table and is created again; the rename carries the automatic
+// indexes of the keys along. Rows are copied in key order to fill the new
+// B-trees from left to right.
+//
+// One thing does change: SQLite lets a rowid table's TEXT PRIMARY KEY hold
+// NULL, a WITHOUT ROWID table does not (nor did PostgreSQL ever); Ream never
+// stores a NULL card number. The last statement ends in ';' so that SQLite
+// keeps the index's text exactly as schemaV1 wrote it, with no newline.
+const schemaV2 = `
+CREATE TABLE user_cards_new (
+	number TEXT PRIMARY KEY,
+	user_id BIGINT NOT NULL REFERENCES users(id),
+	slot INTEGER NOT NULL,
+	UNIQUE (user_id, slot)
+) WITHOUT ROWID;
+INSERT INTO user_cards_new (number, user_id, slot)
+	SELECT number, user_id, slot FROM user_cards ORDER BY number;
+DROP TABLE user_cards;
+ALTER TABLE user_cards_new RENAME TO user_cards;
+
+CREATE TABLE group_members_new (
+	group_id BIGINT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+	user_id BIGINT NOT NULL REFERENCES users(id),
+	PRIMARY KEY (group_id, user_id)
+) WITHOUT ROWID;
+INSERT INTO group_members_new (group_id, user_id)
+	SELECT group_id, user_id FROM group_members ORDER BY group_id, user_id;
+DROP TABLE group_members;
+ALTER TABLE group_members_new RENAME TO group_members;
+CREATE INDEX group_members_user ON group_members (user_id);
 `

@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/reamprint/ream/internal/testenv"
+)
+
+// openAtVersion opens a store migrated only up to version v, as an older
+// Ream would have left it.
+func openAtVersion(t *testing.T, url string, v int) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, url, filepath.Join(t.TempDir(), "ream.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.migrateTo(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// lines runs a query whose rows are one text column each.
+func lines(t *testing.T, s *Store, query string) []string {
+	t.Helper()
+	rows, err := s.w.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// clusteredTables are the tables migration 2 rebuilds.
+var clusteredTables = []string{"user_cards", "group_members"}
+
+// tableShape describes a table by what SQLite enforces, not by the text of
+// its CREATE TABLE (which the rebuild changes): columns, foreign keys, and
+// indexes with their names and columns.
+func tableShape(t *testing.T, s *Store, table string) []string {
+	t.Helper()
+	shape := lines(t, s, `SELECT 'column '||cid||' '||name||' '||type||' notnull='||"notnull"||' pk='||pk FROM pragma_table_info('`+table+`') ORDER BY cid`)
+	shape = append(shape, lines(t, s, `SELECT 'fk '||"from"||' -> '||"table"||'('||"to"||') on delete '||on_delete||' on update '||on_update FROM pragma_foreign_key_list('`+table+`') ORDER BY "from"`)...)
+	for _, idx := range lines(t, s, `SELECT name FROM pragma_index_list('`+table+`') ORDER BY name`) {
+		shape = append(shape, lines(t, s, `SELECT 'index '||l.name||' unique='||l."unique"||' origin='||l.origin||' partial='||l.partial||' columns='||
+			(SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info('`+idx+`') ORDER BY seqno))
+			FROM pragma_index_list('`+table+`') l WHERE l.name = '`+idx+`'`)...)
+	}
+	return append(shape, lines(t, s, `SELECT 'sql '||sql FROM sqlite_master WHERE type = 'index' AND tbl_name = '`+table+`' AND sql IS NOT NULL ORDER BY name`)...)
+}
+
+func withoutRowid(t *testing.T, s *Store, table string) string {
+	t.Helper()
+	return strings.Join(lines(t, s, `SELECT wr FROM pragma_table_list WHERE name = '`+table+`'`), "")
+}
+
+func TestMigration2RebuildsCardsAndMembershipsWithoutLosingRows(t *testing.T) {
+	ctx := context.Background()
+	old := openAtVersion(t, "", 1)
+	err := old.InTx(ctx, func(tx *Tx) error {
+		for g := 1; g <= 4; g++ {
+			if _, err := tx.exec(ctx, `INSERT INTO groups (id, name, name_key, created_at) VALUES ($1, $2, $3, 0)`, g, fmt.Sprint("Group ", g), fmt.Sprint("group ", g)); err != nil {
+				return err
+			}
+		}
+		for u := 1; u <= 300; u++ {
+			if _, err := tx.exec(ctx, `INSERT INTO users (id, username, created_at, updated_at) VALUES ($1, $2, 0, 0)`, u, fmt.Sprintf("user%03d", u)); err != nil {
+				return err
+			}
+			// Numbers out of id order, so that the copy really reorders.
+			if _, err := tx.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, 1)`, fmt.Sprintf("C%05d", (u*7919)%100000), u); err != nil {
+				return err
+			}
+			if u%3 == 0 {
+				if _, err := tx.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, 2)`, fmt.Sprintf("ID-%d", u), u); err != nil {
+					return err
+				}
+			}
+			for g := 1; g <= 4; g++ {
+				if u%g == 0 {
+					if _, err := tx.exec(ctx, `INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)`, g, u); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		cardRows   = `SELECT number||' '||user_id||' '||slot FROM user_cards ORDER BY number`
+		memberRows = `SELECT group_id||' '||user_id FROM group_members ORDER BY group_id, user_id`
+	)
+	cardsBefore, membersBefore := lines(t, old, cardRows), lines(t, old, memberRows)
+	if len(cardsBefore) != 400 || len(membersBefore) < 300 {
+		t.Fatalf("fixture has %d cards and %d memberships", len(cardsBefore), len(membersBefore))
+	}
+	shapeBefore := map[string][]string{}
+	for _, table := range clusteredTables {
+		shapeBefore[table] = tableShape(t, old, table)
+		// The one change the rebuild makes: a WITHOUT ROWID table's primary
+		// key is NOT NULL, as it always was on PostgreSQL.
+		if i := slices.Index(shapeBefore[table], "column 0 number TEXT notnull=0 pk=1"); i >= 0 {
+			shapeBefore[table][i] = "column 0 number TEXT notnull=1 pk=1"
+		}
+		if wr := withoutRowid(t, old, table); wr != "0" {
+			t.Fatalf("%s at version 1: without rowid %q, want 0", table, wr)
+		}
+	}
+
+	if n, err := old.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("upgrade applied %d step(s), err %v; want 1", n, err)
+	}
+
+	if got := lines(t, old, cardRows); !slices.Equal(got, cardsBefore) {
+		t.Errorf("user_cards after the upgrade: %d rows, want the %d from before", len(got), len(cardsBefore))
+	}
+	if got := lines(t, old, memberRows); !slices.Equal(got, membersBefore) {
+		t.Errorf("group_members after the upgrade: %d rows, want the %d from before", len(got), len(membersBefore))
+	}
+	if bad := lines(t, old, `SELECT "table"||' '||rowid||' -> '||parent FROM pragma_foreign_key_check`); len(bad) > 0 {
+		t.Errorf("foreign key violations after the upgrade: %q", bad)
+	}
+	for _, table := range clusteredTables {
+		if wr := withoutRowid(t, old, table); wr != "1" {
+			t.Errorf("%s after the upgrade: without rowid %q, want 1", table, wr)
+		}
+		if got := tableShape(t, old, table); !slices.Equal(got, shapeBefore[table]) {
+			t.Errorf("%s changed shape in the upgrade:\n got  %q\n want %q", table, got, shapeBefore[table])
+		}
+	}
+
+	// A new database takes the same two steps and must end up the same.
+	const schema = `SELECT type||' '||name||' on '||tbl_name||': '||COALESCE(sql, '') FROM sqlite_master ORDER BY type, name`
+	fresh := openAtVersion(t, "", len(migrations))
+	if got, want := lines(t, old, schema), lines(t, fresh, schema); !slices.Equal(got, want) {
+		t.Errorf("upgraded schema differs from a new database's:\n got  %q\n want %q", got, want)
+	}
+}
+
+// On PostgreSQL migration 2 has nothing to do, but both databases count the
+// same versions.
+func TestMigration2IsRecordedOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	s := openAtVersion(t, testenv.PostgresURL(t), 1)
+	if n, err := s.Migrate(ctx); err != nil || n != 1 {
+		t.Fatalf("upgrade applied %d step(s), err %v; want 1", n, err)
+	}
+	if v, err := s.CurrentVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("version %d, err %v; want 2", v, err)
+	}
+}
