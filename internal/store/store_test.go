@@ -640,6 +640,23 @@ func TestBulkUserCreation(t *testing.T) {
 		if n, _ := s.CountUsers(ctx); n != 1504 {
 			t.Errorf("CountUsers = %d, want 1504", n)
 		}
+		// The sync's snapshot: live users in id order with both card numbers.
+		mustTx(t, s, func(tx *store.Tx) error { return tx.DeleteUser(ctx, users[3], false) })
+		live, err := s.LiveUsers(ctx)
+		if err != nil || len(live) != 1503 {
+			t.Fatalf("LiveUsers: %d users, %v; want 1503", len(live), err)
+		}
+		for i := 1; i < len(live); i++ {
+			if live[i].ID <= live[i-1].ID || live[i].Username == "user0003" {
+				t.Fatalf("LiveUsers out of order or with a deleted user at %d: %+v", i, live[i])
+			}
+		}
+		if u := live[3]; u.Username != "user0002" || u.PrimaryCard != "P2" || u.SecondaryCard != "S2" || u.Email != "u2@example.org" {
+			t.Errorf("LiveUsers[3] = %+v", u)
+		}
+		if u := live[len(live)-1]; u.Username != "user1502" || u.Alias != "al1502" || !u.Internal || u.PasswordHash != "hash" || u.SecondaryCard != "S1502" {
+			t.Errorf("last live user = %+v", u)
+		}
 		// Ids given one by one afterwards come after the reserved ones.
 		last := &model.User{Username: "last"}
 		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, last) })
