@@ -1,6 +1,7 @@
 package usersync
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -186,6 +187,35 @@ func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options)
 	return p
 }
 
+// byIDUsers finds users by id with a binary search over their ids, in
+// order (LiveUsers reads them so), instead of a map of every user.
+type byIDUsers struct {
+	users []*model.User
+	ids   []int64
+}
+
+// usersByID indexes users by id; users is sorted first if it is not.
+func usersByID(users []*model.User) byIDUsers {
+	byID := func(a, b *model.User) int { return cmp.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(users, byID) {
+		users = slices.SortedFunc(slices.Values(users), byID)
+	}
+	l := byIDUsers{users: users, ids: make([]int64, len(users))}
+	for i, u := range users {
+		l.ids[i] = u.ID
+	}
+	return l
+}
+
+// find returns the user with id, or nil.
+func (l byIDUsers) find(id int64) *model.User {
+	i, ok := slices.BinarySearch(l.ids, id)
+	if !ok {
+		return nil
+	}
+	return l.users[i]
+}
+
 // cardOwners maps card numbers to the users holding them. It is built on
 // the first card a run gives out: an unchanged run never needs it.
 type cardOwners struct {
@@ -301,7 +331,7 @@ func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, by
 		u := byName[name]
 		return u != nil && !deleted[u.ID]
 	}
-	var byID map[int64]*model.User // built for the first tracked group
+	live := usersByID(snap.Users)
 	existing := make(map[string]bool, len(snap.Groups))
 	for _, g := range snap.Groups {
 		existing[strings.ToLower(g.Name)] = true
@@ -314,37 +344,35 @@ func planGroups(p *Plan, res *directory.Result, snap *Snapshot, opts Options, by
 			p.Warnings = append(p.Warnings, fmt.Sprintf("group %q is tracked but the source has no such group; its members are left as they are", g.Name))
 			continue
 		}
-		if byID == nil {
-			byID = make(map[int64]*model.User, len(snap.Users))
-			for _, u := range snap.Users {
-				byID[u.ID] = u
+		// Members are compared by id, as sorted lists: a group of a
+		// directory may have most of its users. A new user (id 0) is
+		// never a member yet.
+		var current []int64
+		for _, id := range snap.TrackedMembers[g.ID] {
+			if live.find(id) != nil && !deleted[id] {
+				current = append(current, id)
 			}
 		}
-		// Members are compared by id: a new user (id 0) is never a member yet.
-		members := snap.TrackedMembers[g.ID]
-		current := make(map[int64]bool, len(members))
-		for _, id := range members {
-			if byID[id] != nil && !deleted[id] {
-				current[id] = true
-			}
-		}
+		slices.Sort(current)
 		gc := GroupChange{Name: g.Name, GroupID: g.ID}
-		want := make(map[int64]bool, len(current))
+		want := make([]int64, 0, len(rec.Members))
 		for _, m := range rec.Members {
 			u := byName[m]
 			if u == nil || deleted[u.ID] {
 				continue
 			}
 			if u.ID != 0 {
-				want[u.ID] = true
+				want = append(want, u.ID)
+				if _, member := slices.BinarySearch(current, u.ID); member {
+					continue
+				}
 			}
-			if !current[u.ID] {
-				gc.Add = append(gc.Add, m)
-			}
+			gc.Add = append(gc.Add, m)
 		}
-		for id := range current {
-			if !want[id] {
-				gc.Remove = append(gc.Remove, byID[id].Username)
+		slices.Sort(want)
+		for _, id := range current {
+			if _, wanted := slices.BinarySearch(want, id); !wanted {
+				gc.Remove = append(gc.Remove, live.find(id).Username)
 			}
 		}
 		slices.Sort(gc.Remove)
