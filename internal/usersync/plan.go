@@ -411,10 +411,14 @@ func (p *Plan) Report() string {
 	if p.Refusal != "" {
 		fmt.Fprintf(&b, "Refused: %s.\n", p.Refusal)
 	}
+	b.Grow(len(p.Create) * 32) // a first import lists every new user
 	for _, uc := range p.Create {
-		fmt.Fprintf(&b, "create %s", uc.User.Username)
+		b.WriteString("create ")
+		b.WriteString(uc.User.Username)
 		if uc.User.FullName != "" {
-			fmt.Fprintf(&b, " (%s)", uc.User.FullName)
+			b.WriteString(" (")
+			b.WriteString(uc.User.FullName)
+			b.WriteByte(')')
 		}
 		b.WriteByte('\n')
 	}
