@@ -111,7 +111,11 @@ func (p *Plan) writes() bool {
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
 	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped}
-	byName := make(map[string]*model.User, len(snap.Users))
+	// Sized for the users created too: a first import creates them all.
+	byName := make(map[string]*model.User, max(len(snap.Users), len(res.Users)))
+	if opts.ImportNew {
+		p.Create = make([]UserChange, 0, max(len(res.Users)-len(snap.Users), 0))
+	}
 	managed := 0
 	for _, u := range snap.Users {
 		byName[u.Username] = u
@@ -122,7 +126,7 @@ func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options)
 	p.users = byName
 	deleted := make(map[int64]bool)
 	// The numbers of deleted users are free for others.
-	cardOwner := &cardOwners{users: snap.Users, free: deleted}
+	cardOwner := &cardOwners{users: snap.Users, free: deleted, more: len(res.Users)}
 	if opts.DeleteMissing {
 		present := make(map[string]bool, len(res.Users))
 		for _, r := range res.Users {
@@ -222,11 +226,12 @@ type cardOwners struct {
 	m     map[string]int64
 	users []*model.User  // holders, from the snapshot
 	free  map[int64]bool // users whose numbers do not count (deleted)
+	more  int            // how many more numbers the run may give out, for sizing
 }
 
 func (c *cardOwners) index() map[string]int64 {
 	if c.m == nil {
-		c.m = make(map[string]int64, len(c.users))
+		c.m = make(map[string]int64, len(c.users)+c.more)
 		for _, u := range c.users {
 			if c.free[u.ID] {
 				continue
