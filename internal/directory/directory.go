@@ -155,20 +155,32 @@ func filterUsers(res *Result, opts ReadOptions) {
 			}
 		}
 	}
-	kept := res.Users[:0]
-	names := make(map[string]bool, len(res.Users))
-	for _, u := range res.Users {
-		if u.Disabled && !opts.IncludeDisabled {
-			continue
-		}
-		if chosen != nil && !chosen[u.Username] {
-			continue
-		}
-		kept = append(kept, u)
-		names[u.Username] = true
+	keeps := func(u *UserRecord) bool {
+		return (!u.Disabled || opts.IncludeDisabled) && (chosen == nil || chosen[u.Username])
 	}
-	clear(res.Users[len(kept):])
-	res.Users = kept
+	// The users are not filtered in place: pages of them may have been
+	// handed to a caller that is still reading them (ReadPages). A new
+	// list is made only when a user goes.
+	all := true
+	for i := range res.Users {
+		if !keeps(&res.Users[i]) {
+			all = false
+			break
+		}
+	}
+	if !all {
+		var kept []UserRecord
+		for i := range res.Users {
+			if keeps(&res.Users[i]) {
+				kept = append(kept, res.Users[i])
+			}
+		}
+		res.Users = kept
+	}
+	names := make(map[string]bool, len(res.Users))
+	for i := range res.Users {
+		names[res.Users[i].Username] = true
+	}
 	for i := range res.Groups {
 		members := res.Groups[i].Members[:0]
 		for _, m := range res.Groups[i].Members {

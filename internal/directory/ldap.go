@@ -167,13 +167,16 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 	groups.dnUser = make([]string, len(groups.dns))
 	memberOf, uidGroups := groups.memberOf()
 	keep := newPageFilter(groups, opts)
-	byUsername := make(map[string]bool)
-	// Users are kept page by page and joined once at the end: appending
-	// 100,000 records to one slice copies them over and over as it grows.
-	var pages [][]UserRecord
-	page0 := make([]UserRecord, 0, max(s.cfg.PageSize, 1))
+	// The member DNs tell how many users to expect when groups are read:
+	// the users then go into one slice of that size. Otherwise they are
+	// kept page by page and joined once at the end; appending 100,000
+	// records to one growing slice copies them over and over.
+	expect := len(groups.dns)
+	byUsername := make(map[string]bool, expect)
+	var pages [][]UserRecord // finished pages, when no number is expected
+	cur := make([]UserRecord, 0, max(int(s.cfg.PageSize), expect, 1))
+	handed, read := 0, 0 // users of cur handed to page; users read
 	var memberIndex []int32 // per user of the page: its DN's index among member DNs, or -1
-	read := 0
 	entry := func(dn, attrs string) error {
 		u, skip, err := m.user(dn, attrs)
 		if err != nil {
@@ -203,15 +206,17 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 			}
 		}
 		memberIndex = append(memberIndex, i)
-		page0 = append(page0, u)
+		cur = append(cur, u)
+		read++
 		return nil
 	}
 	pageDone := func() error {
-		users := page0
-		if len(users) > 0 {
-			pages = append(pages, users)
-			read += len(users)
-			page0 = make([]UserRecord, 0, cap(page0))
+		// Handed over as read-only: never written again.
+		users := cur[handed:len(cur):len(cur)]
+		handed = len(cur)
+		if expect == 0 && len(cur) > 0 {
+			pages = append(pages, cur)
+			cur, handed = make([]UserRecord, 0, cap(cur)), 0
 		}
 		index := memberIndex
 		memberIndex = memberIndex[:0]
@@ -245,8 +250,12 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 	if err := s.pagedSearch(ctx, conn, s.userSearch, entry, pageDone); err != nil {
 		return nil, fmt.Errorf("directory: unable to read users under %q: %w", s.cfg.BaseDN, err)
 	}
-	res.Users = slices.Concat(pages...)
-	pages = nil
+	if expect == 0 {
+		res.Users = slices.Concat(pages...)
+		pages = nil
+	} else {
+		res.Users = cur
+	}
 	if s.cfg.GroupFilter != "" {
 		res.Groups = groups.resolve(res.Users)
 		res.Skipped = append(res.Skipped, groups.skipped...)
@@ -311,6 +320,7 @@ func (g *rawGroups) memberOf() (byDN [][]string, byUID map[string][]string) {
 // readGroups reads every group with its member values into g.
 func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper, g *rawGroups) error {
 	index := make(map[string]int)
+	dns := 0 // member DN values, indexed once every group is read
 	entry := func(dn, attrs string) error {
 		v, err := m.values(attrs)
 		if err != nil {
@@ -330,21 +340,40 @@ func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMap
 		}
 		rg := &g.list[i]
 		if err := v[slotGroupMember].each(func(dn string) {
-			lower := strings.ToLower(dn)
-			j, ok := g.dnIndex[lower]
-			if !ok {
-				j = int32(len(g.dns))
-				g.dnIndex[lower] = j
-				g.dns = append(g.dns, dn)
-			}
-			rg.members = append(rg.members, memberRef{dn: j})
+			rg.members = append(rg.members, memberRef{dn: unindexedDN, uid: dn})
+			dns++
 		}); err != nil {
 			return err
 		}
 		return v[slotGroupMemberUID].each(func(uid string) { rg.members = append(rg.members, memberRef{dn: -1, uid: uid}) })
 	}
-	return s.pagedSearch(ctx, conn, s.groupSearch, entry, func() error { return nil })
+	if err := s.pagedSearch(ctx, conn, s.groupSearch, entry, func() error { return nil }); err != nil {
+		return err
+	}
+	// The DN index is built once the number of member values is known: a
+	// map grown value by value to 100,000 DNs rehashes again and again.
+	g.dnIndex = make(map[string]int32, dns)
+	for i := range g.list {
+		for k := range g.list[i].members {
+			ref := &g.list[i].members[k]
+			if ref.dn != unindexedDN {
+				continue
+			}
+			lower := strings.ToLower(ref.uid)
+			j, ok := g.dnIndex[lower]
+			if !ok {
+				j = int32(len(g.dns))
+				g.dnIndex[lower] = j
+				g.dns = append(g.dns, ref.uid)
+			}
+			ref.dn, ref.uid = j, ""
+		}
+	}
+	return nil
 }
+
+// unindexedDN marks a member DN, in memberRef.uid, not given its index yet.
+const unindexedDN = -2
 
 // resolve turns the groups' members into usernames, each once per group.
 // Directories write the same DN with different case and spacing, so a
