@@ -15,6 +15,17 @@ import (
 // CreateUserTx runs them, and one audit entry names the count (the run's
 // own report lists every user). Usernames must already be validated.
 func (c *Core) CreateUsersTx(ctx context.Context, tx *store.Tx, a Actor, users []*model.User, why string) error {
+	if err := c.CreateUsersUnauditedTx(ctx, tx, users); err != nil {
+		return err
+	}
+	return c.AuditUsersCreated(ctx, tx, a, users, why)
+}
+
+// CreateUsersUnauditedTx is CreateUsersTx without the audit entry, for one
+// operation that creates its users in several batches (a user sync
+// inserting each page of the directory as it arrives): it writes one
+// entry for them all with AuditUsersCreated.
+func (c *Core) CreateUsersUnauditedTx(ctx context.Context, tx *store.Tx, users []*model.User) error {
 	if len(users) == 0 {
 		return nil
 	}
@@ -33,6 +44,15 @@ func (c *Core) CreateUsersTx(ctx context.Context, tx *store.Tx, a Actor, users [
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// AuditUsersCreated writes the one audit entry for users created in bulk:
+// the username of a single user, else the count.
+func (c *Core) AuditUsersCreated(ctx context.Context, tx *store.Tx, a Actor, users []*model.User, why string) error {
+	if len(users) == 0 {
+		return nil
 	}
 	target := users[0].Username
 	if len(users) > 1 {

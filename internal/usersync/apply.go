@@ -30,8 +30,10 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, a core.Actor, p *Plan
 		return err
 	}
 	users := make([]*model.User, 0, len(p.Create))
+	created := make([]*model.User, 0, len(p.Create)) // for the audit entry: streamed ones too
 	for i := range p.Create {
 		uc := &p.Create[i]
+		created = append(created, uc.User)
 		if uc.User.ID != 0 {
 			continue // created while the source was still being read
 		}
@@ -45,8 +47,11 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, a core.Actor, p *Plan
 		users = append(users, uc.User)
 	}
 	why := fmt.Sprintf("created by user/group sync run #%d from %s", run.ID, p.Source)
-	if err := s.Core.CreateUsersTx(ctx, tx, a, users, why); err != nil {
+	if err := s.Core.CreateUsersUnauditedTx(ctx, tx, users); err != nil {
 		return fmt.Errorf("usersync: unable to create the new users: %w", err)
+	}
+	if err := s.Core.AuditUsersCreated(ctx, tx, a, created, why); err != nil {
+		return err
 	}
 	step(len(p.Create))
 	if err := s.applyGroups(ctx, tx, p); err != nil {

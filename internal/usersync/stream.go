@@ -104,7 +104,6 @@ func (s *Service) runStreaming(ctx context.Context, a core.Actor, src *Source, p
 	}
 
 	var plan *Plan
-	why := fmt.Sprintf("created by user/group sync run #%d from %s", run.ID, src.Name())
 	err := s.Store.InTx(ctx, func(tx *store.Tx) error {
 		snap, err := s.snapshot(ctx, tx)
 		if err != nil {
@@ -115,7 +114,7 @@ func (s *Service) runStreaming(ctx context.Context, a core.Actor, src *Source, p
 		}
 		defer st.close()
 		for batch := [][]directory.UserRecord{first}; batch != nil; batch = nextPages(pages) {
-			if err := st.create(ctx, s.Core, tx, a, batch, why); err != nil {
+			if err := st.create(ctx, s.Core, tx, batch); err != nil {
 				return err
 			}
 		}
@@ -251,7 +250,7 @@ func (st *streamer) anyNew(users []directory.UserRecord) bool {
 
 // create inserts the new users of some pages (with the new-user hooks)
 // inside tx, and adds them to their groups.
-func (st *streamer) create(ctx context.Context, c *core.Core, tx *store.Tx, a core.Actor, pages [][]directory.UserRecord, why string) error {
+func (st *streamer) create(ctx context.Context, c *core.Core, tx *store.Tx, pages [][]directory.UserRecord) error {
 	var out []*model.User
 	var groupsOf [][]string
 	for _, page := range pages {
@@ -272,7 +271,9 @@ func (st *streamer) create(ctx context.Context, c *core.Core, tx *store.Tx, a co
 			groupsOf = append(groupsOf, r.Groups)
 		}
 	}
-	if err := c.CreateUsersTx(ctx, tx, a, out, why); err != nil {
+	// One audit entry for the whole run is written when the plan is
+	// applied (apply), not one per batch.
+	if err := c.CreateUsersUnauditedTx(ctx, tx, out); err != nil {
 		return fmt.Errorf("usersync: unable to create the new users: %w", err)
 	}
 	return st.join(ctx, tx, out, groupsOf)

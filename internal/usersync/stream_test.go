@@ -50,6 +50,11 @@ func TestStreamedImportRunsHooksForEveryUser(t *testing.T) {
 		if got := len(h.members("group2")); got != 400 {
 			t.Errorf("group2 has %d members, want 400", got)
 		}
+		// The users created page by page are one audit entry for the run.
+		entries, _, err := h.store.AuditLog(context.Background(), "user.create", 0, 100)
+		if err != nil || len(entries) != 1 || entries[0].Target != "800 users" {
+			t.Errorf("audit entries for the created users: %+v %v; want one for 800 users", entries, err)
+		}
 		again := h.mustRun(h.syncOpts())
 		if c := again.Run.Counts; c.Unchanged != 800 || c.Created+c.Updated != 0 || calls.Load() != 800 {
 			t.Errorf("second run: counts %+v, %d hook calls; want 800 unchanged and no new hooks", c, calls.Load())
