@@ -175,7 +175,7 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 	byUsername := make(map[string]bool, expect)
 	var pages [][]UserRecord // finished pages, when no number is expected
 	cur := make([]UserRecord, 0, max(int(s.cfg.PageSize), expect, 1))
-	handed, read := 0, 0 // users of cur handed to page; users read
+	handed, read := 0, 0    // users of cur handed to page; users read
 	var memberIndex []int32 // per user of the page: its DN's index among member DNs, or -1
 	entry := func(dn, attrs string) error {
 		u, skip, err := m.user(dn, attrs)
@@ -211,7 +211,6 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 		return nil
 	}
 	pageDone := func() error {
-		// Handed over as read-only: never written again.
 		users := cur[handed:len(cur):len(cur)]
 		handed = len(cur)
 		if expect == 0 && len(cur) > 0 {
@@ -226,8 +225,8 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 		if page == nil || len(users) == 0 {
 			return nil
 		}
-		// The page is handed over as it is when every user on it stays;
-		// it is never written again.
+		// The page is handed over as it is when every user on it stays:
+		// the read never writes it again (filterUsers makes a new list).
 		kept := users
 		for k, u := range users {
 			if !keep.keeps(u, index[k]) {

@@ -337,13 +337,11 @@ var groupMemberColumns = []string{"group_id", "user_id"}
 
 // AddMembers adds many users to a group with multi-row INSERTs.
 func (w *UserSyncWriter) AddMembers(ctx context.Context, groupID int64, userIDs []int64) error {
-	err := w.t.bulkInsert(ctx, "group_members", groupMemberColumns, " ON CONFLICT DO NOTHING", len(userIDs), func(i int, args []any) []any {
-		return append(args, groupID, userIDs[i])
-	})
-	if err != nil {
-		return fmt.Errorf("store: unable to add members to group #%d: %w", groupID, err)
+	m := make([]Membership, len(userIDs))
+	for i, id := range userIDs {
+		m[i] = Membership{GroupID: groupID, UserID: id}
 	}
-	return nil
+	return w.AddMemberships(ctx, m)
 }
 
 // Membership is one user in one group.
