@@ -248,6 +248,28 @@ func TestWireRulesAndBadInput(t *testing.T) {
 			t.Errorf("%s: reply %s, want a fault containing %q", c.name, got, c.want)
 		}
 	}
+	// Amounts finer than an amount keeps are refused, naming the parameter,
+	// and write nothing.
+	r.must(t, "addNewInternalUser", "frac", "correct horse battery", "", "", "", "")
+	for _, amount := range []any{0.0000001, "0.0000001"} {
+		_, err := r.call(t, "adjustUserAccountBalance", "frac", amount, "tiny")
+		if f := fault(t, err); !strings.Contains(f.Message, `parameter "adjustment"`) || !strings.Contains(f.Message, "decimal places") {
+			t.Errorf("adjust by %v: fault %q, want one naming the amount and its decimal places", amount, f.Message)
+		}
+	}
+	if v := r.must(t, "getUserAccountBalance", "frac"); v != 0.0 {
+		t.Errorf("balance after refused adjustments = %v", v)
+	}
+	// <int> beyond 32 bits is refused; <i8> is read.
+	int32Call := func(tag, n string) string {
+		return `<methodCall><methodName>api.listUserAccounts</methodName><params><param><value>` + token + `</value></param><param><value><` + tag + `>` + n + `</` + tag + `></value></param><param><value><int>5</int></value></param></params></methodCall>`
+	}
+	if got := post(int32Call("int", "-2147483649")); !strings.Contains(got, "outside the 32-bit range") {
+		t.Errorf("<int>-2147483649</int>: reply %s", got)
+	}
+	if got := post(int32Call("i8", "0")); strings.Contains(got, "faultString") {
+		t.Errorf("<i8>0</i8> refused: %s", got)
+	}
 	// An oversized body is a fault and changes nothing.
 	huge := `<methodCall><methodName>api.addNewSharedAccount</methodName><params><param><value>` + token + `</value></param><param><value>` + strings.Repeat("x", 33<<20) + `</value></param></params></methodCall>`
 	if got := post(huge); !strings.Contains(got, "faultString") {

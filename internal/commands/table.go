@@ -31,7 +31,7 @@ const (
 	String Kind = iota
 	Int
 	Bool
-	Amount     // exact decimal (XML-RPC doubles are rounded to 6 places)
+	Amount     // exact decimal; an XML-RPC double with more than 6 decimal places is refused
 	StringList // XML-RPC array of strings; on the CLI, comma separated
 	Pairs      // XML-RPC array of [name, value] arrays; on the CLI, name=value words
 )

@@ -6,10 +6,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,10 +57,16 @@ func (h *XMLRPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if lim.MaxBytes == 0 {
 		lim = xmlrpc.DefaultLimits
 	}
+	if r.ContentLength > lim.MaxBytes {
+		h.tooLarge(w, r, lim)
+		return
+	}
 	method, params, err := xmlrpc.DecodeCall(r.Body, lim)
 	if err != nil {
 		var de *xmlrpc.DecodeError
-		if errors.As(err, &de) {
+		if errors.As(err, &de) && de.TooLarge {
+			h.tooLarge(w, r, lim)
+		} else if errors.As(err, &de) {
 			h.fault(w, FaultInvalid, de.Error())
 		} else {
 			h.fault(w, FaultInvalid, "unable to read the request: "+err.Error())
@@ -143,10 +151,25 @@ func (h *XMLRPCHandler) tokenValid(token string) bool {
 }
 
 func (h *XMLRPCHandler) fault(w http.ResponseWriter, code int, msg string) {
+	h.faultStatus(w, http.StatusOK, code, msg)
+}
+
+func (h *XMLRPCHandler) faultStatus(w http.ResponseWriter, status, code int, msg string) {
 	var buf bytes.Buffer
 	_ = xmlrpc.EncodeFault(&buf, code, msg)
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// tooLarge answers a body over the limit with HTTP 413 and a short fault.
+func (h *XMLRPCHandler) tooLarge(w http.ResponseWriter, r *http.Request, lim xmlrpc.Limits) {
+	if r.ContentLength <= lim.MaxBytes+xmlrpc.DrainAllowance {
+		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, xmlrpc.DrainAllowance+lim.MaxBytes))
+	}
+	w.Header().Set("Connection", "close")
+	h.faultStatus(w, http.StatusRequestEntityTooLarge, FaultInvalid,
+		fmt.Sprintf("the request is larger than the %d bytes (%d MiB) an XML-RPC call may be", lim.MaxBytes, lim.MaxBytes>>20))
 }
 
 // faultFor maps an error to a fault; internal errors get no details.
@@ -208,13 +231,14 @@ func convertAPIArgs(cmd *Command, params []any) (Args, error) {
 	return Args{cmd: cmd, values: vals}, nil
 }
 
-// apiAmount reads an amount: a string is parsed exactly; a double (what
-// PaperCut clients send) is rounded to the amount's precision.
+// apiAmount reads an amount: a string is parsed exactly, and so is a double
+// (what PaperCut clients send) through its shortest decimal form; more
+// decimal places than an amount keeps is refused, never rounded.
 func apiAmount(name string, v any) (money.Amount, error) {
 	if s, ok := v.(string); ok {
 		a, err := money.Parse(s)
 		if err != nil {
-			return 0, fmt.Errorf("parameter %q: %q is not a decimal number", name, s)
+			return 0, fmt.Errorf("parameter %q: %q is not a usable amount: %v", name, s, err)
 		}
 		return a, nil
 	}
@@ -224,7 +248,7 @@ func apiAmount(name string, v any) (money.Amount, error) {
 	}
 	a, err := money.FromFloat(f)
 	if err != nil {
-		return 0, fmt.Errorf("parameter %q: %v", name, err)
+		return 0, fmt.Errorf("parameter %q: %s is not a usable amount: %v", name, strconv.FormatFloat(f, 'f', -1, 64), err)
 	}
 	return a, nil
 }

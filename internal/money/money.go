@@ -79,13 +79,16 @@ func digits(s string) bool {
 	return true
 }
 
-// FromFloat converts an XML-RPC double to an Amount, rounding to Scale places.
-// Only the API uses it: PaperCut clients send balances as doubles.
+// FromFloat converts an XML-RPC double to an Amount exactly: the double is read
+// as the shortest decimal that prints back to it (0.1 is "0.1", not
+// 0.1000000000000000055…), and one with more than Scale decimal places is an
+// error, never a silent rounding to zero. Only the API uses it: PaperCut
+// clients send balances as doubles.
 func FromFloat(f float64) (Amount, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > float64(Max/unit) {
 		return 0, errors.New("amount out of range")
 	}
-	return Amount(math.Round(f * unit)), nil
+	return Parse(strconv.FormatFloat(f, 'f', -1, 64))
 }
 
 // Float returns the amount as a float64, for XML-RPC replies that PaperCut

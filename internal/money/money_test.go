@@ -48,3 +48,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestFromFloatIsExact: a double is read as the decimal it prints as, and one
+// with more places than an Amount keeps is refused, never rounded to zero.
+func TestFromFloatIsExact(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{
+		{0.1, "0.10"}, {12.34, "12.34"}, {-0.000001, "-0.000001"}, {1e6, "1000000.00"}, {0, "0.00"}, {0.045, "0.045"},
+	} {
+		a, err := FromFloat(tc.in)
+		if err != nil || a.String() != tc.want {
+			t.Errorf("FromFloat(%v) = %v, %v; want %s", tc.in, a, err, tc.want)
+		}
+	}
+	for _, in := range []float64{0.0000001, 1.0000005, -3.1415926535, 1e-300} {
+		if a, err := FromFloat(in); err == nil {
+			t.Errorf("FromFloat(%v) = %v, want an error (more than %d decimal places)", in, a, Scale)
+		}
+	}
+}

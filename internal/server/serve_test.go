@@ -1,12 +1,16 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -167,6 +171,8 @@ func TestServeFirstStartThenRestart(t *testing.T) {
 	if _, err := xmlrpc.Call(ctx, http.DefaultClient, rpc, "api.getTotalUsers", "wrong-token"); !errors.As(err, &fault) {
 		t.Errorf("a wrong token got %v; want a fault", err)
 	}
+
+	assertOversizedCallAnswered(t, srv.base, token)
 
 	// HTTPS answers with the self-signed certificate made in the data directory.
 	pemBytes, err := os.ReadFile(filepath.Join(dir, config.SelfSignedCertFile))
@@ -353,5 +359,42 @@ func TestServeTwoServersSharePostgres(t *testing.T) {
 	}
 	for _, srv := range servers {
 		srv.stop(t)
+	}
+}
+
+// assertOversizedCallAnswered sends an XML-RPC body over the limit the way
+// Python's xmlrpc.client does (the whole body, then read the answer) on a raw
+// connection: the server must answer 413 with a fault naming the limit, not
+// cut the connection under the client's feet.
+func assertOversizedCallAnswered(t *testing.T, base, token string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	head := `<methodCall><methodName>api.addNewSharedAccount</methodName><params><param><value>` + token + `</value></param><param><value>`
+	tail := `</value></param></params></methodCall>`
+	filler := xmlrpc.MaxRequestBytes + 1<<20
+	fmt.Fprintf(conn, "POST /rpc/api/xmlrpc HTTP/1.1\r\nHost: %s\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n%s",
+		strings.TrimPrefix(base, "http://"), len(head)+filler+len(tail), head)
+	chunk := bytes.Repeat([]byte("x"), 1<<20)
+	for sent := 0; sent < filler; sent += len(chunk) {
+		if _, err := conn.Write(chunk); err != nil {
+			t.Fatalf("the server cut an oversized XML-RPC request while it was being sent: %v", err)
+		}
+	}
+	if _, err := io.WriteString(conn, tail); err != nil {
+		t.Fatalf("writing the end of the oversized request: %v", err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to an oversized XML-RPC request: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(body, []byte("faultString")) ||
+		!bytes.Contains(body, []byte(fmt.Sprint(xmlrpc.MaxRequestBytes))) {
+		t.Errorf("oversized XML-RPC request: %d %s; want 413 and a fault naming the %d-byte limit", resp.StatusCode, body, xmlrpc.MaxRequestBytes)
 	}
 }

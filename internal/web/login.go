@@ -53,7 +53,7 @@ func (s *Server) userLogin(w http.ResponseWriter, r *http.Request) error {
 // and a wrong password cannot be told apart (SPEC §10).
 func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) error {
 	ctx := r.Context()
-	if msg := checkLoginCSRF(r); msg != "" {
+	if msg := s.checkLoginCSRF(r); msg != "" {
 		return Errorf(http.StatusForbidden, "%s", msg)
 	}
 	username := store.NormalizeUsername(r.PostFormValue("username"))

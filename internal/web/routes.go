@@ -4,6 +4,8 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
+
+	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
 // registerBase registers the routes of the core pages, the health
@@ -25,10 +27,12 @@ func (s *Server) registerBase() {
 	s.Handle("GET /metrics", Public, s.metricsPage)
 	if s.rpc != nil {
 		rpc := s.rpc
+		// The XML-RPC handler bounds its own body (xmlrpc.MaxRequestBytes) and
+		// answers an oversized one with 413 after reading a bounded rest of it.
 		s.Handle("POST /rpc/api/xmlrpc", Public, func(w http.ResponseWriter, r *http.Request) error {
 			rpc.ServeHTTP(w, r)
 			return nil
-		})
+		}, WithBodyLimit(xmlrpc.MaxRequestBytes+xmlrpc.DrainAllowance))
 	}
 
 	// Admin: login and dashboard.

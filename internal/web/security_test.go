@@ -198,6 +198,8 @@ func TestCSRF(t *testing.T) {
 		{"wrong token", form("WrongToken", "AAAA"+token[4:]), nil, http.StatusForbidden},
 		{"foreign origin", form("Foreign", token), map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden},
 		{"foreign referer", form("ForeignRef", token), map[string]string{"Referer": "http://evil.example/page"}, http.StatusForbidden},
+		{"same host, other scheme", form("OtherScheme", token), map[string]string{"Origin": strings.Replace(e.http.URL, "http://", "https://", 1)}, http.StatusForbidden},
+		{"same host, other port", form("OtherPort", token), map[string]string{"Origin": otherPort(t, e.http.URL)}, http.StatusForbidden},
 		{"good", form("Good", token), map[string]string{"Origin": e.http.URL}, http.StatusSeeOther},
 	}
 	for _, tc := range cases {
@@ -218,6 +220,21 @@ func TestCSRF(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("login without its CSRF cookie: status %d, want 403", resp.StatusCode)
 	}
+}
+
+// otherPort returns base with its port changed, the same host.
+func otherPort(t *testing.T, base string) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := "1"
+	if u.Port() == "1" {
+		port = "2"
+	}
+	u.Host = u.Hostname() + ":" + port
+	return u.String()
 }
 
 func TestSecurityHeadersAndHealth(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/reamprint/ream/internal/auth"
@@ -178,7 +179,7 @@ func (s *Server) serveRoute(rt *route) http.Handler {
 			}
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, se))
 			if changesState(r.Method) {
-				if msg := checkOrigin(r); msg != "" {
+				if msg := s.checkOrigin(r); msg != "" {
 					s.renderError(w, r, http.StatusForbidden, msg)
 					return
 				}
@@ -212,8 +213,11 @@ func changesState(method string) bool {
 }
 
 // checkOrigin refuses a state change whose Origin (or, without one, Referer)
-// names another host; it returns the refusal message or "".
-func checkOrigin(r *http.Request) string {
+// names another origin than this server as the browser reached it: scheme,
+// host and port must all match (an http:// page must not post to the https://
+// site, nor another port's service to this one). It returns the refusal
+// message or "".
+func (s *Server) checkOrigin(r *http.Request) string {
 	from := r.Header.Get("Origin")
 	if from == "" {
 		from = r.Header.Get("Referer")
@@ -222,10 +226,33 @@ func checkOrigin(r *http.Request) string {
 		return ""
 	}
 	u, err := url.Parse(from)
-	if err != nil || u.Host == "" || u.Host != r.Host {
+	scheme := s.requestScheme(r)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Scheme, scheme) ||
+		!strings.EqualFold(hostWithPort(u.Host, scheme), hostWithPort(r.Host, scheme)) {
 		return "This request came from another web site (its Origin does not match this server), so it was refused to protect you from cross-site request forgery."
 	}
 	return ""
+}
+
+// requestScheme is the scheme the browser used to reach this server: https
+// over TLS, or behind a TLS-terminating proxy when secure cookies are forced.
+func (s *Server) requestScheme(r *http.Request) string {
+	if r.TLS != nil || s.cfg.SecureCookies == "always" {
+		return "https"
+	}
+	return "http"
+}
+
+// hostWithPort spells a host with its port, the scheme's default one when
+// none is given, so that "example.org" and "example.org:443" compare equal.
+func hostWithPort(host, scheme string) string {
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	if scheme == "https" {
+		return net.JoinHostPort(strings.Trim(host, "[]"), "443")
+	}
+	return net.JoinHostPort(strings.Trim(host, "[]"), "80")
 }
 
 // refuseAnonymous sends a caller without a session to the login page (for
@@ -253,8 +280,8 @@ func (s *Server) loginCSRF(w http.ResponseWriter, r *http.Request) string {
 
 // checkLoginCSRF verifies a login post: same origin, and the form's csrf
 // field equals the login CSRF cookie.
-func checkLoginCSRF(r *http.Request) string {
-	if msg := checkOrigin(r); msg != "" {
+func (s *Server) checkLoginCSRF(r *http.Request) string {
+	if msg := s.checkOrigin(r); msg != "" {
 		return msg
 	}
 	c, err := r.Cookie(loginCSRFCookie)

@@ -248,7 +248,7 @@ func (p *decoder) readError(err error) error {
 		return err
 	}
 	if p.body.err == errTooLarge {
-		return &DecodeError{Msg: fmt.Sprintf("%s body larger than %d bytes", p.what, p.lim.MaxBytes)}
+		return &DecodeError{Msg: fmt.Sprintf("%s body larger than %d bytes", p.what, p.lim.MaxBytes), TooLarge: true}
 	}
 	if p.body.err != nil {
 		return fmt.Errorf("xmlrpc: unable to read %s body: %w", p.what, p.body.err)
@@ -432,10 +432,21 @@ func (p *decoder) typed(kind string) (any, error) {
 	switch kind {
 	case "string":
 		return s, nil
-	case "i4", "int", "i8":
-		n, err := strconv.ParseInt(trimmed, 10, 64)
+	case "i4", "int":
+		// XML-RPC's <int> is a signed 32-bit number; a bigger one is a
+		// client error to report, not a value to take.
+		n, err := strconv.ParseInt(trimmed, 10, 32)
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, p.fail("<%s> value %q is outside the 32-bit range of <int> (-2147483648 to 2147483647); send it as <i8>", kind, clip(s))
+		}
 		if err != nil {
 			return nil, p.fail("<%s> value %q is not an integer", kind, clip(s))
+		}
+		return n, nil
+	case "i8":
+		n, err := strconv.ParseInt(trimmed, 10, 64)
+		if err != nil {
+			return nil, p.fail("<i8> value %q is not a 64-bit integer", clip(s))
 		}
 		return n, nil
 	case "boolean":

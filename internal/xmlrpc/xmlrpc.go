@@ -15,14 +15,24 @@ type Limits struct {
 	MaxStringLen int   // bytes of one string, base64 text, member name or method name
 }
 
-// DefaultLimits suits the API: batch import files arrive as one string parameter, so the
-// body and string limits are generous, while nesting stays shallow because no PaperCut
-// method takes more than an array of arrays.
+// MaxRequestBytes is the one limit on an XML-RPC request body (32 MiB, stated in the
+// README): batch import files arrive as one string parameter, so it is generous. A
+// bigger request is answered with HTTP 413 and a fault naming this limit.
+const MaxRequestBytes = 32 << 20
+
+// DrainAllowance is how much of an oversized request body a server still reads (and
+// throws away) before answering 413, so that a client that writes its whole body before
+// reading the answer (Python's xmlrpc.client does) gets the fault instead of a broken
+// pipe. Beyond it the connection is simply closed.
+const DrainAllowance = 64 << 20
+
+// DefaultLimits suits the API: the body and string limits are generous, while nesting
+// stays shallow because no PaperCut method takes more than an array of arrays.
 var DefaultLimits = Limits{
-	MaxBytes:     32 << 20,
+	MaxBytes:     MaxRequestBytes,
 	MaxDepth:     16,
 	MaxArrayLen:  100_000,
-	MaxStringLen: 32 << 20,
+	MaxStringLen: MaxRequestBytes,
 }
 
 // DecodeError reports a request or response that is not acceptable XML-RPC, in words a
@@ -30,6 +40,8 @@ var DefaultLimits = Limits{
 type DecodeError struct {
 	Line int    // line of the input where the problem was found, 0 when not tied to one
 	Msg  string // what is wrong, naming the parameter when there is one
+	// TooLarge marks a body over Limits.MaxBytes, which HTTP answers with 413.
+	TooLarge bool
 }
 
 func (e *DecodeError) Error() string {
