@@ -163,8 +163,8 @@ func (s *Service) SaveSettings(ctx context.Context, actor core.Actor, st Setting
 				return err
 			}
 		}
-		return tx.Audit(ctx, model.AuditEntry{Actor: actor.Name, Address: actor.Address, Action: "account-sync.settings",
-			Target: st.Source, Detail: fmt.Sprintf("location %q, subdirectories as sub-accounts %v, schedule %s", st.Location, st.SubAccounts, st.Schedule)})
+		return tx.Audit(ctx, actor.Stamp(model.AuditEntry{Action: "account-sync.settings",
+			Target: st.Source, Detail: fmt.Sprintf("location %q, subdirectories as sub-accounts %v, schedule %s", st.Location, st.SubAccounts, st.Schedule)}))
 	})
 	if err != nil {
 		return fmt.Errorf("accounts: unable to save the sync settings: %w", err)
@@ -398,9 +398,9 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 			return err
 		}
 		c := r.Plan.Counts()
-		return tx.Audit(ctx, model.AuditEntry{Actor: actor.Name, Address: actor.Address, Action: r.Kind + ".run", Target: r.Source,
+		return tx.Audit(ctx, actor.Stamp(model.AuditEntry{Action: r.Kind + ".run", Target: r.Source,
 			Detail: fmt.Sprintf("run #%d: created %d, updated %d, unchanged %d, deleted %d, skipped %d lines",
-				rec.ID, c.Created, c.Updated, c.Unchanged, c.Deleted, c.Skipped)})
+				rec.ID, c.Created, c.Updated, c.Unchanged, c.Deleted, c.Skipped)}))
 	})
 	r.Finished = s.now()
 	switch {

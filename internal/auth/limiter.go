@@ -12,6 +12,9 @@ const (
 	ReasonAccount = "account" // too many failures for this account: it is locked out
 	ReasonClient  = "client"  // too many failures from this client address
 	ReasonGlobal  = "global"  // too many failures across the server
+	// ReasonUnfamiliar: too many failures for this account from addresses
+	// it never logged in from; callers answer as for a wrong password.
+	ReasonUnfamiliar = "unfamiliar"
 )
 
 // LimiterConfig sets the failure budgets of a Limiter. Zero fields take the
@@ -27,6 +30,11 @@ type LimiterConfig struct {
 	GlobalWindow    time.Duration //
 	Forget          time.Duration // an account quiet this long starts again at the first lockout
 	MaxEntries      int           // accounts and client addresses remembered, each
+	// UnfamiliarFailures bounds the failed guesses per account, within
+	// UnfamiliarWindow, from all the addresses the account has not logged
+	// in from lately, together (see AllowFrom).
+	UnfamiliarFailures int
+	UnfamiliarWindow   time.Duration
 }
 
 // DefaultLimiterConfig is the budget for interactive logins: 5 failures per account
@@ -43,6 +51,9 @@ var DefaultLimiterConfig = LimiterConfig{
 	GlobalWindow:    time.Minute,
 	Forget:          24 * time.Hour,
 	MaxEntries:      50_000,
+
+	UnfamiliarFailures: 10,
+	UnfamiliarWindow:   10 * time.Minute,
 }
 
 func (c LimiterConfig) withDefaults() LimiterConfig {
@@ -60,6 +71,8 @@ func (c LimiterConfig) withDefaults() LimiterConfig {
 	setInt(&c.AccountFailures, d.AccountFailures)
 	setInt(&c.ClientFailures, d.ClientFailures)
 	setInt(&c.GlobalFailures, d.GlobalFailures)
+	setInt(&c.UnfamiliarFailures, d.UnfamiliarFailures)
+	setDur(&c.UnfamiliarWindow, d.UnfamiliarWindow)
 	if c.MaxEntries <= 0 {
 		c.MaxEntries = d.MaxEntries
 	}
@@ -79,21 +92,75 @@ func (c LimiterConfig) withDefaults() LimiterConfig {
 // is bounded by MaxEntries per kind; the least recently failing entries go first,
 // and the global budget limits how fast an attacker can push others out.
 type Limiter struct {
-	cfg      LimiterConfig
-	mu       sync.Mutex
-	accounts *failureTable
-	clients  *failureTable
-	global   failureRecord
+	cfg        LimiterConfig
+	mu         sync.Mutex
+	accounts   *failureTable
+	clients    *failureTable
+	unfamiliar *failureTable // per account, failures from unfamiliar addresses
+	global     failureRecord
 }
 
 // NewLimiter returns a Limiter with cfg's budgets.
 func NewLimiter(cfg LimiterConfig) *Limiter {
 	cfg = cfg.withDefaults()
 	return &Limiter{
-		cfg:      cfg,
-		accounts: newFailureTable(cfg.MaxEntries),
-		clients:  newFailureTable(cfg.MaxEntries),
+		cfg:        cfg,
+		accounts:   newFailureTable(cfg.MaxEntries),
+		clients:    newFailureTable(cfg.MaxEntries),
+		unfamiliar: newFailureTable(cfg.MaxEntries),
 	}
+}
+
+// AllowFrom is Allow for a login, told whether the client address is
+// familiar: one the account logged in from successfully lately. Failures
+// from a familiar address lock the account for that address only, as Allow
+// would, so nobody elsewhere can lock the owner out. Failures from all
+// unfamiliar addresses share one small budget per account
+// (UnfamiliarFailures per UnfamiliarWindow) that has no lockout to grow and
+// no effect on familiar addresses (the "smart lockout" idea). The client's
+// and the global budgets apply either way.
+func (l *Limiter) AllowFrom(account, client string, familiar bool, now time.Time) (ok bool, retryAfter time.Duration, reason string) {
+	if familiar {
+		return l.Allow(familiarKey(account, client), client, now)
+	}
+	account = strings.ToLower(account)
+	if ok, wait, reason := l.Allow("", client, now); !ok {
+		return ok, wait, reason
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r := l.unfamiliar.get(account); r != nil {
+		if wait, full := r.windowFull(now, l.cfg.UnfamiliarFailures, l.cfg.UnfamiliarWindow); full {
+			return false, wait, ReasonUnfamiliar
+		}
+	}
+	return true, 0, ""
+}
+
+// FailureFrom records a failed login, familiar or not (see AllowFrom).
+func (l *Limiter) FailureFrom(account, client string, familiar bool, now time.Time) {
+	if familiar {
+		l.Failure(familiarKey(account, client), client, now)
+		return
+	}
+	l.Failure("", client, now)
+	if l.cfg.UnfamiliarFailures > 0 && account != "" {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.unfamiliar.touch(strings.ToLower(account), now).count(now, l.cfg.UnfamiliarWindow)
+	}
+}
+
+// SuccessFrom records a successful login. It forgets the failures of that
+// account from that address; the unfamiliar budget is kept, so that the
+// owner logging in does not hand an attacker elsewhere a fresh one.
+func (l *Limiter) SuccessFrom(account, client string, now time.Time) {
+	l.Success(familiarKey(account, client), client, now)
+}
+
+// familiarKey is the account-table key of one account at one address.
+func familiarKey(account, client string) string {
+	return strings.ToLower(account) + "\x00" + client
 }
 
 // Allow reports whether an attempt for account from client may go ahead now. When
@@ -160,6 +227,7 @@ func (l *Limiter) Success(account, client string, now time.Time) {
 func (l *Limiter) prune(now time.Time) {
 	l.accounts.pruneBefore(now.Add(-l.cfg.Forget), now)
 	l.clients.pruneBefore(now.Add(-l.cfg.ClientWindow), now)
+	l.unfamiliar.pruneBefore(now.Add(-l.cfg.UnfamiliarWindow), now)
 }
 
 // failureRecord counts failures in a fixed window and, for accounts, the lockout.

@@ -158,3 +158,56 @@ func TestLimiterConcurrentUse(t *testing.T) {
 	}
 	mustRefuse(t, l, "shared", "", t0, ReasonAccount, time.Minute)
 }
+
+// TestLimiterSmartLockout: failures from addresses an account never logged
+// in from cannot lock the owner out at a familiar address, and all of them
+// together get a small budget per account.
+func TestLimiterSmartLockout(t *testing.T) {
+	l := NewLimiter(LimiterConfig{GlobalFailures: -1})
+	now := t0
+	// An attacker rotating addresses: ten guesses in all, then refused.
+	for i := range 10 {
+		client := fmt.Sprintf("10.9.%d.%d", i/200, i%200)
+		if ok, _, reason := l.AllowFrom("admin", client, false, now); !ok {
+			t.Fatalf("guess %d refused early (%s)", i+1, reason)
+		}
+		l.FailureFrom("admin", client, false, now)
+	}
+	if ok, wait, reason := l.AllowFrom("admin", "10.9.9.9", false, now); ok || reason != ReasonUnfamiliar || wait != 10*time.Minute {
+		t.Fatalf("11th unfamiliar guess: %v, %s, %q; want refused for 10m as unfamiliar", ok, wait, reason)
+	}
+	// The owner at a familiar address is not affected, however many.
+	for range 100 {
+		l.FailureFrom("admin", fmt.Sprintf("10.8.0.%d", now.Second()), false, now)
+	}
+	if ok, _, reason := l.AllowFrom("admin", "127.0.0.1", true, now); !ok {
+		t.Fatalf("the owner at a familiar address was refused (%s)", reason)
+	}
+	// Five failures at the familiar address lock only that address.
+	for range 5 {
+		l.FailureFrom("admin", "127.0.0.1", true, now)
+	}
+	if ok, _, reason := l.AllowFrom("admin", "127.0.0.1", true, now); ok || reason != ReasonAccount {
+		t.Fatalf("familiar address after 5 failures: %v %q; want locked", ok, reason)
+	}
+	if ok, _, _ := l.AllowFrom("admin", "127.0.0.2", true, now); !ok {
+		t.Fatal("a second familiar address was locked by the first one's failures")
+	}
+	// A success does not reset the unfamiliar budget.
+	l.SuccessFrom("admin", "127.0.0.2", now)
+	if ok, _, _ := l.AllowFrom("admin", "10.9.9.9", false, now); ok {
+		t.Fatal("a success elsewhere gave unfamiliar addresses a fresh budget")
+	}
+	// The window passes.
+	if ok, _, reason := l.AllowFrom("admin", "10.9.9.9", false, now.Add(10*time.Minute)); !ok {
+		t.Fatalf("after the window: refused (%s)", reason)
+	}
+	// Per-address budgets still hold for unfamiliar addresses.
+	for range 20 {
+		l.FailureFrom(fmt.Sprintf("user%d", now.Nanosecond()), "10.7.0.1", false, now)
+		now = now.Add(time.Nanosecond)
+	}
+	if ok, _, reason := l.AllowFrom("someone", "10.7.0.1", false, now); ok || reason != ReasonClient {
+		t.Fatalf("an address with 20 failures: %v %q; want refused per client", ok, reason)
+	}
+}

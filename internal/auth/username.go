@@ -52,5 +52,5 @@ func ValidateUsername(name string) error {
 	if first == ' ' || last == ' ' {
 		return usernameError(RuleEdgeSpace, "The username must not start or end with a space.")
 	}
-	return nil
+	return CheckUsernameLooks(name)
 }

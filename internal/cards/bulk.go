@@ -221,7 +221,7 @@ func (s *Service) bulkGenerateTx(ctx context.Context, tx *store.Tx, a core.Actor
 	if len(res.Missing) > 0 {
 		detail += " Not found: " + listSome(res.Missing, 50)
 	}
-	err = tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "cards.bulk-generate", Target: sel.Describe(), Detail: detail})
+	err = tx.Audit(ctx, a.Stamp(model.AuditEntry{Action: "cards.bulk-generate", Target: sel.Describe(), Detail: detail}))
 	return res, err
 }
 

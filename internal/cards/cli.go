@@ -9,10 +9,11 @@ import (
 	"strings"
 
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
 )
 
 // CLIActor is who CLI changes are recorded as in the audit log.
-var CLIActor = core.Actor{Name: "ream cards", AllAccounts: true}
+var CLIActor = core.Actor{Name: "ream cards", Kind: model.ActorCLI, AllAccounts: true}
 
 const cliUsage = `usage: ream cards generate (--group GROUP | --users NAME,NAME…) [--only-blank] [--yes]
 

@@ -92,7 +92,7 @@ func (s *Service) Import(ctx context.Context, a core.Actor, r io.Reader, overwri
 		}
 		slices.SortStableFunc(rep.Skipped, func(a, b LineError) int { return cmp.Compare(a.Line, b.Line) })
 		detail := fmt.Sprintf("%d card numbers set, %d unchanged, %d PINs set, %d lines skipped", rep.Updated, rep.Unchanged, rep.PINsSet, len(rep.Skipped))
-		return tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "cards.import", Detail: detail})
+		return tx.Audit(ctx, a.Stamp(model.AuditEntry{Action: "cards.import", Detail: detail}))
 	})
 	if err != nil {
 		return ImportReport{}, err

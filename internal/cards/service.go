@@ -210,7 +210,7 @@ func (s *Service) SendTestEmail(ctx context.Context, a core.Actor, address strin
 			mail.Outgoing{Kind: MailKindTest, To: address, Subject: "Ream test email", Body: body}); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "mail.test", Target: address, Detail: "test email queued"})
+		return tx.Audit(ctx, a.Stamp(model.AuditEntry{Action: "mail.test", Target: address, Detail: "test email queued"}))
 	})
 	if err != nil {
 		return err

@@ -424,3 +424,47 @@ func FuzzXMLRPCEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// TestReservedAndLookAlikeUsernames: the built-in admin's name, its
+// look-alikes and mixed-script names are refused at every door of the
+// command table; a name that looks like an existing user's is refused
+// naming that user; ordinary accented names are fine. Both databases.
+func TestReservedAndLookAlikeUsernames(t *testing.T) {
+	for _, pg := range []bool{false, true} {
+		r := newRig(t, pg)
+		for _, name := range []string{"Admin", "ADMIN", "\u0430dmin", "adrnin"} {
+			_, err := r.call(t, "addNewInternalUser", name, "correct horse battery", "", "", "", "")
+			if f := fault(t, err); !strings.Contains(f.Message, "reserved for the built-in administrator") {
+				t.Errorf("addNewInternalUser(%q): fault %q, want the reserved-name refusal", name, f.Message)
+			}
+			_, err = r.call(t, "addNewUser", name)
+			if f := fault(t, err); !strings.Contains(f.Message, "reserved") {
+				t.Errorf("addNewUser(%q): fault %q", name, f.Message)
+			}
+		}
+		_, err := r.call(t, "addNewUser", "p\u0430ypal")
+		if f := fault(t, err); !strings.Contains(f.Message, "mixes the") {
+			t.Errorf("mixed-script name: fault %q", f.Message)
+		}
+		for _, name := range []string{"josé", "zoë", "user1"} {
+			r.must(t, "addNewUser", name)
+		}
+		_, err = r.call(t, "addNewInternalUser", "userl", "correct horse battery", "", "", "", "")
+		if f := fault(t, err); !strings.Contains(f.Message, `looks too much like the existing user "user1"`) {
+			t.Errorf("look-alike of user1: fault %q", f.Message)
+		}
+		_, err = r.call(t, "renameUserAccount", "josé", "Admin")
+		if f := fault(t, err); !strings.Contains(f.Message, "reserved") {
+			t.Errorf("rename to Admin: fault %q", f.Message)
+		}
+		var out, errb bytes.Buffer
+		if code := commands.RunCLI(context.Background(), r.table, r.env, []string{"add-new-user", "admin"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "reserved") {
+			t.Errorf("server-command add-new-user admin: exit %d, %q", code, errb.String())
+		}
+		for _, name := range []string{"admin", "userl", "p\u0430ypal"} {
+			if v := r.must(t, "isUserExists", name); v != false {
+				t.Errorf("%q was created", name)
+			}
+		}
+	}
+}

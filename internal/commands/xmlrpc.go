@@ -17,6 +17,7 @@ import (
 
 	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/xmlrpc"
 )
@@ -99,7 +100,7 @@ func (h *XMLRPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	env := h.Env
 	env.FromAPI = true
-	env.Actor = core.Actor{Name: "api", Address: addr.String(), AllAccounts: true}
+	env.Actor = core.Actor{Name: "api", Kind: model.ActorAPI, Address: addr.String(), AllAccounts: true}
 	start := time.Now()
 	result, err := runCommand(r.Context(), cmd, &env, args)
 	if err != nil {

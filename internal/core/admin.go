@@ -30,7 +30,7 @@ func (c *Core) SetAdminPassword(ctx context.Context, a Actor, password string) e
 		if err := tx.SetSetting(ctx, AdminPasswordKey, hash); err != nil {
 			return err
 		}
-		if err := tx.EndSessions(ctx, "admin", "admin", ""); err != nil {
+		if err := tx.EndBuiltInAdminSessions(ctx, ""); err != nil {
 			return err
 		}
 		return audit(ctx, tx, a, "admin.password", "admin", "built-in admin password changed")

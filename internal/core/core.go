@@ -21,6 +21,12 @@ import (
 type Actor struct {
 	Name    string // "admin", a username, "server-command", "api", "scheduler"
 	Address string // client address, when known
+	// Kind is one of model's Actor… kinds (ActorSystem when empty); UserID
+	// is the person's user id when Kind is model.ActorUser. The audit log
+	// keeps both, so that a user called like a system actor is still told
+	// apart from it.
+	Kind   string
+	UserID int64
 	// AllAccounts is true when the actor may see and change every shared
 	// account (the built-in admin, the CLI, the API and full admins).
 	AllAccounts bool
@@ -28,8 +34,8 @@ type Actor struct {
 
 // System actors.
 var (
-	CLI       = Actor{Name: "server-command", AllAccounts: true}
-	Scheduler = Actor{Name: "scheduler", AllAccounts: true}
+	CLI       = Actor{Name: "server-command", Kind: model.ActorCLI, AllAccounts: true}
+	Scheduler = Actor{Name: "scheduler", Kind: model.ActorSystem, AllAccounts: true}
 )
 
 // Code classifies a failure for the transports (HTTP status, fault code).
@@ -87,7 +93,22 @@ func New(s *store.Store, set *settings.Settings, h *auth.Hasher, cfg *config.Con
 
 // audit writes an audit entry for actor inside tx.
 func audit(ctx context.Context, tx *store.Tx, a Actor, action, target, detail string) error {
-	return tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: action, Target: target, Detail: detail})
+	return tx.Audit(ctx, a.Entry(action, target, detail))
+}
+
+// Entry is the audit entry of a change the actor made.
+func (a Actor) Entry(action, target, detail string) model.AuditEntry {
+	return a.Stamp(model.AuditEntry{Action: action, Target: target, Detail: detail})
+}
+
+// Stamp fills in who made the change of an audit entry: the actor's name,
+// kind, user id and address.
+func (a Actor) Stamp(e model.AuditEntry) model.AuditEntry {
+	e.Actor, e.ActorKind, e.ActorUserID, e.Address = a.Name, a.Kind, a.UserID, a.Address
+	if e.ActorKind == "" {
+		e.ActorKind = model.ActorSystem
+	}
+	return e
 }
 
 // notFound maps store.ErrNotFound to a caller-facing error.
@@ -100,6 +121,15 @@ func notFound(err error, what string, name string) error {
 
 // invalidInput turns a refused password or username into a caller-facing
 // error carrying the rule's own sentence, without the package's prefix.
+// Message is the caller-facing text of a core Error (not of an internal
+// failure, which has none).
+func Message(err error) (string, bool) {
+	if e, ok := AsError(err); ok {
+		return e.Msg, true
+	}
+	return "", false
+}
+
 func invalidInput(err error) error {
 	var pe *auth.PolicyError
 	if errors.As(err, &pe) {

@@ -84,10 +84,13 @@ func (c *Core) ChangeGroupMember(ctx context.Context, a Actor, user, group strin
 // ChangeAdminAccess adds or removes a user or group from the admin list.
 func (c *Core) ChangeAdminAccess(ctx context.Context, a Actor, kind, name string, add bool) error {
 	name = strings.TrimSpace(name)
+	var user *model.User
 	if kind == "user" {
-		if _, err := c.User(ctx, name); err != nil && add {
+		u, err := c.User(ctx, name)
+		if err != nil && add {
 			return err
 		}
+		user = u
 	} else if add {
 		if ok, err := c.Store.GroupExists(ctx, name); err != nil {
 			return err
@@ -105,8 +108,8 @@ func (c *Core) ChangeAdminAccess(ctx context.Context, a Actor, kind, name string
 		}
 		if !add {
 			// Taking admin rights away ends the admin sessions they allowed.
-			if kind == "user" {
-				if err := tx.EndSessions(ctx, "admin", name, ""); err != nil {
+			if user != nil {
+				if err := tx.EndSessions(ctx, "admin", user.ID, ""); err != nil {
 					return err
 				}
 			}

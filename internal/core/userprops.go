@@ -234,7 +234,7 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 				}
 			case "password":
 				if err = tx.SetUserPassword(ctx, u.ID, hashes["password"]); err == nil {
-					if err = tx.EndSessions(ctx, "", u.Username, ""); err == nil {
+					if err = tx.EndSessions(ctx, "", u.ID, ""); err == nil {
 						err = audit(ctx, tx, a, "user.password", u.Username, "password changed")
 					}
 				}

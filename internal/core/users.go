@@ -31,6 +31,32 @@ func validateDirectoryUsername(name string) error {
 			return Errorf(Invalid, "username %q contains a control character", name)
 		}
 	}
+	if err := auth.CheckUsernameLooks(store.NormalizeUsername(name)); err != nil {
+		return invalidInput(err)
+	}
+	return nil
+}
+
+// NewUsernameProblem says why a normalized name cannot be given to a new
+// (or renamed, except: its id) user, or returns nil: it is the built-in
+// admin's or looks like it, mixes scripts, or, when byHand, looks like the
+// name of an existing user (UTS #39 skeletons). A directory sync is not
+// byHand: the directory is the authority on its own names, and two real
+// people may well be "jsmith1" and "jsmithl" there.
+func NewUsernameProblem(ctx context.Context, tx *store.Tx, name string, except int64, byHand bool) error {
+	if err := auth.CheckUsernameLooks(name); err != nil {
+		return invalidInput(err)
+	}
+	if !byHand {
+		return nil
+	}
+	other, err := tx.UserNamedLike(ctx, auth.UsernameSkeleton(name), except)
+	if err != nil {
+		return err
+	}
+	if err := auth.CheckNotConfusable(name, other); err != nil {
+		return &Error{Code: Conflict, Msg: err.(*auth.PolicyError).Message}
+	}
 	return nil
 }
 
@@ -50,6 +76,9 @@ func (c *Core) CreateUser(ctx context.Context, a Actor, u *model.User) error {
 // It is the one place users are created.
 func (c *Core) CreateUserTx(ctx context.Context, tx *store.Tx, a Actor, u *model.User) error {
 	u.Username = store.NormalizeUsername(u.Username)
+	if err := NewUsernameProblem(ctx, tx, u.Username, 0, u.SourceID == ""); err != nil {
+		return err
+	}
 	if err := tx.CreateUser(ctx, u); err != nil {
 		switch {
 		case errors.Is(err, store.ErrConflict):
@@ -143,6 +172,9 @@ func (c *Core) RenameUser(ctx context.Context, a Actor, oldName, newName string)
 		return invalidInput(err)
 	}
 	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := NewUsernameProblem(ctx, tx, store.NormalizeUsername(newName), u.ID, true); err != nil {
+			return err
+		}
 		if err := tx.RenameUser(ctx, u.ID, newName); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return Errorf(Conflict, "user %q already exists", store.NormalizeUsername(newName))
@@ -192,7 +224,7 @@ func (c *Core) SetPassword(ctx context.Context, a Actor, name, password, keepSes
 		if err := tx.SetUserPassword(ctx, u.ID, hash); err != nil {
 			return err
 		}
-		if err := tx.EndSessions(ctx, "", u.Username, keepSession); err != nil {
+		if err := tx.EndSessions(ctx, "", u.ID, keepSession); err != nil {
 			return err
 		}
 		return audit(ctx, tx, a, "user.password", u.Username, "password changed")

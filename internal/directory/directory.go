@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/reamprint/ream/internal/auth"
 )
 
 // ErrEmptySource is for callers that refuse to act on a read that found no
@@ -132,6 +134,13 @@ func normalizeUsername(s string) (string, string) {
 		return "", fmt.Sprintf("is longer than %d characters", maxUsernameLength)
 	case strings.IndexFunc(u, unicode.IsControl) >= 0:
 		return "", "contains a control character"
+	}
+	if err := auth.CheckUsernameLooks(u); err != nil {
+		var pe *auth.PolicyError
+		if errors.As(err, &pe) {
+			return "", fmt.Sprintf("%q: %s", u, pe.Message)
+		}
+		return "", err.Error()
 	}
 	return u, ""
 }

@@ -141,8 +141,8 @@ func (s *Service) importLines(ctx context.Context, a core.Actor, lines []Line, o
 		if opts.Test {
 			return errTestRollback
 		}
-		return tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "users.internal-import",
-			Detail: fmt.Sprintf("run #%d: %d created, %d updated", rep.RunID, rep.Created, rep.Updated)})
+		return tx.Audit(ctx, a.Stamp(model.AuditEntry{Action: "users.internal-import",
+			Detail: fmt.Sprintf("run #%d: %d created, %d updated", rep.RunID, rep.Created, rep.Updated)}))
 	})
 	if errors.Is(err, errTestRollback) {
 		return nil
@@ -295,6 +295,12 @@ func (s *Service) applyLine(ctx context.Context, tx *store.Tx, a core.Actor, l L
 		if sec.password == "" || (l.PIN != nil && sec.pin == "") {
 			return skip("username", "%q changed while the file was being read; run the import again", l.Username)
 		}
+		if err := core.NewUsernameProblem(ctx, tx, l.Username, 0, true); err != nil {
+			if msg, ok := core.Message(err); ok {
+				return skip("username", "%s", msg)
+			}
+			return err
+		}
 		return s.create(ctx, tx, a, l, sec, opts, rep)
 	}
 	return s.update(ctx, tx, a, u, l, sec, opts, rep)
@@ -380,7 +386,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, a core.Actor, old *m
 			return fmt.Errorf("line %d: unable to set the password: %w", l.Line, err)
 		}
 		// A new password ends the sessions opened with the old one.
-		if err := tx.EndSessions(ctx, "", u.Username, ""); err != nil {
+		if err := tx.EndSessions(ctx, "", u.ID, ""); err != nil {
 			return fmt.Errorf("line %d: %w", l.Line, err)
 		}
 		changed = append(changed, "password")
@@ -414,8 +420,8 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, a core.Actor, old *m
 		}
 		return nil
 	}
-	if err := tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "user.update", Target: u.Username,
-		Detail: "internal user import: " + strings.Join(changed, ", ")}); err != nil {
+	if err := tx.Audit(ctx, a.Stamp(model.AuditEntry{Action: "user.update", Target: u.Username,
+		Detail: "internal user import: " + strings.Join(changed, ", ")})); err != nil {
 		return err
 	}
 	rep.Updated++

@@ -153,7 +153,11 @@ func TestImportKeepsPasswordsAndPINsUnlessTold(t *testing.T) {
 func TestImportOverwritingAPasswordEndsSessions(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h *harness) {
 		h.importText(fileBody, Options{})
-		se := &store.Session{TokenHash: "tok", Kind: "user", Username: "alice", CSRFSecret: "x", ExpiresAt: time.Now().Add(time.Hour)}
+		alice, err := h.store.UserByName(h.ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		se := &store.Session{TokenHash: "tok", Kind: "user", UserID: alice.ID, Username: "alice", CSRFSecret: "x", ExpiresAt: time.Now().Add(time.Hour)}
 		if err := h.store.CreateSession(h.ctx, se); err != nil {
 			t.Fatal(err)
 		}

@@ -28,6 +28,8 @@ var (
 		"Duration of sync runs, by kind of sync.", SyncBuckets, "kind")
 	SyncItems = Default.NewCounter("ream_sync_items_total",
 		"Records handled by sync runs, by kind of sync and outcome.", "kind", "outcome")
+	LoginFailures = Default.NewCounter("ream_login_failures_total",
+		"Failed and refused logins, by area (admin, user) and reason (wrong-password, throttled-…).", "area", "reason")
 	// MailQueue reports nothing until the mail component calls MailQueue.Set.
 	MailQueue = Default.NewGaugeFunc("ream_mail_queue",
 		"Messages in the outgoing mail queue, by state.", []string{"state"}, nil)

@@ -134,14 +134,38 @@ type Transaction struct {
 
 // AuditEntry is one administrative change.
 type AuditEntry struct {
-	ID        int64
-	Actor     string // username, "system", "server-command", "api"
-	Address   string // client address, when known
-	Action    string // e.g. "account.create"
-	Target    string
-	Detail    string
-	CreatedAt time.Time
+	ID    int64
+	Actor string // the name shown: a username, "admin", "system", "server-command", "api"
+	// ActorKind says what Actor names (one of the Actor… kinds), so that the
+	// built-in admin and a user who is called "admin" are never confused;
+	// ActorUserID is the user's id when the kind is ActorUser.
+	ActorKind   string
+	ActorUserID int64
+	Address     string // client address, when known
+	Action      string // e.g. "account.create"
+	Target      string
+	Detail      string
+	CreatedAt   time.Time
 }
+
+// ActorLabel is how the audit log shows who made a change: the built-in
+// admin is marked, so that a user who happens to be called "admin" (from
+// before the name was reserved) reads differently.
+func (e AuditEntry) ActorLabel() string {
+	if e.ActorKind == ActorBuiltInAdmin {
+		return e.Actor + " (built-in admin)"
+	}
+	return e.Actor
+}
+
+// Kinds of audit actors.
+const (
+	ActorBuiltInAdmin = "builtin-admin" // the built-in admin account
+	ActorUser         = "user"          // a person: a delegated admin or a portal user
+	ActorAPI          = "api"           // a web-services caller
+	ActorCLI          = "cli"           // the local command line
+	ActorSystem       = "system"        // the server itself: scheduler, login checks, first start
+)
 
 // SyncCounts are the totals of a sync run.
 type SyncCounts struct {

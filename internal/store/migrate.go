@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/reamprint/ream/internal/auth"
 )
 
 // migration is one schema step. Its SQL uses {{id}} for an auto-increment
@@ -13,17 +15,21 @@ import (
 // A sqliteOnly step changes a storage detail PostgreSQL does not have: on
 // PostgreSQL it runs nothing but is still recorded, so both databases count
 // versions the same way.
+// A step whose data must be computed in Go (a hash, a skeleton) also has
+// fill, run after its SQL in the same transaction.
 type migration struct {
 	description string
 	sql         string
 	sqliteOnly  bool
+	fill        func(ctx context.Context, tx *Tx) error
 }
 
 // migrations is the ordered list of schema steps; version N is migrations[N-1].
 // Never edit a released step: add a new one.
 var migrations = []migration{
-	{"initial schema", schemaV1, false},
-	{"card numbers and group memberships clustered by their keys (SQLite)", schemaV2, true},
+	{"initial schema", schemaV1, false, nil},
+	{"card numbers and group memberships clustered by their keys (SQLite)", schemaV2, true, nil},
+	{"sessions and audit lines keyed by kind and user id; username skeletons; familiar login addresses", schemaV3, false, fillV3},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -98,6 +104,11 @@ func (s *Store) migrateTo(ctx context.Context, target int) (applied int, err err
 			for _, stmt := range splitStatements(ddl) {
 				if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
 					return fmt.Errorf("%w in %q", err, firstLine(stmt))
+				}
+			}
+			if m.fill != nil {
+				if err := m.fill(ctx, tx); err != nil {
+					return err
 				}
 			}
 			_, err := tx.exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v)
@@ -358,3 +369,70 @@ DROP TABLE group_members;
 ALTER TABLE group_members_new RENAME TO group_members;
 CREATE INDEX group_members_user ON group_members (user_id);
 `
+
+// schemaV3 stops the built-in admin and a user who happens to be called
+// "admin" (possible before names were reserved) from sharing an identity:
+// a session belongs to a user id, or (NULL, kind admin) to the built-in
+// admin; an audit line says what kind of actor wrote it and which user.
+// Existing rows are carried over: an admin-area session or audit line by
+// "admin" was always the built-in admin's.
+const schemaV3 = `
+ALTER TABLE sessions ADD COLUMN user_id BIGINT;
+UPDATE sessions SET user_id = (SELECT MAX(u.id) FROM users u WHERE u.username = sessions.username AND u.deleted_at IS NULL)
+	WHERE NOT (kind = 'admin' AND username = 'admin');
+DELETE FROM sessions WHERE user_id IS NULL AND NOT (kind = 'admin' AND username = 'admin');
+DROP INDEX sessions_user;
+CREATE INDEX sessions_user ON sessions (user_id);
+
+ALTER TABLE audit_log ADD COLUMN actor_kind TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN actor_user_id BIGINT;
+UPDATE audit_log SET actor_kind = CASE
+	WHEN actor = 'admin' THEN 'builtin-admin'
+	WHEN actor = 'api' THEN 'api'
+	WHEN actor IN ('server-command', 'ream cards') THEN 'cli'
+	WHEN actor IN ('system', 'scheduler', 'web', 'login', 'first start', 'REAM_ADMIN_PASSWORD') THEN 'system'
+	ELSE 'user' END;
+UPDATE audit_log SET actor_user_id = (SELECT MAX(u.id) FROM users u WHERE u.username = audit_log.actor)
+	WHERE actor_kind = 'user';
+
+ALTER TABLE users ADD COLUMN name_skeleton TEXT NOT NULL DEFAULT '';
+CREATE INDEX users_name_skeleton ON users (name_skeleton) WHERE deleted_at IS NULL;
+
+CREATE TABLE login_familiar (
+	account TEXT NOT NULL,
+	address TEXT NOT NULL,
+	last_success BIGINT NOT NULL,
+	PRIMARY KEY (account, address)
+);
+`
+
+// fillV3 computes the username skeleton of every user, live or deleted.
+func fillV3(ctx context.Context, tx *Tx) error {
+	rows, err := tx.query(ctx, `SELECT id, username FROM users ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("store: unable to read usernames: %w", err)
+	}
+	type named struct {
+		id   int64
+		name string
+	}
+	var users []named
+	for rows.Next() {
+		var u named
+		if err := rows.Scan(&u.id, &u.name); err != nil {
+			rows.Close()
+			return err
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, u := range users {
+		if _, err := tx.exec(ctx, `UPDATE users SET name_skeleton = $2 WHERE id = $1`, u.id, auth.UsernameSkeleton(u.name)); err != nil {
+			return fmt.Errorf("store: unable to store the skeleton of user #%d: %w", u.id, err)
+		}
+	}
+	return nil
+}

@@ -128,7 +128,7 @@ func TestMigration2RebuildsCardsAndMembershipsWithoutLosingRows(t *testing.T) {
 		}
 	}
 
-	if n, err := old.Migrate(ctx); err != nil || n != 1 {
+	if n, err := old.migrateTo(ctx, 2); err != nil || n != 1 {
 		t.Fatalf("upgrade applied %d step(s), err %v; want 1", n, err)
 	}
 
@@ -152,7 +152,7 @@ func TestMigration2RebuildsCardsAndMembershipsWithoutLosingRows(t *testing.T) {
 
 	// A new database takes the same two steps and must end up the same.
 	const schema = `SELECT type||' '||name||' on '||tbl_name||': '||COALESCE(sql, '') FROM sqlite_master ORDER BY type, name`
-	fresh := openAtVersion(t, "", len(migrations))
+	fresh := openAtVersion(t, "", 2)
 	if got, want := lines(t, old, schema), lines(t, fresh, schema); !slices.Equal(got, want) {
 		t.Errorf("upgraded schema differs from a new database's:\n got  %q\n want %q", got, want)
 	}
@@ -163,10 +163,59 @@ func TestMigration2RebuildsCardsAndMembershipsWithoutLosingRows(t *testing.T) {
 func TestMigration2IsRecordedOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	s := openAtVersion(t, testenv.PostgresURL(t), 1)
-	if n, err := s.Migrate(ctx); err != nil || n != 1 {
+	if n, err := s.migrateTo(ctx, 2); err != nil || n != 1 {
 		t.Fatalf("upgrade applied %d step(s), err %v; want 1", n, err)
 	}
 	if v, err := s.CurrentVersion(ctx); err != nil || v != 2 {
 		t.Fatalf("version %d, err %v; want 2", v, err)
+	}
+}
+
+// TestMigration3SeparatesTheBuiltInAdmin: on a database from before it, a
+// user called "admin" and the built-in admin had one identity. After it,
+// the built-in admin's sessions and audit lines are its own, everyone
+// else's belong to a user id, and every name has its skeleton.
+func TestMigration3SeparatesTheBuiltInAdmin(t *testing.T) {
+	for _, url := range []string{"", "postgres"} {
+		name := "sqlite"
+		if url != "" {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			if url != "" {
+				url = testenv.PostgresURL(t)
+			}
+			ctx := context.Background()
+			s := openAtVersion(t, url, 2)
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if _, err := s.w.ExecContext(ctx, s.q(q), args...); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			exec(`INSERT INTO users (id, username, created_at, updated_at) VALUES (7, 'admin', 0, 0), (8, 'frank', 0, 0), (9, 'аdmin', 0, 0)`)
+			for _, se := range [][2]string{{"b1", "admin|admin"}, {"u1", "user|admin"}, {"f1", "user|frank"}, {"g1", "user|ghost"}} {
+				kind, user, _ := strings.Cut(se[1], "|")
+				exec(`INSERT INTO sessions (token_hash, kind, username, csrf_secret, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, 'x', 0, 0, $4)`,
+					se[0], kind, user, int64(1)<<60)
+			}
+			exec(`INSERT INTO audit_log (actor, action, created_at) VALUES ('admin', 'a.builtin', 0), ('frank', 'a.user', 0), ('scheduler', 'a.system', 0), ('api', 'a.api', 0)`)
+
+			if n, err := s.migrateTo(ctx, 3); err != nil || n != 1 {
+				t.Fatalf("migration 3: %d steps, %v", n, err)
+			}
+			got := lines(t, s, `SELECT token_hash||' '||kind||' '||COALESCE(CAST(user_id AS TEXT), 'builtin') FROM sessions ORDER BY token_hash`)
+			if want := []string{"b1 admin builtin", "f1 user 8", "u1 user 7"}; !slices.Equal(got, want) {
+				t.Errorf("sessions after migration 3: %q, want %q (a session of a user who is gone is ended)", got, want)
+			}
+			got = lines(t, s, `SELECT action||' '||actor_kind||' '||COALESCE(CAST(actor_user_id AS TEXT), '-') FROM audit_log ORDER BY action`)
+			if want := []string{"a.api api -", "a.builtin builtin-admin -", "a.system system -", "a.user user 8"}; !slices.Equal(got, want) {
+				t.Errorf("audit after migration 3: %q, want %q", got, want)
+			}
+			got = lines(t, s, `SELECT username||' '||name_skeleton FROM users ORDER BY id`)
+			if want := []string{"admin adrnin", "frank frank", "аdmin adrnin"}; !slices.Equal(got, want) {
+				t.Errorf("skeletons after migration 3: %q, want %q", got, want)
+			}
+		})
 	}
 }

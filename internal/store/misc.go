@@ -12,8 +12,16 @@ import (
 
 // Audit records one administrative change.
 func (t *Tx) Audit(ctx context.Context, e model.AuditEntry) error {
-	_, err := t.exec(ctx, `INSERT INTO audit_log (actor, address, action, target, detail, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-		e.Actor, e.Address, e.Action, e.Target, truncate(e.Detail, 4000), t.s.nowMS())
+	kind := e.ActorKind
+	if kind == "" {
+		kind = model.ActorSystem
+	}
+	var userID any
+	if e.ActorUserID != 0 {
+		userID = e.ActorUserID
+	}
+	_, err := t.exec(ctx, `INSERT INTO audit_log (actor, actor_kind, actor_user_id, address, action, target, detail, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		e.Actor, kind, userID, e.Address, e.Action, e.Target, truncate(e.Detail, 4000), t.s.nowMS())
 	if err != nil {
 		return fmt.Errorf("store: unable to write audit log: %w", err)
 	}
@@ -44,7 +52,7 @@ func (s *Store) AuditLog(ctx context.Context, search string, offset, limit int) 
 		return nil, 0, fmt.Errorf("store: unable to count audit log: %w", err)
 	}
 	args = append(args, limit, offset)
-	rows, err := s.query(ctx, fmt.Sprintf(`SELECT id, actor, address, action, target, detail, created_at FROM audit_log WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)
+	rows, err := s.query(ctx, fmt.Sprintf(`SELECT id, actor, actor_kind, COALESCE(actor_user_id, 0), address, action, target, detail, created_at FROM audit_log WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`, where, len(args)-1, len(args)), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: unable to read audit log: %w", err)
 	}
@@ -53,7 +61,7 @@ func (s *Store) AuditLog(ctx context.Context, search string, offset, limit int) 
 	for rows.Next() {
 		var e model.AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &e.Actor, &e.Address, &e.Action, &e.Target, &e.Detail, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.Actor, &e.ActorKind, &e.ActorUserID, &e.Address, &e.Action, &e.Target, &e.Detail, &at); err != nil {
 			return nil, 0, err
 		}
 		e.CreatedAt = msToTime(at)
@@ -166,10 +174,13 @@ func (s *Store) IsAdmin(ctx context.Context, username string) (admin, allAccount
 }
 
 // Session is a logged-in browser session. Only the token's hash is stored.
+// It belongs to a user by id; an admin-area session with UserID 0 is the
+// built-in admin's, so a user who is called "admin" is someone else.
 type Session struct {
 	TokenHash  string
 	Kind       string // "admin" or "user"
-	Username   string
+	UserID     int64  // 0: the built-in admin
+	Username   string // as it was at login, for display
 	CSRFSecret string
 	Address    string
 	CreatedAt  time.Time
@@ -179,8 +190,14 @@ type Session struct {
 
 // CreateSession stores a new session.
 func (s *Store) CreateSession(ctx context.Context, se *Session) error {
-	_, err := s.exec(ctx, `INSERT INTO sessions (token_hash, kind, username, csrf_secret, address, created_at, last_seen_at, expires_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$6,$7)`, se.TokenHash, se.Kind, se.Username, se.CSRFSecret, se.Address, s.nowMS(), se.ExpiresAt.UnixMilli())
+	var userID any
+	if se.UserID != 0 {
+		userID = se.UserID
+	} else if se.Kind != "admin" {
+		return fmt.Errorf("store: a %s session needs a user", se.Kind)
+	}
+	_, err := s.exec(ctx, `INSERT INTO sessions (token_hash, kind, user_id, username, csrf_secret, address, created_at, last_seen_at, expires_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$8)`, se.TokenHash, se.Kind, userID, se.Username, se.CSRFSecret, se.Address, s.nowMS(), se.ExpiresAt.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: unable to create session: %w", err)
 	}
@@ -191,9 +208,9 @@ func (s *Store) CreateSession(ctx context.Context, se *Session) error {
 func (s *Store) SessionByTokenHash(ctx context.Context, hash string) (*Session, error) {
 	var se Session
 	var created, seen, expires int64
-	err := s.w.QueryRowContext(ctx, s.q(`SELECT token_hash, kind, username, csrf_secret, address, created_at, last_seen_at, expires_at
+	err := s.w.QueryRowContext(ctx, s.q(`SELECT token_hash, kind, COALESCE(user_id, 0), username, csrf_secret, address, created_at, last_seen_at, expires_at
 		FROM sessions WHERE token_hash = $1 AND expires_at > $2`), hash, s.nowMS()).
-		Scan(&se.TokenHash, &se.Kind, &se.Username, &se.CSRFSecret, &se.Address, &created, &seen, &expires)
+		Scan(&se.TokenHash, &se.Kind, &se.UserID, &se.Username, &se.CSRFSecret, &se.Address, &created, &seen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -216,20 +233,59 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	return err
 }
 
-// EndSessions ends the sessions of a user (of one kind when kind is not
-// empty), except the one whose hash is keep.
-func (t *Tx) EndSessions(ctx context.Context, kind, username, keep string) error {
-	_, err := t.exec(ctx, `DELETE FROM sessions WHERE username = $1 AND ($2 = '' OR kind = $2) AND token_hash <> $3`,
-		NormalizeUsername(username), kind, keep)
+// EndSessions ends the sessions of the user with id userID (of one kind
+// when kind is not empty), except the one whose hash is keep. The built-in
+// admin's sessions are ended with EndBuiltInAdminSessions.
+func (t *Tx) EndSessions(ctx context.Context, kind string, userID int64, keep string) error {
+	_, err := t.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND ($2 = '' OR kind = $2) AND token_hash <> $3`,
+		userID, kind, keep)
 	if err != nil {
-		return fmt.Errorf("store: unable to end sessions: %w", err)
+		return fmt.Errorf("store: unable to end the sessions of user #%d: %w", userID, err)
 	}
 	return nil
 }
 
 // EndSessions ends a user's sessions in its own transaction.
-func (s *Store) EndSessions(ctx context.Context, kind, username, keep string) error {
-	return s.InTx(ctx, func(tx *Tx) error { return tx.EndSessions(ctx, kind, username, keep) })
+func (s *Store) EndSessions(ctx context.Context, kind string, userID int64, keep string) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.EndSessions(ctx, kind, userID, keep) })
+}
+
+// EndBuiltInAdminSessions ends the built-in admin's sessions but keep.
+func (t *Tx) EndBuiltInAdminSessions(ctx context.Context, keep string) error {
+	_, err := t.exec(ctx, `DELETE FROM sessions WHERE kind = 'admin' AND user_id IS NULL AND token_hash <> $1`, keep)
+	if err != nil {
+		return fmt.Errorf("store: unable to end the built-in admin's sessions: %w", err)
+	}
+	return nil
+}
+
+// RecordFamiliarAddress notes that account logged in successfully from
+// address now; the limiter trusts such an address for a while.
+func (s *Store) RecordFamiliarAddress(ctx context.Context, account, address string) error {
+	_, err := s.exec(ctx, `INSERT INTO login_familiar (account, address, last_success) VALUES ($1, $2, $3)
+		ON CONFLICT (account, address) DO UPDATE SET last_success = excluded.last_success`, account, address, s.nowMS())
+	if err != nil {
+		return fmt.Errorf("store: unable to record a familiar login address: %w", err)
+	}
+	return nil
+}
+
+// FamiliarAddress reports whether account logged in successfully from
+// address at or after since.
+func (s *Store) FamiliarAddress(ctx context.Context, account, address string, since time.Time) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM login_familiar WHERE account = $1 AND address = $2 AND last_success >= $3`,
+		account, address, since.UnixMilli()).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: unable to check a familiar login address: %w", err)
+	}
+	return n > 0, nil
+}
+
+// PurgeFamiliarAddresses forgets addresses not used for a login since cutoff.
+func (s *Store) PurgeFamiliarAddresses(ctx context.Context, cutoff time.Time) error {
+	_, err := s.exec(ctx, `DELETE FROM login_familiar WHERE last_success < $1`, cutoff.UnixMilli())
+	return err
 }
 
 // PurgeExpiredSessions deletes sessions past their expiry.

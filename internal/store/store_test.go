@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
@@ -294,12 +295,46 @@ func TestSessionsLocksTasksSettings(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now()
 		s.SetClock(func() time.Time { return now })
+		frank := &model.User{Username: "frank"}
+		namedAdmin := &model.User{Username: "admin"} // possible before the name was reserved
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, frank); err != nil {
+				return err
+			}
+			return tx.CreateUser(ctx, namedAdmin)
+		})
 		for _, h := range []string{"h1", "h2"} {
-			if err := s.CreateSession(ctx, &store.Session{TokenHash: h, Kind: "user", Username: "frank", CSRFSecret: "x", ExpiresAt: now.Add(time.Hour)}); err != nil {
+			if err := s.CreateSession(ctx, &store.Session{TokenHash: h, Kind: "user", UserID: frank.ID, Username: "frank", CSRFSecret: "x", ExpiresAt: now.Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := s.EndSessions(ctx, "user", "FRANK", "h1"); err != nil {
+		if err := s.CreateSession(ctx, &store.Session{TokenHash: "user-session", Kind: "user", Username: "frank", CSRFSecret: "x", ExpiresAt: now.Add(time.Hour)}); err == nil {
+			t.Error("a portal session without a user was stored")
+		}
+		// The built-in admin's session and that of a user called "admin" are
+		// two identities: ending one leaves the other.
+		for _, se := range []*store.Session{
+			{TokenHash: "builtin", Kind: "admin", Username: "admin", CSRFSecret: "x", ExpiresAt: now.Add(time.Hour)},
+			{TokenHash: "named-admin", Kind: "user", UserID: namedAdmin.ID, Username: "admin", CSRFSecret: "x", ExpiresAt: now.Add(time.Hour)},
+		} {
+			if err := s.CreateSession(ctx, se); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := s.SessionByTokenHash(ctx, "builtin"); err != nil || got.UserID != 0 {
+			t.Errorf("built-in admin session = %+v, %v", got, err)
+		}
+		if err := s.EndSessions(ctx, "", namedAdmin.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SessionByTokenHash(ctx, "builtin"); err != nil {
+			t.Errorf("ending the sessions of user %q ended the built-in admin's: %v", "admin", err)
+		}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.EndBuiltInAdminSessions(ctx, "") })
+		if _, err := s.SessionByTokenHash(ctx, "builtin"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("built-in admin session survived EndBuiltInAdminSessions: %v", err)
+		}
+		if err := s.EndSessions(ctx, "user", frank.ID, "h1"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.SessionByTokenHash(ctx, "h1"); err != nil {
@@ -457,11 +492,11 @@ func TestRenameUserCarriesEverythingThatNamesThem(t *testing.T) {
 			}
 			return tx.SetAdminAccess(ctx, "user", "hana", true)
 		})
-		if err := s.CreateSession(ctx, &store.Session{TokenHash: "hs", Kind: "admin", Username: "hana", CSRFSecret: "x", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		if err := s.CreateSession(ctx, &store.Session{TokenHash: "hs", Kind: "admin", UserID: u.ID, Username: "hana", CSRFSecret: "x", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		mustTx(t, s, func(tx *store.Tx) error { return tx.RenameUser(ctx, u.ID, "Hana2") })
-		if se, err := s.SessionByTokenHash(ctx, "hs"); err != nil || se.Username != "hana2" {
+		if se, err := s.SessionByTokenHash(ctx, "hs"); err != nil || se.UserID != u.ID || se.Username != "hana2" {
 			t.Errorf("session after rename: %+v %v", se, err)
 		}
 		if admin, _, _ := s.IsAdmin(ctx, "hana2"); !admin {
@@ -685,6 +720,71 @@ func TestBulkUserCreation(t *testing.T) {
 			if _, err := s.UserByName(ctx, "another"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("half-applied bulk insert: %v", err)
 			}
+		}
+	})
+}
+
+// TestLookAlikesFamiliarAddressesAuditKinds: names are found by skeleton,
+// login addresses are remembered, and audit lines keep their actor's kind.
+func TestLookAlikesFamiliarAddressesAuditKinds(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u1 := &model.User{Username: "user1"}
+		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUsers(ctx, []*model.User{u1, {Username: "carol"}}) })
+		mustTx(t, s, func(tx *store.Tx) error {
+			for name, want := range map[string]string{"userl": "user1", "carol": "carol", "dave": ""} {
+				got, err := tx.UserNamedLike(ctx, auth.UsernameSkeleton(name), 0)
+				if err != nil || got != want {
+					t.Errorf("UserNamedLike(%q) = %q, %v; want %q", name, got, err, want)
+				}
+			}
+			if got, _ := tx.UserNamedLike(ctx, auth.UsernameSkeleton("user1"), u1.ID); got != "" {
+				t.Errorf("a user looks like itself: %q", got)
+			}
+			if err := tx.RenameUser(ctx, u1.ID, "zed"); err != nil {
+				return err
+			}
+			if got, _ := tx.UserNamedLike(ctx, auth.UsernameSkeleton("zed"), 0); got != "zed" {
+				t.Errorf("after a rename the skeleton is not the new name's: %q", got)
+			}
+			return nil
+		})
+
+		now := time.Now()
+		if ok, err := s.FamiliarAddress(ctx, "carol", "127.0.0.1", now.Add(-time.Hour)); ok || err != nil {
+			t.Errorf("an address nobody logged in from is familiar: %v %v", ok, err)
+		}
+		for range 2 {
+			if err := s.RecordFamiliarAddress(ctx, "carol", "127.0.0.1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ok, _ := s.FamiliarAddress(ctx, "carol", "127.0.0.1", now.Add(-time.Hour)); !ok {
+			t.Error("the address carol logged in from is not familiar")
+		}
+		if ok, _ := s.FamiliarAddress(ctx, "carol", "127.0.0.2", now.Add(-time.Hour)); ok {
+			t.Error("another address is familiar")
+		}
+		if ok, _ := s.FamiliarAddress(ctx, "carol", "127.0.0.1", now.Add(time.Hour)); ok {
+			t.Error("a login before the cutoff still counts")
+		}
+
+		entries := []model.AuditEntry{
+			{Actor: "admin", ActorKind: model.ActorBuiltInAdmin, Action: "test.builtin"},
+			{Actor: "admin", ActorKind: model.ActorUser, ActorUserID: 42, Action: "test.user"},
+			{Actor: "scheduler", Action: "test.system"},
+		}
+		for _, e := range entries {
+			if err := s.Audit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _, err := s.AuditLog(ctx, "test.", 0, 10)
+		if err != nil || len(got) != 3 {
+			t.Fatalf("audit log: %v, %v", got, err)
+		}
+		if got[2].ActorKind != model.ActorBuiltInAdmin || got[1].ActorKind != model.ActorUser || got[1].ActorUserID != 42 || got[0].ActorKind != model.ActorSystem {
+			t.Errorf("audit actor kinds not kept: %+v", got)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 )
@@ -214,6 +215,21 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// UserNamedLike returns the name of a live user, other than the one with id
+// except, whose username has this skeleton (auth.UsernameSkeleton), or "".
+func (t *Tx) UserNamedLike(ctx context.Context, skeleton string, except int64) (string, error) {
+	var name string
+	err := t.queryRow(ctx, `SELECT username FROM users WHERE name_skeleton = $1 AND deleted_at IS NULL AND id <> $2 ORDER BY id LIMIT 1`,
+		skeleton, except).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: unable to look for look-alike usernames: %w", err)
+	}
+	return name, nil
+}
+
 // CreateUser inserts a new user with its card numbers. The username must be
 // normalised and validated by the caller. Returns ErrConflict when the
 // username is taken and ErrCardInUse when a card number is.
@@ -221,11 +237,11 @@ func (t *Tx) CreateUser(ctx context.Context, u *model.User) error {
 	now := t.s.nowMS()
 	u.Username = NormalizeUsername(u.Username)
 	err := t.queryRow(ctx, `INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
-		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17) RETURNING id`,
+		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at, name_skeleton)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17,$18) RETURNING id`,
 		u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
 		u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
-		u.Internal, u.SourceID, now).Scan(&u.ID)
+		u.Internal, u.SourceID, now, auth.UsernameSkeleton(u.Username)).Scan(&u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: user %q: %w", u.Username, ErrConflict)
 	}
@@ -341,20 +357,19 @@ func (t *Tx) RenameUser(ctx context.Context, userID int64, newName string) error
 		}
 		return fmt.Errorf("store: unable to read user: %w", err)
 	}
-	_, err := t.exec(ctx, `UPDATE users SET username = $2, updated_at = $3 WHERE id = $1`, userID, newName, t.s.nowMS())
+	_, err := t.exec(ctx, `UPDATE users SET username = $2, name_skeleton = $4, updated_at = $3 WHERE id = $1`,
+		userID, newName, t.s.nowMS(), auth.UsernameSkeleton(newName))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: user %q: %w", newName, ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("store: unable to rename user: %w", err)
 	}
-	for _, stmt := range []string{
-		`UPDATE sessions SET username = $2 WHERE username = $1`,
-		`UPDATE admin_access SET name = $2 WHERE kind = 'user' AND name = $1`,
-	} {
-		if _, err := t.exec(ctx, stmt, oldName, newName); err != nil {
-			return fmt.Errorf("store: unable to rename user: %w", err)
-		}
+	if _, err := t.exec(ctx, `UPDATE admin_access SET name = $2 WHERE kind = 'user' AND name = $1`, oldName, newName); err != nil {
+		return fmt.Errorf("store: unable to rename user: %w", err)
+	}
+	if _, err := t.exec(ctx, `UPDATE sessions SET username = $2 WHERE user_id = $1`, userID, newName); err != nil {
+		return fmt.Errorf("store: unable to rename user: %w", err)
 	}
 	return t.renameInAccessLists(ctx, oldName, newName)
 }
@@ -436,7 +451,7 @@ func (t *Tx) DeleteUser(ctx context.Context, u *model.User, redact bool) error {
 			return fmt.Errorf("store: unable to delete user %q: %w", u.Username, err)
 		}
 	}
-	return t.EndSessions(ctx, "", u.Username, "")
+	return t.EndSessions(ctx, "", u.ID, "")
 }
 
 // AdjustUserBalance adds amount (or, with set, sets the balance to amount)

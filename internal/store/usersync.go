@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/model"
 )
 
@@ -160,7 +161,7 @@ func (t *Tx) SetGroupSource(ctx context.Context, groupID int64, source string) e
 }
 
 // newUserColumns are the users columns every bulk insert writes.
-var newUserColumns = []string{"id", "username", "full_name", "email", "department", "office", "source", "created_at", "updated_at"}
+var newUserColumns = []string{"id", "username", "full_name", "email", "department", "office", "source", "created_at", "updated_at", "name_skeleton"}
 
 // optionalUserColumns are the columns a bulk insert writes only when one of
 // its users has something other than the column's default (zero): a user
@@ -224,7 +225,7 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 	}
 	err = t.bulkInsert(ctx, "users", columns, "", len(users), func(i int, args []any) []any {
 		u := users[i]
-		args = append(args, u.ID, u.Username, u.FullName, u.Email, u.Department, u.Office, u.SourceID, now, now)
+		args = append(args, u.ID, u.Username, u.FullName, u.Email, u.Department, u.Office, u.SourceID, now, now, auth.UsernameSkeleton(u.Username))
 		for _, k := range optional {
 			args = append(args, optionalUserColumns[k].value(u))
 		}

@@ -57,8 +57,8 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, a core.Actor, p *Plan
 	if err := s.applyGroups(ctx, tx, p); err != nil {
 		return err
 	}
-	return tx.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "users.sync",
-		Target: p.Source, Detail: fmt.Sprintf("run #%d: %s", run.ID, summary(p, false))})
+	return tx.Audit(ctx, a.Stamp(model.AuditEntry{Action: "users.sync",
+		Target: p.Source, Detail: fmt.Sprintf("run #%d: %s", run.ID, summary(p, false))}))
 }
 
 func (s *Service) applyUpdates(ctx context.Context, tx *store.Tx, p *Plan, step func(int)) error {
@@ -97,7 +97,7 @@ func (s *Service) applyUpdates(ctx context.Context, tx *store.Tx, p *Plan, step 
 		}
 		if uc.Merged {
 			// The password is gone: sessions opened with it end too.
-			if err := tx.EndSessions(ctx, "", u.Username, ""); err != nil {
+			if err := tx.EndSessions(ctx, "", u.ID, ""); err != nil {
 				return err
 			}
 		}
@@ -178,5 +178,5 @@ func userIDs(p *Plan) (map[string]int64, error) {
 }
 
 func auditEntry(a core.Actor, action, target, detail string) model.AuditEntry {
-	return model.AuditEntry{Actor: a.Name, Address: a.Address, Action: action, Target: target, Detail: detail}
+	return a.Stamp(model.AuditEntry{Action: action, Target: target, Detail: detail})
 }

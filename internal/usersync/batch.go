@@ -141,6 +141,13 @@ func (s *Service) importLines(ctx context.Context, tx *store.Tx, a core.Actor, l
 			continue
 		}
 		if isNew {
+			if err := core.NewUsernameProblem(ctx, tx, bl.Username, 0, true); err != nil {
+				if msg, ok := core.Message(err); ok {
+					rep.Skipped = append(rep.Skipped, directory.LineError{Line: bl.Line, Field: "username", Reason: msg})
+					continue
+				}
+				return err
+			}
 			if err := s.createFromLine(ctx, tx, a, bl); err != nil {
 				return err
 			}

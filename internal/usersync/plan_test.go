@@ -231,3 +231,51 @@ func FuzzApplyAttributeOverrides(f *testing.F) {
 		}
 	})
 }
+
+// TestSyncSkipsReservedAndMixedScriptNames: a directory entry named like
+// the built-in admin, or mixing scripts, is skipped and reported; a user
+// called "admin" from before names were reserved is kept as it is.
+// Directory names that merely look alike (user1, userl) both come in: the
+// directory is the authority on its names.
+func TestSyncSkipsReservedAndMixedScriptNames(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		users := h.writeFile("users.txt", "Admin\tNot The Admin\n\u0430dmin\tLook Alike\np\u0430ypal\tMixed\njosé\tJosé\nuser1\tOne\nuserl\tEl\n")
+		h.set(settings.UserSyncSource, SourceFile, settings.UserSyncFileUsers, users)
+		out := h.mustRun(h.syncOpts())
+		if out.Run.Counts.Created != 3 || out.Run.Counts.Skipped != 3 {
+			t.Fatalf("run = %+v\n%s", out.Run.Counts, out.Run.Report)
+		}
+		for _, want := range []string{`line 1, username: "admin": The username "admin" is reserved`, "line 2, username", `line 3, username: "pаypal": The username mixes the Latin and Cyrillic scripts`} {
+			if !strings.Contains(out.Run.Report, want) {
+				t.Errorf("report lacks %q:\n%s", want, out.Run.Report)
+			}
+		}
+		h.noUser("admin")
+		h.user("josé")
+		h.user("userl")
+	})
+}
+
+func TestBatchImportRefusesReservedAndLookAlikeNames(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		if err := h.core.CreateUser(ctx, admin, &model.User{Username: "user1"}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := h.svc.BatchImport(ctx, admin, strings.NewReader("admin\nuserl\nzoë\n"), BatchOptions{CreateNew: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := rep.Text()
+		for _, want := range []string{"line 1, username", "reserved for the built-in administrator", `line 2, username: The username "userl" looks too much like the existing user "user1"`} {
+			if !strings.Contains(text, want) {
+				t.Errorf("report lacks %q:\n%s", want, text)
+			}
+		}
+		if rep.Created != 1 {
+			t.Errorf("created %d, want only zoë:\n%s", rep.Created, text)
+		}
+		h.noUser("admin")
+		h.noUser("userl")
+	})
+}

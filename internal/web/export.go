@@ -55,8 +55,8 @@ func (e *csvExport[T]) serve(s *Server, w http.ResponseWriter, r *http.Request, 
 		detail += fmt.Sprintf(" matching %q", search)
 	}
 	a := s.Actor(r)
-	if err := s.store.Audit(ctx, model.AuditEntry{Actor: a.Name, Address: a.Address, Action: "export",
-		Target: e.what, Detail: "exported as CSV: " + detail}); err != nil {
+	if err := s.store.Audit(ctx, a.Stamp(model.AuditEntry{Action: "export",
+		Target: e.what, Detail: "exported as CSV: " + detail})); err != nil {
 		return err
 	}
 	name := e.file + "-" + time.Now().Format("2006-01-02") + ".csv"
@@ -182,7 +182,7 @@ func (s *Server) exportAuditLog(w http.ResponseWriter, r *http.Request) error {
 			return false
 		},
 		cells: func(a model.AuditEntry) []string {
-			return []string{timeCell(a.CreatedAt), a.Actor, a.Address, a.Action, a.Target, a.Detail}
+			return []string{timeCell(a.CreatedAt), a.ActorLabel(), a.Address, a.Action, a.Target, a.Detail}
 		},
 	}
 	return e.serve(s, w, r, q)

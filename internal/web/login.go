@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/store"
 )
@@ -64,13 +66,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 		data.Heading = "Log in to your print account"
 	}
 	now := time.Now()
-	if ok, wait, reason := s.limiter.Allow(username, client, now); !ok {
+	key := limiterKey(kind, username)
+	familiar := s.familiarAddress(ctx, key, client, now)
+	if ok, wait, reason := s.limiter.AllowFrom(key, client, familiar, now); !ok {
+		metrics.LoginFailures.Inc(kind, "throttled-"+reason)
+		if reason == auth.ReasonUnfamiliar {
+			// Guesses from addresses this account never logged in from are
+			// over their budget: answer as for a wrong password, in the
+			// same time, without checking it, so guessing learns nothing.
+			s.core.Hasher.VerifyDummy(ctx, password)
+			s.padFailedLogin(ctx, now)
+			s.auditLogin(ctx, kind+".login.throttled", username, client, "too many failed logins for this account from unfamiliar addresses")
+			data.Error = loginFailed
+			return s.Render(w, r, http.StatusUnauthorized, "login.html", "Log in", data)
+		}
 		s.auditLogin(ctx, kind+".login.refused", username, client, "too many failed logins ("+reason+")")
 		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
 		data.Error = fmt.Sprintf("Too many failed logins. Try again in %s.", humanWait(wait))
 		return s.Render(w, r, http.StatusTooManyRequests, "login.html", "Too many attempts", data)
 	}
-	ok, err := s.checkCredentials(ctx, kind, username, password)
+	u, ok, err := s.checkCredentials(ctx, kind, username, password)
 	if err != nil {
 		// The directory did not answer: say so, without telling whether the
 		// user exists, after the same wait as any failure.
@@ -81,16 +96,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	}
 	if !ok {
 		s.padFailedLogin(ctx, now)
-		s.limiter.Failure(username, client, now)
+		s.limiter.FailureFrom(key, client, familiar, now)
+		metrics.LoginFailures.Inc(kind, "wrong-password")
 		s.auditLogin(ctx, kind+".login.failure", username, client, "wrong username or password")
-		if allowed, wait, reason := s.limiter.Allow(username, client, now); !allowed {
+		if allowed, wait, reason := s.limiter.AllowFrom(key, client, familiar, now); !allowed && reason != auth.ReasonUnfamiliar {
 			s.auditLogin(ctx, kind+".login.lockout", username, client, fmt.Sprintf("locked out for %s (%s)", humanWait(wait), reason))
 		}
 		data.Error = loginFailed
 		return s.Render(w, r, http.StatusUnauthorized, "login.html", "Log in", data)
 	}
-	s.limiter.Success(username, client, now)
-	if err := s.startSession(w, r, kind, username); err != nil {
+	s.limiter.SuccessFrom(key, client, now)
+	if err := s.store.RecordFamiliarAddress(ctx, key, client); err != nil {
+		s.log.ErrorContext(ctx, "web: unable to remember a login address", "err", err)
+	}
+	if err := s.startSession(w, r, kind, u); err != nil {
 		return err
 	}
 	if kind == kindAdmin {
@@ -100,50 +119,83 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	return nil
 }
 
-// checkCredentials verifies a username and password for an area. Each path
-// through it verifies exactly one hash (real or dummy) or asks the directory.
-func (s *Server) checkCredentials(ctx context.Context, kind, username, password string) (bool, error) {
+// familiarFor is how long a successful login makes its address familiar.
+const familiarFor = 30 * 24 * time.Hour
+
+// limiterKey is the account a login counts against: the built-in admin
+// apart from any user of the same name (a name no user can have).
+func limiterKey(kind, username string) string {
+	if kind == kindAdmin && username == auth.BuiltInAdmin {
+		return "\x00built-in admin"
+	}
+	return username
+}
+
+// familiarAddress reports whether the account logged in from client within
+// familiarFor. When the database cannot say, the address counts as
+// unfamiliar: the stricter budget.
+func (s *Server) familiarAddress(ctx context.Context, key, client string, now time.Time) bool {
+	if key == "" || client == "" {
+		return false
+	}
+	ok, err := s.store.FamiliarAddress(ctx, key, client, now.Add(-familiarFor))
+	if err != nil {
+		s.log.ErrorContext(ctx, "web: unable to check a login address", "err", err)
+	}
+	return ok
+}
+
+// checkCredentials verifies a username and password for an area and returns
+// the user (nil for the built-in admin). Each path through it verifies
+// exactly one hash (real or dummy) or asks the directory.
+func (s *Server) checkCredentials(ctx context.Context, kind, username, password string) (*model.User, bool, error) {
 	h := s.core.Hasher
 	if password == "" || username == "" || len(password) > 1024 {
 		h.VerifyDummy(ctx, password)
-		return false, nil
+		return nil, false, nil
 	}
-	if kind == kindAdmin && username == builtInAdmin {
-		return s.core.CheckAdminPassword(ctx, password)
+	if kind == kindAdmin && username == auth.BuiltInAdmin {
+		ok, err := s.core.CheckAdminPassword(ctx, password)
+		return nil, ok, err
 	}
 	u, err := s.store.UserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		if s.authn == nil {
 			h.VerifyDummy(ctx, password)
-			return false, nil
+			return nil, false, nil
 		}
 		// A directory user who logs in before the first sync: the
 		// authenticator checks the password and creates the user.
 		ok, err := s.authn.Authenticate(ctx, username, password)
 		if err != nil || !ok {
-			return false, err
+			return nil, false, err
 		}
-		if kind == kindAdmin {
-			admin, _, err := s.store.IsAdmin(ctx, username)
-			return admin, err
+		if u, err = s.store.UserByName(ctx, username); err != nil {
+			return nil, false, err
 		}
-		return true, nil
+		return s.mayEnter(ctx, kind, u)
 	}
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	ok, err := s.checkUserPassword(ctx, u, password)
 	if err != nil || !ok {
-		return false, err
+		return nil, false, err
 	}
-	if kind == kindAdmin {
-		admin, _, err := s.store.IsAdmin(ctx, u.Username)
-		if err != nil {
-			return false, err
-		}
-		return admin, nil
+	return s.mayEnter(ctx, kind, u)
+}
+
+// mayEnter reports whether a user whose password was right may log in to
+// the area: the admin area needs admin access.
+func (s *Server) mayEnter(ctx context.Context, kind string, u *model.User) (*model.User, bool, error) {
+	if kind != kindAdmin {
+		return u, true, nil
 	}
-	return true, nil
+	admin, _, err := s.store.IsAdmin(ctx, u.Username)
+	if err != nil || !admin {
+		return nil, false, err
+	}
+	return u, true, nil
 }
 
 // failedLoginFloor is the least time a failed login takes to answer, so that

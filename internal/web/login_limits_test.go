@@ -2,12 +2,15 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/metrics"
 )
 
 // TestPortalCurrentPasswordIsRateLimited: wrong current passwords on
@@ -56,6 +59,7 @@ func TestAdminLoginIsRateLimitedAndAudited(t *testing.T) {
 		resp, body := e.post(c, "/admin/login", url.Values{"csrf": {token}, "username": {username}, "password": {password}}, nil)
 		return resp.StatusCode, body
 	}
+	e.login(e.client(), "admin", "admin", adminPassword) // this address is familiar to admin
 	unknownStatus, unknownBody := attempt("nobody", "some-password-1")
 	wrongStatus, wrongBody := attempt("admin", "not-the-admin-password")
 	if unknownStatus != http.StatusUnauthorized || wrongStatus != unknownStatus || unknownBody != wrongBody {
@@ -110,4 +114,49 @@ func TestClientAndGlobalLoginLimits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clientFrom is a browser-like client whose connections come from the
+// loopback address ip (127.0.0.2, say), as a second machine's would.
+func (e *testEnv) clientFrom(ip string) *http.Client {
+	c := e.client()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	c.Transport = &http.Transport{DialContext: dialer.DialContext}
+	return c
+}
+
+// TestSmartLockout: failures from an address the built-in admin never
+// logged in from cannot lock the admin out at the address it uses; those
+// addresses together get a small budget, then every guess from them is
+// refused with the usual message, even the right password.
+func TestSmartLockout(t *testing.T) {
+	e := newTestEnv(t)
+	e.login(e.client(), "admin", "admin", adminPassword) // 127.0.0.1 is familiar now
+	attacker := e.clientFrom("127.0.0.2")
+	_, _, token := e.get(attacker, "/admin/login")
+	attempt := func(password string) (int, string) {
+		resp, body := e.post(attacker, "/admin/login", url.Values{"csrf": {token}, "username": {"admin"}, "password": {password}}, nil)
+		return resp.StatusCode, body
+	}
+	_, wrongBody := attempt("wrong-guess-0")
+	for i := 1; i < 15; i++ {
+		status, body := attempt(fmt.Sprintf("wrong-guess-%d", i))
+		if status != http.StatusUnauthorized || body != wrongBody {
+			t.Fatalf("guess %d from an unfamiliar address: status %d; want the usual 401 answer", i+1, status)
+		}
+	}
+	// Over the budget the right password is refused too, in the same words.
+	if status, body := attempt(adminPassword); status != http.StatusUnauthorized || body != wrongBody {
+		t.Fatalf("the right password from the throttled address: status %d, want the usual 401", status)
+	}
+	// The owner, at the familiar address, is not locked out.
+	e.login(e.client(), "admin", "admin", adminPassword)
+	if _, n, _ := e.store.AuditLog(context.Background(), "admin.login.throttled", 0, 10); n == 0 {
+		t.Error("throttled guesses are not in the audit log")
+	}
+	if got := metrics.LoginFailures.With("admin", "throttled-"+auth.ReasonUnfamiliar).Value(); got < 5 {
+		t.Errorf("throttled logins counted in metrics: %v", got)
+	}
+	// A portal user is throttled the same way, and not by the admin's guesses.
+	e.login(e.client(), "user", "alice", alicePassword)
 }

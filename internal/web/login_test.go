@@ -21,6 +21,9 @@ func TestLoginAnswersAlikeAndIsRateLimited(t *testing.T) {
 		resp, body := e.post(c, "/user/login", url.Values{"csrf": {loginToken}, "username": {username}, "password": {password}}, nil)
 		return resp.StatusCode, body
 	}
+	// Alice has logged in from this address before: it is familiar to her,
+	// so failures here lock her out here (from elsewhere see TestSmartLockout).
+	e.login(e.client(), "user", "alice", alicePassword)
 	unknownStatus, unknownBody := attempt("nobody", "some-password-1")
 	wrongStatus, wrongBody := attempt("alice", "not-her-password")
 	if unknownStatus != http.StatusUnauthorized || wrongStatus != unknownStatus {

@@ -18,7 +18,9 @@ func (s *Server) checkCurrentPassword(r *http.Request, u *model.User, current st
 	ctx := r.Context()
 	client := clientAddress(r)
 	now := time.Now()
-	if ok, wait, reason := s.limiter.Allow(u.Username, client, now); !ok {
+	// The person is logged in from this address, so it counts as familiar:
+	// wrong guesses lock this account at this address, as failed logins here do.
+	if ok, wait, reason := s.limiter.AllowFrom(u.Username, client, true, now); !ok {
 		s.auditLogin(ctx, "user.password.refused", u.Username, client, "too many wrong passwords ("+reason+")")
 		return fmt.Sprintf("Too many wrong passwords. Try again in %s.", humanWait(wait)), http.StatusTooManyRequests, nil
 	}
@@ -33,9 +35,9 @@ func (s *Server) checkCurrentPassword(r *http.Request, u *model.User, current st
 		}
 	}
 	if !ok {
-		s.limiter.Failure(u.Username, client, now)
+		s.limiter.FailureFrom(u.Username, client, true, now)
 		s.auditLogin(ctx, "user.password.failure", u.Username, client, "wrong current password given to change it")
-		if allowed, wait, reason := s.limiter.Allow(u.Username, client, now); !allowed {
+		if allowed, wait, reason := s.limiter.AllowFrom(u.Username, client, true, now); !allowed {
 			s.auditLogin(ctx, "user.password.lockout", u.Username, client, fmt.Sprintf("locked out for %s (%s)", humanWait(wait), reason))
 		}
 		return "Your current password is not right.", http.StatusBadRequest, nil

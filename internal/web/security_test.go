@@ -11,6 +11,7 @@ import (
 
 	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/store"
 )
 
@@ -302,4 +303,55 @@ func FuzzPathVerdict(f *testing.F) {
 			t.Fatalf("%q passed the guard with path %q", target, p)
 		}
 	})
+}
+
+// TestUserNamedAdminIsNotTheBuiltInAdmin: a site upgraded from before names
+// were reserved may have a user called "admin". Changing that user's
+// password or deleting it must not touch the built-in admin's session, and
+// the audit log tells the two apart.
+func TestUserNamedAdminIsNotTheBuiltInAdmin(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	hash, err := e.core.Hasher.Hash(ctx, alicePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	namesake := &model.User{Username: "admin", Internal: true, PasswordHash: hash}
+	if err := e.store.InTx(ctx, func(tx *store.Tx) error { return tx.CreateUser(ctx, namesake) }); err != nil {
+		t.Fatal(err)
+	}
+	builtIn := e.client()
+	e.login(builtIn, "admin", "admin", adminPassword)
+	portal := e.client()
+	e.login(portal, "user", "admin", alicePassword) // the namesake, in the portal
+	// The namesake cannot reach the admin area with its own password.
+	if status := e.tryLogin("admin", "admin", alicePassword); status != http.StatusUnauthorized {
+		t.Errorf("the namesake's password at /admin: status %d, want 401", status)
+	}
+
+	if err := e.core.SetPassword(ctx, core.CLI, "admin", "a brand new passphrase", ""); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := e.get(builtIn, "/admin/"); status != http.StatusOK {
+		t.Fatalf("changing the password of the user called admin ended the built-in admin's session (status %d)", status)
+	}
+	if status, _, _ := e.get(portal, "/user/"); status == http.StatusOK {
+		t.Error("the namesake's own session survived its password change")
+	}
+	if err := e.core.DeleteUser(ctx, core.CLI, "admin", false); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := e.get(builtIn, "/admin/"); status != http.StatusOK {
+		t.Fatalf("deleting the user called admin ended the built-in admin's session (status %d)", status)
+	}
+	// The built-in admin's changes are audited as the built-in admin.
+	_, _, token := e.get(builtIn, "/admin/accounts/new")
+	e.post(builtIn, "/admin/accounts/new", url.Values{"csrf": {token}, "name": {"Audited"}, "invoice_option": {"USER_CHOICE_OFF"}, "comment_option": {"COMMENT_OPTIONAL"}}, nil)
+	entries, _, err := e.store.AuditLog(ctx, "account.create", 0, 10)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no audit entry for the account (err %v)", err)
+	}
+	if entries[0].ActorKind != model.ActorBuiltInAdmin || entries[0].ActorUserID != 0 {
+		t.Errorf("the built-in admin's change is audited as %q #%d", entries[0].ActorKind, entries[0].ActorUserID)
+	}
 }

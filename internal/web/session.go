@@ -25,7 +25,6 @@ const (
 	adminCookie     = "ream_admin"
 	userCookie      = "ream_user"
 	loginCSRFCookie = "ream_login_csrf"
-	builtInAdmin    = "admin"
 	touchInterval   = time.Minute
 )
 
@@ -54,6 +53,11 @@ func (s *Server) Actor(r *http.Request) core.Actor {
 	a := core.Actor{Address: clientAddress(r)}
 	if se := SessionOf(r); se != nil {
 		a.Name, a.AllAccounts = se.Username, se.AllAccounts
+		if se.BuiltIn {
+			a.Kind = model.ActorBuiltInAdmin
+		} else {
+			a.Kind, a.UserID = model.ActorUser, se.User.ID
+		}
 	}
 	return a
 }
@@ -95,17 +99,19 @@ func (s *Server) loadSession(ctx context.Context, r *http.Request, kind string) 
 	}
 	se := &Session{Kind: kind, Username: rec.Username, CSRF: auth.CSRFToken(rec.CSRFSecret, hash),
 		tokenHash: hash, csrfSecret: rec.CSRFSecret}
-	if kind == kindAdmin && rec.Username == builtInAdmin {
-		se.BuiltIn, se.AllAccounts = true, true
+	if kind == kindAdmin && rec.UserID == 0 {
+		se.Username, se.BuiltIn, se.AllAccounts = auth.BuiltInAdmin, true, true
 	} else {
-		u, err := s.store.UserByName(ctx, rec.Username)
-		if errors.Is(err, store.ErrNotFound) {
+		// By id: a rename keeps the session, a deleted user's ends, and a
+		// user who is called "admin" is never the built-in admin.
+		u, err := s.store.UserByID(ctx, rec.UserID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && u.DeletedAt != nil {
 			return nil, s.store.DeleteSession(ctx, hash)
 		}
 		if err != nil {
 			return nil, err
 		}
-		se.User = u
+		se.User, se.Username = u, u.Username
 		if kind == kindAdmin {
 			admin, all, err := s.store.IsAdmin(ctx, u.Username)
 			if err != nil {
@@ -125,16 +131,21 @@ func (s *Server) loadSession(ctx context.Context, r *http.Request, kind string) 
 	return se, nil
 }
 
-// startSession stores a new session and sets its cookie.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, kind, username string) error {
+// startSession stores a new session of user (nil: the built-in admin) and
+// sets its cookie.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, kind string, user *model.User) error {
 	token := auth.NewToken()
 	hash := auth.TokenHash(token)
 	lifetime := s.cfg.Session.Lifetime
 	if lifetime <= 0 {
 		lifetime = 12 * time.Hour
 	}
-	err := s.store.CreateSession(r.Context(), &store.Session{TokenHash: hash, Kind: kind, Username: username,
-		CSRFSecret: auth.NewToken(), Address: clientAddress(r), ExpiresAt: time.Now().Add(lifetime)})
+	rec := &store.Session{TokenHash: hash, Kind: kind, Username: auth.BuiltInAdmin,
+		CSRFSecret: auth.NewToken(), Address: clientAddress(r), ExpiresAt: time.Now().Add(lifetime)}
+	if user != nil {
+		rec.UserID, rec.Username = user.ID, user.Username
+	}
+	err := s.store.CreateSession(r.Context(), rec)
 	if err != nil {
 		return err
 	}
