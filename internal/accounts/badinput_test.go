@@ -177,8 +177,8 @@ func FuzzBuild(f *testing.F) {
 	f.Add([]byte("Kept\t\t\t9\nX\tY\t\t1\n"))
 	f.Add([]byte("\xef\xbb\xbf# c\r\nGone\tSub\r\n"))
 	current := []store.SyncAccount{
-		{ID: 1, Name: "Kept", PIN: "1", Enabled: true, SourceID: accounts.SourceSync},
-		{ID: 2, Name: "Gone", DeletedAt: 5, PIN: "9"},
+		{ID: 1, Name: "Kept", PINHash: "1", Enabled: true, SourceID: accounts.SourceSync},
+		{ID: 2, Name: "Gone", DeletedAt: 5, PINHash: "9"},
 		{ID: 3, ParentID: 1, Name: "Sub", SourceID: accounts.SourceSync},
 		{ID: 4, ParentID: 2, Name: "Sub", DeletedAt: 5},
 	}

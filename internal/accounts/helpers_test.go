@@ -106,7 +106,7 @@ func (f *fixture) snapshot(t testing.TB) string {
 	}
 	var b strings.Builder
 	for _, a := range all {
-		b.WriteString(strings.Join([]string{a.Name, a.PIN, a.Balance.String(), a.AccessGroups, a.Notes, a.SourceID}, "|"))
+		b.WriteString(strings.Join([]string{a.Name, a.PINHash, a.Balance.String(), a.AccessGroups, a.Notes, a.SourceID}, "|"))
 		if a.DeletedAt != 0 {
 			b.WriteString("|deleted")
 		}
@@ -115,9 +115,24 @@ func (f *fixture) snapshot(t testing.TB) string {
 	return b.String()
 }
 
+// pin is how the store keeps PIN p (a keyed hash), for comparing.
+func (f *fixture) pin(t testing.TB, p string) string {
+	t.Helper()
+	h, err := f.st.HashAccountPIN(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// makeAccount creates an account from tmpl; tmpl.PINHash is given as the
+// plain PIN and hashed here.
 func (f *fixture) makeAccount(t testing.TB, full string, tmpl *model.Account) *model.Account {
 	t.Helper()
 	c := core.New(f.st, f.set, nil, nil, nil)
+	if tmpl != nil && tmpl.PINHash != "" {
+		tmpl.PINHash = f.pin(t, tmpl.PINHash)
+	}
 	a, err := c.CreateAccount(context.Background(), admin, full, tmpl)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/reamprint/ream/internal/accounts/source"
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/store"
@@ -137,6 +138,10 @@ type PlanOptions struct {
 	LimitPercent, LimitMax int
 	// Comment names the run on balance transactions, e.g. "shared account sync".
 	Comment string
+	// PINKey is the site's key of shared-account PIN hashes
+	// (store.AccountPINKey): the source's PINs are compared and stored as
+	// auth.AccountPINHash under it.
+	PINKey []byte
 }
 
 // keyOf writes the key that identifies an account in the name maps into
@@ -266,6 +271,13 @@ func (p *planner) liveIndex(r *source.Record) int32 {
 // another line, so it repeats until nothing changes.
 func (p *planner) dropPINConflicts(records []source.Record) []source.Record {
 	records = p.checkValues(records)
+	// From here on a record's PIN is the form it is stored and compared in.
+	for i := range records {
+		if r := &records[i]; r.PIN != nil && *r.PIN != "" {
+			h := auth.AccountPINHash(p.opts.PINKey, *r.PIN)
+			r.PIN = &h
+		}
+	}
 	// The current accounts' PINs are unique, so only a PIN that its
 	// account does not have yet can clash; usually there is none.
 	ids := make([]int64, len(records))
@@ -279,15 +291,15 @@ func (p *planner) dropPINConflicts(records []source.Record) []source.Record {
 		if cur >= 0 {
 			ids[i] = p.current[cur].ID
 		}
-		moving = moving || cur < 0 || p.current[cur].PIN != *r.PIN
+		moving = moving || cur < 0 || p.current[cur].PINHash != *r.PIN
 	}
 	if !moving {
 		return records
 	}
 	owner := make(map[string]int64) // live PIN → account id
 	for i := range p.current {
-		if a := &p.current[i]; a.DeletedAt == 0 && a.PIN != "" {
-			owner[a.PIN] = a.ID
+		if a := &p.current[i]; a.DeletedAt == 0 && a.PINHash != "" {
+			owner[a.PINHash] = a.ID
 		}
 	}
 	newPIN := make(map[int64]string) // account id → PIN its line gives
@@ -485,7 +497,7 @@ func (p *planner) setFields(a *store.SyncAccount, r *source.Record) {
 		a.Enabled = *r.Enabled
 	}
 	if r.PIN != nil {
-		a.PIN = *r.PIN
+		a.PINHash = *r.PIN
 	}
 	if r.Balance != nil {
 		a.Balance = *r.Balance
@@ -578,36 +590,36 @@ func (p *planner) settleRestoredPINs() {
 	final := make(map[string]int64)
 	for i := range p.current {
 		a := &p.current[i]
-		if a.DeletedAt != 0 || a.PIN == "" {
+		if a.DeletedAt != 0 || a.PINHash == "" {
 			continue
 		}
-		if n := p.touchedAt[i]; n >= 0 && p.nexts[n].PIN != a.PIN {
+		if n := p.touchedAt[i]; n >= 0 && p.nexts[n].PINHash != a.PINHash {
 			continue
 		}
-		final[a.PIN] = a.ID
+		final[a.PINHash] = a.ID
 	}
 	for n := range p.nexts {
-		if next := &p.nexts[n]; next.PIN != "" && p.current[p.nextCur[n]].DeletedAt == 0 {
-			final[next.PIN] = next.ID
+		if next := &p.nexts[n]; next.PINHash != "" && p.current[p.nextCur[n]].DeletedAt == 0 {
+			final[next.PINHash] = next.ID
 		}
 	}
 	for _, c := range p.plan.write.creates {
-		if c.PIN != "" {
-			final[c.PIN] = -1
+		if c.PINHash != "" {
+			final[c.PINHash] = -1
 		}
 	}
 	for k := range p.nexts {
 		cur, n := &p.current[p.nextCur[k]], &p.nexts[k]
-		if cur.DeletedAt == 0 || n.PIN == "" {
+		if cur.DeletedAt == 0 || n.PINHash == "" {
 			continue
 		}
-		if holder, ok := final[n.PIN]; ok && holder != n.ID {
+		if holder, ok := final[n.PINHash]; ok && holder != n.ID {
 			p.plan.Warnings = append(p.plan.Warnings, source.LineError{Line: p.nextLine[k], Field: "field 4 (PIN / code)",
-				Reason: fmt.Sprintf("the restored account %q had the PIN %q, which another account now has; it is restored without a PIN", p.fullName(cur), n.PIN)})
-			n.PIN = ""
+				Reason: fmt.Sprintf("the restored account %q had a PIN that another account now has; it is restored without a PIN", p.fullName(cur))})
+			n.PINHash = ""
 			continue
 		}
-		final[n.PIN] = n.ID
+		final[n.PINHash] = n.ID
 	}
 }
 
@@ -647,7 +659,7 @@ func (p *planner) classify() {
 		}
 		p.plan.Updates = append(p.plan.Updates, item)
 		w.updates = append(w.updates, *n)
-		if item.Changed&FieldPIN != 0 && cur.PIN != "" {
+		if item.Changed&FieldPIN != 0 && cur.PINHash != "" {
 			w.clearPINs = append(w.clearPINs, cur.ID)
 		}
 		p.noteBalance(cur, n)
@@ -666,7 +678,7 @@ func changedFields(a, b *store.SyncAccount) Field {
 	if a.Enabled != b.Enabled {
 		f |= FieldEnabled
 	}
-	if a.PIN != b.PIN {
+	if a.PINHash != b.PINHash {
 		f |= FieldPIN
 	}
 	if a.Balance != b.Balance {

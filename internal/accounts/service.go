@@ -296,6 +296,10 @@ func (s *Service) sourceFailed(r *Report, err error) (*Report, error) {
 }
 
 func (s *Service) testPlan(ctx context.Context, r *Report, res *source.Result, po PlanOptions) (*Report, error) {
+	var err error
+	if po.PINKey, err = s.store.AccountPINKey(ctx); err != nil {
+		return nil, err
+	}
 	current, err := s.store.SyncAccounts(ctx)
 	if err != nil {
 		return nil, err
@@ -341,6 +345,10 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 	}
 	defer unlock()
 	defer limitMemory()()
+	// Before the run's transaction: on SQLite it holds the one writer.
+	if po.PINKey, err = s.store.AccountPINKey(ctx); err != nil {
+		return nil, err
+	}
 
 	rec := &model.SyncRun{Kind: r.Kind, Source: r.Source, Options: r.Options, StartedBy: actor.Name}
 	if err := s.store.StartSyncRun(ctx, rec); err != nil {

@@ -36,7 +36,7 @@ func TestSyncImportsUpdatesAndLeavesUnchanged(t *testing.T) {
 		}
 		got := f.accounts(t)
 		acme := got["Acme"]
-		if acme == nil || !acme.Enabled || acme.PIN != "1001" || acme.Balance.String() != "25.50" || acme.InvoiceOption != model.InvoiceAlways ||
+		if acme == nil || !acme.Enabled || acme.PINHash != f.pin(t, "1001") || acme.Balance.String() != "25.50" || acme.InvoiceOption != model.InvoiceAlways ||
 			acme.CommentOption != model.CommentRequired || acme.Notes != "Big client" || acme.SourceID != accounts.SourceSync ||
 			strings.Join(acme.AccessUsers, ",") != "alice,bob" || strings.Join(acme.AccessGroups, ",") != "Staff" {
 			t.Fatalf("Acme = %+v", acme)
@@ -44,7 +44,7 @@ func TestSyncImportsUpdatesAndLeavesUnchanged(t *testing.T) {
 		if px := got[`Acme\Project X`]; px == nil || px.Enabled || px.ParentID != acme.ID || px.InvoiceOption != model.InvoiceUserOff {
 			t.Fatalf(`Acme\Project X = %+v`, px)
 		}
-		if g := got["Globex"]; g == nil || g.SourceID != accounts.SourceSync || got[`Globex\Matter 1`].PIN != "2002" {
+		if g := got["Globex"]; g == nil || g.SourceID != accounts.SourceSync || got[`Globex\Matter 1`].PINHash != f.pin(t, "2002") {
 			t.Fatalf("Globex implied parent missing: %v", got)
 		}
 		if ini := got["Initech"]; len(ini.AccessGroups) != 1 || !model.IsAllUsersGroup(ini.AccessGroups[0]) {
@@ -86,7 +86,7 @@ func TestSyncImportsUpdatesAndLeavesUnchanged(t *testing.T) {
 			t.Fatalf("changed fields %q", got)
 		}
 		acme = f.accounts(t)["Acme"]
-		if acme.Balance.String() != "30.00" || len(acme.AccessUsers) != 0 || acme.PIN != "1001" || acme.Notes != "Smaller client" {
+		if acme.Balance.String() != "30.00" || len(acme.AccessUsers) != 0 || acme.PINHash != f.pin(t, "1001") || acme.Notes != "Smaller client" {
 			t.Fatalf("Acme after update %+v", acme)
 		}
 		txs, _ = st.Transactions(ctx, 0, acme.ID, 10)
@@ -240,7 +240,7 @@ func TestDeleteKeepsParentWithHandMadeSubAccount(t *testing.T) {
 func TestPINRules(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st)
-		f.makeAccount(t, "Manual", &model.Account{PIN: "900", Enabled: true})
+		f.makeAccount(t, "Manual", &model.Account{PINHash: "900", Enabled: true})
 		opts := f.file(t, "a.txt", lines("A\t\t\t100", "B\t\t\t200"))
 		f.run(t, opts)
 		// Swapping PINs between two accounts in one run works; taking a
@@ -251,8 +251,8 @@ func TestPINRules(t *testing.T) {
 			t.Fatalf("%s %q skipped %v", r.Status, r.Message, r.Plan.Skipped)
 		}
 		got := f.accounts(t)
-		if got["A"].PIN != "200" || got["B"].PIN != "100" || got["C"] != nil {
-			t.Fatalf("A %q B %q C %v", got["A"].PIN, got["B"].PIN, got["C"])
+		if got["A"].PINHash != f.pin(t, "200") || got["B"].PINHash != f.pin(t, "100") || got["C"] != nil {
+			t.Fatalf("A %q B %q C %v", got["A"].PINHash, got["B"].PINHash, got["C"])
 		}
 	})
 }
@@ -267,11 +267,11 @@ func TestRestoredAccountLosesPINTakenMeanwhile(t *testing.T) {
 		if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteAccount(ctx, old.ID) }); err != nil {
 			t.Fatal(err)
 		}
-		f.makeAccount(t, "New", &model.Account{PIN: "555", Enabled: true})
+		f.makeAccount(t, "New", &model.Account{PINHash: "555", Enabled: true})
 		f.file(t, "a.txt", lines("Old"))
 		r := f.run(t, opts)
 		got := f.accounts(t)
-		if r.Status != accounts.StatusOK || got["Old"].ID != old.ID || got["Old"].PIN != "" || got["New"].PIN != "555" || len(r.Plan.Warnings) != 1 {
+		if r.Status != accounts.StatusOK || got["Old"].ID != old.ID || got["Old"].PINHash != "" || got["New"].PINHash != f.pin(t, "555") || len(r.Plan.Warnings) != 1 {
 			t.Fatalf("%s %q, warnings %v, accounts %+v", r.Status, r.Message, r.Plan.Warnings, got)
 		}
 	})

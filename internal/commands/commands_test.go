@@ -142,6 +142,20 @@ func TestUsersAccountsBalancesOverXMLRPC(t *testing.T) {
 				t.Errorf("a sub-account did not bring its parent: %v", v)
 			}
 			r.must(t, "setSharedAccountProperties", `Client 1\Project A`, []any{[]any{"pin", "77"}, []any{"invoice-option", "always_invoice"}, []any{"access-users", "alice|bob"}})
+			// PINs are kept hashed: "pin" never reads back, "pin-set" says
+			// there is one, and "pin-set" cannot be written.
+			if v := r.must(t, "getSharedAccountProperty", `Client 1\Project A`, "pin"); v != "" {
+				t.Errorf("pin reads %q, want \"\" (PINs are stored hashed)", v)
+			}
+			if v := r.must(t, "getSharedAccountProperty", `Client 1\Project A`, "pin-set"); v != "true" {
+				t.Errorf("pin-set reads %q, want true", v)
+			}
+			if _, err := r.call(t, "setSharedAccountProperty", `Client 1\Project A`, "pin-set", "false"); !strings.Contains(fault(t, err).Message, "read-only") {
+				t.Errorf("setting pin-set: %v", err)
+			}
+			if _, err := r.call(t, "setSharedAccountProperty", "Client 1", "pin", strings.Repeat("9", 65)); !strings.Contains(fault(t, err).Message, "PIN") {
+				t.Errorf("a 65-character PIN: %v", err)
+			}
 			if v := r.must(t, "getSharedAccountProperty", `client 1\project a`, "invoice-option"); v != "ALWAYS_INVOICE" {
 				t.Errorf("invoice-option = %v", v)
 			}

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/store"
@@ -107,7 +108,7 @@ func (c *Core) CreateAccount(ctx context.Context, a Actor, full string, tmpl *mo
 func accountErr(err error, acc *model.Account) error {
 	switch {
 	case errors.Is(err, store.ErrPINInUse):
-		return Errorf(Conflict, "PIN/code %q is already used by another account", acc.PIN)
+		return Errorf(Conflict, "the PIN/code given for %q is already used by another account", acc.FullName())
 	case errors.Is(err, store.ErrConflict):
 		return Errorf(Conflict, "shared account %q already exists", acc.FullName())
 	}
@@ -121,8 +122,8 @@ func validateAccountFields(acc *model.Account) error {
 	if acc.CommentOption != "" && !model.ValidCommentOption(acc.CommentOption) {
 		return Errorf(Invalid, "comment option %q is not one of NO_COMMENT, COMMENT_OPTIONAL, COMMENT_REQUIRED", acc.CommentOption)
 	}
-	if len(acc.PIN) > 64 || strings.ContainsFunc(acc.PIN, unicode.IsControl) {
-		return Errorf(Invalid, "PIN/code must be at most 64 printable characters")
+	if acc.PINHash != "" && !auth.IsAccountPINHash(acc.PINHash) {
+		return errors.New("core: an account's PIN must be hashed (AccountPINHash) before it is stored")
 	}
 	if utf8.RuneCountInString(acc.Notes) > 4000 {
 		return Errorf(Invalid, "notes are longer than 4000 characters")
@@ -264,9 +265,21 @@ func (c *Core) AdjustAccountBalance(ctx context.Context, a Actor, full string, a
 	return after, err
 }
 
+// AccountPINHash checks a PIN/code typed for a shared account and returns
+// the form it is stored in (auth.AccountPINHash); "" stays "" (no PIN).
+func (c *Core) AccountPINHash(ctx context.Context, pin string) (string, error) {
+	pin = strings.TrimSpace(pin)
+	if err := auth.CheckAccountPIN(pin); err != nil {
+		return "", Errorf(Invalid, "%v", err)
+	}
+	return c.Store.HashAccountPIN(ctx, pin)
+}
+
 // AccountPropertyNames are the properties of get/setSharedAccountProperty.
+// PINs are stored hashed: "pin" reads as "" and "pin-set" says whether
+// there is one.
 var AccountPropertyNames = []string{"access-groups", "access-users", "account-id", "balance", "comment-option",
-	"disabled", "invoice-option", "notes", "overdraft-amount", "pin", "restricted"}
+	"disabled", "invoice-option", "notes", "overdraft-amount", "pin", "pin-set", "restricted"}
 
 // AccountProperty reads one property of an account as text. Access lists
 // are joined with "|", as in the import file.
@@ -295,7 +308,9 @@ func (c *Core) AccountProperty(ctx context.Context, full, prop string) (string, 
 	case "overdraft-amount":
 		return acc.Overdraft.String(), nil
 	case "pin":
-		return acc.PIN, nil
+		return "", nil // stored hashed: it cannot be read back
+	case "pin-set":
+		return strconv.FormatBool(acc.PINHash != ""), nil
 	case "restricted":
 		return strconv.FormatBool(acc.Restricted), nil
 	}
@@ -333,9 +348,21 @@ func (c *Core) SetAccountProperties(ctx context.Context, a Actor, full string, c
 	if err := c.requireAllAccounts(a); err != nil {
 		return err
 	}
+	// PINs are hashed before the transaction: the site's key may have to be
+	// made first, in a transaction of its own.
+	pinHashes := map[int]string{}
+	for i, ch := range changes {
+		if strings.ToLower(strings.TrimSpace(ch.Name)) == "pin" {
+			hash, err := c.AccountPINHash(ctx, ch.Value)
+			if err != nil {
+				return err
+			}
+			pinHashes[i] = hash
+		}
+	}
 	return c.changeAccount(ctx, full, func(tx *store.Tx, acc *model.Account) error {
 		var setBalance *money.Amount
-		for _, ch := range changes {
+		for i, ch := range changes {
 			v := ch.Value
 			switch prop := strings.ToLower(strings.TrimSpace(ch.Name)); prop {
 			case "access-groups":
@@ -367,7 +394,9 @@ func (c *Core) SetAccountProperties(ctx context.Context, a Actor, full string, c
 				}
 				acc.Overdraft = amt
 			case "pin":
-				acc.PIN = strings.TrimSpace(v)
+				acc.PINHash = pinHashes[i]
+			case "pin-set":
+				return Errorf(Invalid, "shared account property pin-set is read-only; set pin (\"\" removes it)")
 			case "restricted":
 				b, err := ParseBool(v)
 				if err != nil {

@@ -97,7 +97,7 @@ type Account struct {
 	Name          string // own name, without the parent
 	Enabled       bool
 	DisabledUntil *time.Time // when set and in the future, the account is disabled until then
-	PIN           string     // account code; unique among live accounts when not empty
+	PINHash       string     // account code; unique among live accounts when not empty
 	Balance       money.Amount
 	Overdraft     money.Amount
 	Restricted    bool

@@ -43,7 +43,7 @@ func scanAccount(row rowScanner) (*model.Account, error) {
 	var until, deleted sql.NullInt64
 	var bal, od, created, updated int64
 	var users, groups string
-	err := row.Scan(&a.ID, &a.ParentID, &a.ParentName, &a.Name, &a.Enabled, &until, &a.PIN, &bal, &od, &a.Restricted,
+	err := row.Scan(&a.ID, &a.ParentID, &a.ParentName, &a.Name, &a.Enabled, &until, &a.PINHash, &bal, &od, &a.Restricted,
 		&users, &groups, &a.InvoiceOption, &a.CommentOption, &a.Notes, &a.SourceID, &created, &updated, &deleted)
 	if err != nil {
 		return nil, err
@@ -132,8 +132,14 @@ func (s *Store) ListAccounts(ctx context.Context, f AccountFilter) ([]*model.Acc
 	}
 	var args []any
 	if f.Search != "" {
-		args = append(args, likePattern(f.Search))
-		where += fmt.Sprintf(` AND (LOWER(a.name) LIKE $%d ESCAPE '\' OR LOWER(COALESCE(p.name,'')) LIKE $%[1]d ESCAPE '\' OR LOWER(a.pin) LIKE $%[1]d ESCAPE '\')`, len(args))
+		// PINs are stored hashed: a search finds the account whose whole
+		// PIN/code is the search text, never a part of one.
+		pinHash, err := s.HashAccountPIN(ctx, strings.TrimSpace(f.Search))
+		if err != nil {
+			return nil, 0, err
+		}
+		args = append(args, likePattern(f.Search), pinHash)
+		where += fmt.Sprintf(` AND (LOWER(a.name) LIKE $%d ESCAPE '\' OR LOWER(COALESCE(p.name,'')) LIKE $%[1]d ESCAPE '\' OR a.pin = $%d)`, len(args)-1, len(args))
 	}
 	if f.ParentID != 0 {
 		args = append(args, f.ParentID)
@@ -196,7 +202,7 @@ func (t *Tx) CreateAccount(ctx context.Context, a *model.Account) error {
 	err := t.queryRow(ctx, `INSERT INTO accounts (parent_id, name, name_key, enabled, disabled_until, pin, balance, overdraft,
 		restricted, access_users, access_groups, invoice_option, comment_option, notes, source, created_at, updated_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16) RETURNING id`,
-		a.ParentID, strings.TrimSpace(a.Name), AccountKey(a.Name), a.Enabled, timePtrMS(a.DisabledUntil), a.PIN, int64(a.Balance),
+		a.ParentID, strings.TrimSpace(a.Name), AccountKey(a.Name), a.Enabled, timePtrMS(a.DisabledUntil), a.PINHash, int64(a.Balance),
 		int64(a.Overdraft), a.Restricted, joinList(a.AccessUsers), joinList(a.AccessGroups), a.InvoiceOption,
 		a.CommentOption, a.Notes, a.SourceID, now).Scan(&a.ID)
 	if err != nil {
@@ -215,7 +221,7 @@ func (t *Tx) UpdateAccount(ctx context.Context, a *model.Account) error {
 	res, err := t.exec(ctx, `UPDATE accounts SET name=$2, name_key=$3, enabled=$4, disabled_until=$5, pin=$6, overdraft=$7,
 		restricted=$8, access_users=$9, access_groups=$10, invoice_option=$11, comment_option=$12, notes=$13, source=$14, updated_at=$15
 		WHERE id=$1 AND deleted_at IS NULL`,
-		a.ID, strings.TrimSpace(a.Name), AccountKey(a.Name), a.Enabled, timePtrMS(a.DisabledUntil), a.PIN, int64(a.Overdraft),
+		a.ID, strings.TrimSpace(a.Name), AccountKey(a.Name), a.Enabled, timePtrMS(a.DisabledUntil), a.PINHash, int64(a.Overdraft),
 		a.Restricted, joinList(a.AccessUsers), joinList(a.AccessGroups), a.InvoiceOption, a.CommentOption, a.Notes, a.SourceID, now)
 	if err != nil {
 		return classifyAccountErr(err, a)

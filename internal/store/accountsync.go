@@ -18,7 +18,7 @@ type SyncAccount struct {
 	ID, ParentID  int64
 	Name          string
 	Enabled       bool
-	PIN           string
+	PINHash       string
 	Balance       money.Amount
 	Restricted    bool
 	AccessUsers   string // newline separated
@@ -77,7 +77,7 @@ func (s *Store) syncAccounts(ctx context.Context, q querier) ([]SyncAccount, err
 	for rows.Next() {
 		var a SyncAccount
 		var bal int64
-		if err := rows.Scan(&a.ID, &a.ParentID, &a.Name, &a.Enabled, &a.PIN, &bal, &a.Restricted, &a.AccessUsers,
+		if err := rows.Scan(&a.ID, &a.ParentID, &a.Name, &a.Enabled, &a.PINHash, &bal, &a.Restricted, &a.AccessUsers,
 			&a.AccessGroups, &a.InvoiceOption, &a.CommentOption, &a.Notes, &a.SourceID, &a.DeletedAt); err != nil {
 			return nil, fmt.Errorf("store: unable to read account for sync: %w", err)
 		}
@@ -281,7 +281,7 @@ func (t *Tx) InsertSyncAccounts(ctx context.Context, accounts []SyncAccount) err
 		for i := range accounts {
 			a := &accounts[i]
 			id[i], parent[i], bal[i], ts[i] = a.ID, a.ParentID, int64(a.Balance), now
-			name[i], key[i], pin[i], users[i], groups[i] = a.Name, AccountKey(a.Name), a.PIN, a.AccessUsers, a.AccessGroups
+			name[i], key[i], pin[i], users[i], groups[i] = a.Name, AccountKey(a.Name), a.PINHash, a.AccessUsers, a.AccessGroups
 			invoice[i], comment[i], notes[i], src[i] = a.InvoiceOption, a.CommentOption, a.Notes, a.SourceID
 			enabled[i], restricted[i] = a.Enabled, a.Restricted
 		}
@@ -296,7 +296,7 @@ func (t *Tx) InsertSyncAccounts(ctx context.Context, accounts []SyncAccount) err
 	}
 	return t.bulkInsert(ctx, "accounts", syncAccountColumns, "", len(accounts), func(i int, args []any) []any {
 		a := &accounts[i]
-		return append(args, a.ID, a.ParentID, a.Name, AccountKey(a.Name), a.Enabled, a.PIN, int64(a.Balance), a.Restricted,
+		return append(args, a.ID, a.ParentID, a.Name, AccountKey(a.Name), a.Enabled, a.PINHash, int64(a.Balance), a.Restricted,
 			a.AccessUsers, a.AccessGroups, a.InvoiceOption, a.CommentOption, a.Notes, a.SourceID, now, now)
 	})
 }
@@ -317,7 +317,7 @@ func (t *Tx) UpdateSyncAccounts(ctx context.Context, accounts []SyncAccount) err
 	now := t.s.nowMS()
 	for i := range accounts {
 		a := &accounts[i]
-		if _, err := stmt.ExecContext(ctx, a.ID, a.Enabled, a.PIN, int64(a.Balance), a.Restricted, a.AccessUsers,
+		if _, err := stmt.ExecContext(ctx, a.ID, a.Enabled, a.PINHash, int64(a.Balance), a.Restricted, a.AccessUsers,
 			a.AccessGroups, a.InvoiceOption, a.CommentOption, a.Notes, a.SourceID, now); err != nil {
 			return fmt.Errorf("store: unable to update account #%d: %w", a.ID, err)
 		}

@@ -49,6 +49,9 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared reads of the hot paths
+
+	pinKeyMu sync.Mutex
+	pinKey   []byte // see AccountPINKey
 }
 
 // ErrNotFound is returned when the object asked for does not exist.

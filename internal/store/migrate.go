@@ -30,6 +30,7 @@ var migrations = []migration{
 	{"initial schema", schemaV1, false, nil},
 	{"card numbers and group memberships clustered by their keys (SQLite)", schemaV2, true, nil},
 	{"sessions and audit lines keyed by kind and user id; username skeletons; familiar login addresses", schemaV3, false, fillV3},
+	{"shared-account PINs stored as keyed hashes", "", false, fillV4},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -432,6 +433,44 @@ func fillV3(ctx context.Context, tx *Tx) error {
 	for _, u := range users {
 		if _, err := tx.exec(ctx, `UPDATE users SET name_skeleton = $2 WHERE id = $1`, u.id, auth.UsernameSkeleton(u.name)); err != nil {
 			return fmt.Errorf("store: unable to store the skeleton of user #%d: %w", u.id, err)
+		}
+	}
+	return nil
+}
+
+// fillV4 replaces every shared account's PIN by its keyed hash (see
+// auth.AccountPINHash), making the site's key on the way.
+func fillV4(ctx context.Context, tx *Tx) error {
+	key, err := tx.accountPINKey(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.query(ctx, `SELECT id, pin FROM accounts WHERE pin <> '' ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("store: unable to read account PINs: %w", err)
+	}
+	type coded struct {
+		id  int64
+		pin string
+	}
+	var accounts []coded
+	for rows.Next() {
+		var a coded
+		if err := rows.Scan(&a.id, &a.pin); err != nil {
+			rows.Close()
+			return err
+		}
+		if !auth.IsAccountPINHash(a.pin) {
+			accounts = append(accounts, a)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if _, err := tx.exec(ctx, `UPDATE accounts SET pin = $2 WHERE id = $1`, a.id, auth.AccountPINHash(key, a.pin)); err != nil {
+			return fmt.Errorf("store: unable to hash the PIN of account #%d: %w", a.id, err)
 		}
 	}
 	return nil

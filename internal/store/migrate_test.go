@@ -219,3 +219,41 @@ func TestMigration3SeparatesTheBuiltInAdmin(t *testing.T) {
 		})
 	}
 }
+
+// TestMigration4HashesAccountPINs: PINs kept in clear before it are keyed
+// hashes after it, accounts without a PIN keep none, and a PIN still finds
+// its account.
+func TestMigration4HashesAccountPINs(t *testing.T) {
+	for _, url := range []string{"", "postgres"} {
+		name := "sqlite"
+		if url != "" {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			if url != "" {
+				url = testenv.PostgresURL(t)
+			}
+			ctx := context.Background()
+			s := openAtVersion(t, url, 3)
+			for i, pin := range []string{"1001", "", "0042"} {
+				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO accounts (id, name, name_key, pin, created_at, updated_at) VALUES ($1, $2, $3, $4, 0, 0)`),
+					i+1, fmt.Sprint("Account ", i+1), fmt.Sprint("account ", i+1), pin); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.migrateTo(ctx, 4); err != nil || n != 1 {
+				t.Fatalf("migration 4: %d steps, %v", n, err)
+			}
+			h1, _ := s.HashAccountPIN(ctx, "1001")
+			h3, _ := s.HashAccountPIN(ctx, "0042")
+			got := lines(t, s, `SELECT name||' '||pin FROM accounts ORDER BY id`)
+			if want := []string{"Account 1 " + h1, "Account 2 ", "Account 3 " + h3}; !slices.Equal(got, want) || !strings.HasPrefix(h1, "hmac-sha256:") {
+				t.Fatalf("accounts after migration 4: %q, want %q", got, want)
+			}
+			found, _, err := s.ListAccounts(ctx, AccountFilter{Search: "0042", Limit: 10})
+			if err != nil || len(found) != 1 || found[0].Name != "Account 3" {
+				t.Fatalf("search by PIN after migration 4: %v, %v", found, err)
+			}
+		})
+	}
+}

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/model"
 )
 
@@ -378,4 +381,62 @@ func (s *Store) TaskByID(ctx context.Context, id int64) (*model.Task, error) {
 	}
 	t.UpdatedAt = msToTime(at)
 	return &t, nil
+}
+
+// accountPINKeySetting is where the key of shared-account PIN hashes is
+// kept. It is no runtime setting: nothing lists, shows or changes it.
+const accountPINKeySetting = "secret.account-pin-key"
+
+// AccountPINKey returns the site's key for shared-account PIN hashes,
+// making it on first use. Several servers may race to make it: the first
+// one stored wins and every server reads that one.
+func (s *Store) AccountPINKey(ctx context.Context) ([]byte, error) {
+	s.pinKeyMu.Lock()
+	defer s.pinKeyMu.Unlock()
+	if s.pinKey != nil {
+		return s.pinKey, nil
+	}
+	var key []byte
+	err := s.InTx(ctx, func(tx *Tx) error {
+		k, err := tx.accountPINKey(ctx)
+		key = k
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.pinKey = key
+	return key, nil
+}
+
+func (t *Tx) accountPINKey(ctx context.Context) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("store: unable to make the account PIN key: %w", err)
+	}
+	if _, err := t.exec(ctx, `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`,
+		accountPINKeySetting, hex.EncodeToString(fresh), t.s.nowMS()); err != nil {
+		return nil, fmt.Errorf("store: unable to store the account PIN key: %w", err)
+	}
+	v, ok, err := t.Setting(ctx, accountPINKeySetting)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("store: unable to read the account PIN key: %v", err)
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) < 16 {
+		return nil, fmt.Errorf("store: the account PIN key in the settings table is damaged")
+	}
+	return key, nil
+}
+
+// HashAccountPIN is auth.AccountPINHash under the site's key.
+func (s *Store) HashAccountPIN(ctx context.Context, pin string) (string, error) {
+	if pin == "" {
+		return "", nil
+	}
+	key, err := s.AccountPINKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	return auth.AccountPINHash(key, pin), nil
 }

@@ -186,7 +186,7 @@ func TestBalancesAreExactAndRecorded(t *testing.T) {
 func TestAccountsSubAccountsDeleteRestore(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		parent := &model.Account{Name: "Client 1", Enabled: true, PIN: "100", AccessGroups: []string{model.GroupAllUsers}}
+		parent := &model.Account{Name: "Client 1", Enabled: true, PINHash: "100", AccessGroups: []string{model.GroupAllUsers}}
 		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateAccount(ctx, parent) })
 		sub := &model.Account{ParentID: parent.ID, Name: "Project 1", Enabled: true, AccessUsers: []string{"alice", "bob"}}
 		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateAccount(ctx, sub) })
@@ -201,7 +201,7 @@ func TestAccountsSubAccountsDeleteRestore(t *testing.T) {
 		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateAccount(ctx, dup) }); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("duplicate name: %v", err)
 		}
-		pinDup := &model.Account{Name: "Client 2", PIN: "100"}
+		pinDup := &model.Account{Name: "Client 2", PINHash: "100"}
 		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateAccount(ctx, pinDup) }); !errors.Is(err, store.ErrPINInUse) {
 			t.Errorf("duplicate PIN: %v", err)
 		}

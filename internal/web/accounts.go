@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -87,7 +88,9 @@ type accountForm struct {
 	ParentID      int64
 	Parents       []*model.Account
 	Enabled       bool
-	PIN           string
+	PIN           string // typed: a new PIN/code; "" keeps the current one
+	PINSet        bool   // the account has a PIN/code (stored hashed, never shown)
+	ClearPIN      bool   // remove the PIN/code
 	Notes         string
 	Overdraft     string
 	Restricted    bool
@@ -109,7 +112,7 @@ var (
 )
 
 func formFromAccount(acc *model.Account) accountForm {
-	return accountForm{ID: acc.ID, Name: acc.Name, ParentID: acc.ParentID, Enabled: acc.Enabled, PIN: acc.PIN,
+	return accountForm{ID: acc.ID, Name: acc.Name, ParentID: acc.ParentID, Enabled: acc.Enabled, PINSet: acc.PINHash != "",
 		Notes: acc.Notes, Overdraft: acc.Overdraft.String(), Restricted: acc.Restricted, InvoiceOption: acc.InvoiceOption,
 		CommentOption: acc.CommentOption, AccessUsers: strings.Join(acc.AccessUsers, "\n"),
 		AccessGroups: strings.Join(acc.AccessGroups, "\n"), Balance: acc.Balance.String(),
@@ -120,7 +123,8 @@ func formFromAccount(acc *model.Account) accountForm {
 func readAccountForm(r *http.Request) accountForm {
 	f := accountForm{
 		Name: strings.TrimSpace(r.PostFormValue("name")), PIN: strings.TrimSpace(r.PostFormValue("pin")),
-		Notes: r.PostFormValue("notes"), Overdraft: strings.TrimSpace(r.PostFormValue("overdraft")),
+		ClearPIN: r.PostFormValue("clear_pin") == "on",
+		Notes:    r.PostFormValue("notes"), Overdraft: strings.TrimSpace(r.PostFormValue("overdraft")),
 		Restricted: r.PostFormValue("restricted") == "on", Enabled: r.PostFormValue("enabled") == "on",
 		InvoiceOption: r.PostFormValue("invoice_option"), CommentOption: r.PostFormValue("comment_option"),
 		AccessUsers: r.PostFormValue("access_users"), AccessGroups: r.PostFormValue("access_groups"),
@@ -142,9 +146,22 @@ func nameList(s string) []string {
 	return out
 }
 
-// apply copies the form onto an account; it names the field of a bad amount.
-func (f *accountForm) apply(acc *model.Account) error {
-	acc.Name, acc.PIN, acc.Notes, acc.Restricted = f.Name, f.PIN, f.Notes, f.Restricted
+// apply copies the form onto an account; it names the field of a bad amount
+// or PIN. A typed PIN replaces the account's; a blank one keeps it unless
+// Remove is ticked.
+func (f *accountForm) apply(ctx context.Context, c *core.Core, acc *model.Account) error {
+	acc.Name, acc.Notes, acc.Restricted = f.Name, f.Notes, f.Restricted
+	switch {
+	case f.PIN != "":
+		hash, err := c.AccountPINHash(ctx, f.PIN)
+		if err != nil {
+			msg, _ := core.Message(err)
+			return Errorf(http.StatusBadRequest, "PIN/code: %s", msg)
+		}
+		acc.PINHash = hash
+	case f.ClearPIN:
+		acc.PINHash = ""
+	}
 	acc.InvoiceOption, acc.CommentOption = f.InvoiceOption, f.CommentOption
 	acc.AccessUsers, acc.AccessGroups = nameList(f.AccessUsers), nameList(f.AccessGroups)
 	acc.Overdraft = 0
@@ -184,7 +201,7 @@ func (s *Server) accountNew(w http.ResponseWriter, r *http.Request) error {
 		return s.renderAccountForm(w, r, http.StatusBadRequest, "account_new.html", "Create shared account", f)
 	}
 	acc := &model.Account{Enabled: true}
-	if err := f.apply(acc); err != nil {
+	if err := f.apply(ctx, s.core, acc); err != nil {
 		return fail(err.Error())
 	}
 	if f.Balance != "" {
@@ -242,7 +259,7 @@ func (s *Server) accountEdit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := readAccountForm(r)
-	f.ID, f.ParentID, f.Balance = acc.ID, acc.ParentID, acc.Balance.String()
+	f.ID, f.ParentID, f.Balance, f.PINSet = acc.ID, acc.ParentID, acc.Balance.String(), acc.PINHash != ""
 	fail := func(msg string) error {
 		f.Error = msg
 		return s.renderAccountForm(w, r, http.StatusBadRequest, "account_edit.html", "Edit "+acc.FullName(), f)
@@ -252,7 +269,7 @@ func (s *Server) accountEdit(w http.ResponseWriter, r *http.Request) error {
 		return fail(msg)
 	}
 	edited := *acc
-	if err := f.apply(&edited); err != nil {
+	if err := f.apply(ctx, s.core, &edited); err != nil {
 		return fail(err.Error())
 	}
 	edited.Enabled = f.Enabled

@@ -48,15 +48,19 @@ func TestBrowserAdminCreatesAndEditsAccount(t *testing.T) {
 	if heading != "Shared account Physics" || balance != "$25.50" {
 		t.Errorf("after create: heading %q, balance %q", heading, balance)
 	}
-	if pin != "98765" || notes != "room 2.14, Prof. Curie" {
+	if pin != "set (stored hashed)" || notes != "room 2.14, Prof. Curie" {
 		t.Errorf("after edit: pin %q, notes %q", pin, notes)
 	}
 	acc, err := e.store.AccountByName(context.Background(), "Physics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acc.PIN != "98765" || acc.Notes != "room 2.14, Prof. Curie" {
-		t.Errorf("stored account: pin %q, notes %q", acc.PIN, acc.Notes)
+	want, err := e.store.HashAccountPIN(context.Background(), "98765")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.PINHash != want || acc.Notes != "room 2.14, Prof. Curie" {
+		t.Errorf("stored account: pin %q (want the hash of 98765), notes %q", acc.PINHash, acc.Notes)
 	}
 }
 

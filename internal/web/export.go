@@ -142,7 +142,7 @@ func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request) error {
 	e := &csvExport[*model.Account]{
 		what: "shared accounts",
 		file: "ream-shared-accounts",
-		header: []string{"account", "id", "enabled", "PIN", "balance", "overdraft", "restricted",
+		header: []string{"account", "id", "enabled", "PIN set", "balance", "overdraft", "restricted",
 			"access users", "access groups", "invoice option", "comment option", "notes", "source"},
 		page: func(ctx context.Context, offset int) ([]*model.Account, int, error) {
 			return s.store.ListAccounts(ctx, store.AccountFilter{Search: q, Offset: offset, Limit: exportPageSize})
@@ -155,7 +155,7 @@ func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request) error {
 			return false
 		},
 		cells: func(a *model.Account) []string {
-			return []string{a.FullName(), strconv.FormatInt(a.ID, 10), yesNoCell(a.Enabled), a.PIN,
+			return []string{a.FullName(), strconv.FormatInt(a.ID, 10), yesNoCell(a.Enabled), yesNoCell(a.PINHash != ""),
 				a.Balance.String(), a.Overdraft.String(), yesNoCell(a.Restricted),
 				strings.Join(a.AccessUsers, "|"), strings.Join(a.AccessGroups, "|"),
 				a.InvoiceOption, a.CommentOption, a.Notes, a.SourceID}

@@ -163,14 +163,18 @@ func TestUserExportNeutralisesFormulasAndKeepsNumbers(t *testing.T) {
 func TestAccountExport(t *testing.T) {
 	e := newTestEnv(t)
 	ctx := context.Background()
+	pin, err := e.core.AccountPINHash(ctx, "-1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.core.CreateAccount(ctx, core.CLI, `=HYPERLINK("http://evil.example")\Ångström`,
-		&model.Account{Enabled: true, Notes: "@x", PIN: "-1", AccessUsers: []string{"alice"}}); err != nil {
+		&model.Account{Enabled: true, Notes: "@x", PINHash: pin, AccessUsers: []string{"alice"}}); err != nil {
 		t.Fatal(err)
 	}
 	c := e.client()
 	e.login(c, "admin", "admin", adminPassword)
 	records := e.export(c, "/admin/accounts/export.csv", "ream-shared-accounts")
-	wantHeader := "account,id,enabled,PIN,balance,overdraft,restricted,access users,access groups,invoice option,comment option,notes,source"
+	wantHeader := "account,id,enabled,PIN set,balance,overdraft,restricted,access users,access groups,invoice option,comment option,notes,source"
 	if got := strings.Join(records[0], ","); got != wantHeader {
 		t.Errorf("header %q, want %q", got, wantHeader)
 	}
@@ -182,7 +186,7 @@ func TestAccountExport(t *testing.T) {
 	if !ok {
 		t.Fatalf("the sub-account is not exported neutralised: %q", records)
 	}
-	for col, want := range map[int]string{2: "Yes", 3: "-1", 4: "0.00", 7: "alice", 11: "'@x"} {
+	for col, want := range map[int]string{2: "Yes", 3: "Yes", 4: "0.00", 7: "alice", 11: "'@x"} {
 		if sub[col] != want {
 			t.Errorf("%s = %q, want %q", records[0][col], sub[col], want)
 		}
