@@ -15,6 +15,7 @@ import (
 
 	"github.com/reamprint/ream/internal/commands"
 	"github.com/reamprint/ream/internal/config"
+	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/tasks"
 	"github.com/reamprint/ream/internal/testenv"
@@ -480,5 +481,29 @@ func TestReservedAndLookAlikeUsernames(t *testing.T) {
 				t.Errorf("%q was created", name)
 			}
 		}
+	}
+}
+
+// TestAPICallsAreCounted: ream_api_calls_total counts every answered call
+// by method and fault, with methods outside the table as "unknown" so a
+// caller cannot make a series per made-up name.
+func TestAPICallsAreCounted(t *testing.T) {
+	r := newRig(t, false)
+	value := func(method, fault string) float64 {
+		return metrics.Value(metrics.APICalls.WithLabelValues(method, fault))
+	}
+	ok, notFound, unknown := value("api.isUserExists", "none"), value("api.getUserAccountBalance", "not-found"), value("unknown", "method")
+	r.must(t, "isUserExists", "nobody")
+	if _, err := r.call(t, "getUserAccountBalance", "nobody"); fault(t, err).Code != commands.FaultNotFound {
+		t.Fatalf("getUserAccountBalance of nobody: %v", err)
+	}
+	if _, err := r.call(t, "noSuchMethodX1"); fault(t, err).Code != commands.FaultMethod {
+		t.Fatalf("an unknown method: %v", err)
+	}
+	if value("api.isUserExists", "none") != ok+1 || value("api.getUserAccountBalance", "not-found") != notFound+1 || value("unknown", "method") != unknown+1 {
+		t.Errorf("counts did not move as expected")
+	}
+	if value("api.noSuchMethodX1", "method") != 0 {
+		t.Errorf("an unknown method name got a series of its own")
 	}
 }

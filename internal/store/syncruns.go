@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
@@ -48,15 +49,15 @@ func recordSyncMetrics(r *model.SyncRun) {
 	if r.Test {
 		return
 	}
-	metrics.SyncRuns.With(r.Kind, r.Status).Inc()
+	metrics.SyncRuns.WithLabelValues(r.Kind, r.Status).Inc()
 	if r.FinishedAt != nil && !r.StartedAt.IsZero() {
-		metrics.SyncDuration.Observe(r.FinishedAt.Sub(r.StartedAt).Seconds(), r.Kind)
+		metrics.SyncDuration.WithLabelValues(r.Kind).Observe(r.FinishedAt.Sub(r.StartedAt).Seconds())
 	}
 	c := r.Counts
 	for outcome, n := range map[string]int{"created": c.Created, "updated": c.Updated, "unchanged": c.Unchanged,
 		"deleted": c.Deleted, "skipped": c.Skipped, "errors": c.Errors} {
 		if n > 0 {
-			metrics.SyncItems.With(r.Kind, outcome).Add(float64(n))
+			metrics.SyncItems.WithLabelValues(r.Kind, outcome).Add(float64(n))
 		}
 	}
 }
@@ -151,6 +152,27 @@ func (s *Store) DailyCounts(ctx context.Context, n int) ([]DailyCount, error) {
 			return nil, err
 		}
 		out = append([]DailyCount{d}, out...)
+	}
+	return out, rows.Err()
+}
+
+// LastSuccessfulSyncs returns, per kind, when its last successful ("ok")
+// run finished; test runs do not count. It reads the shared table, so
+// every server of a site answers for the whole site.
+func (s *Store) LastSuccessfulSyncs(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.query(ctx, `SELECT kind, MAX(finished_at) FROM sync_runs WHERE status = 'ok' AND test = $1 AND finished_at IS NOT NULL GROUP BY kind`, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the last sync runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var kind string
+		var at int64
+		if err := rows.Scan(&kind, &at); err != nil {
+			return nil, fmt.Errorf("store: unable to read the last sync runs: %w", err)
+		}
+		out[kind] = msToTime(at)
 	}
 	return out, rows.Err()
 }

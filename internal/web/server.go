@@ -55,12 +55,13 @@ type UserAuthenticator interface {
 
 // Deps are the parts the web layer serves.
 type Deps struct {
-	Core         *core.Core
-	Store        *store.Store
-	Settings     *settings.Settings
-	Config       *config.Config
-	Log          *slog.Logger
-	Metrics      *metrics.Registry
+	Core     *core.Core
+	Store    *store.Store
+	Settings *settings.Settings
+	Config   *config.Config
+	Log      *slog.Logger
+	// Metrics writes /metrics; nil means metrics.Handler().
+	Metrics      http.Handler
 	LoginLimiter *auth.Limiter
 	// RPC is the XML-RPC handler, mounted at POST /rpc/api/xmlrpc; it checks
 	// its own token. Nil leaves the route out.
@@ -116,7 +117,7 @@ type Server struct {
 	settings *settings.Settings
 	cfg      *config.Config
 	log      *slog.Logger
-	metrics  *metrics.Registry
+	metrics  http.Handler
 	limiter  *auth.Limiter
 	rpc      http.Handler
 	authn    UserAuthenticator
@@ -156,7 +157,7 @@ func New(deps Deps) (*Server, error) {
 		s.log = slog.Default()
 	}
 	if s.metrics == nil {
-		s.metrics = metrics.Default
+		s.metrics = metrics.Handler()
 	}
 	if s.limiter == nil {
 		s.limiter = auth.NewLimiter(auth.DefaultLimiterConfig)
