@@ -106,7 +106,7 @@ func TestLastSuccessReportsTimestampAndAge(t *testing.T) {
 	want := map[string]float64{
 		"t_seconds_since_last_success users":        5400,
 		"t_seconds_since_last_success accounts":     1.5,
-		"t_last_success_timestamp_seconds users":    float64(now.Add(-90*time.Minute).Unix()),
+		"t_last_success_timestamp_seconds users":    float64(now.Add(-90 * time.Minute).Unix()),
 		"t_last_success_timestamp_seconds accounts": float64(now.Add(-1500*time.Millisecond).UnixMilli()) / 1000,
 	}
 	for k, v := range want {
