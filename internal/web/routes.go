@@ -48,8 +48,8 @@ func (s *Server) registerBase() {
 
 	// Users.
 	s.Handle("GET /admin/users", AdminOnly, s.userList)
-	s.Handle("GET /admin/users/new-internal", AdminOnly, s.newInternalUserPage)
-	s.Handle("POST /admin/users/new-internal", AdminOnly, s.newInternalUser)
+	s.Handle("GET /admin/internal-users/new", AdminOnly, s.newInternalUserPage)
+	s.Handle("POST /admin/internal-users/new", AdminOnly, s.newInternalUser)
 	s.Handle("GET /admin/users/{name}", AdminOnly, s.userDetails)
 	s.Handle("GET /admin/users/{name}/edit", AdminOnly, s.userEditPage)
 	s.Handle("POST /admin/users/{name}/edit", AdminOnly, s.userEdit)
