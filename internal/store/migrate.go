@@ -31,6 +31,7 @@ var migrations = []migration{
 	{"card numbers and group memberships clustered by their keys (SQLite)", schemaV2, true, nil},
 	{"sessions and audit lines keyed by kind and user id; username skeletons; familiar login addresses", schemaV3, false, fillV3},
 	{"shared-account PINs stored as keyed hashes", "", false, fillV4},
+	{"sync runs name the process running them and its heartbeat, for crash recovery", schemaV5, false, nil},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -475,3 +476,11 @@ func fillV4(ctx context.Context, tx *Tx) error {
 	}
 	return nil
 }
+
+// schemaV5: which process runs a sync run and until when it is taken as
+// alive (see liveness.go). Runs from before it have holder ” and are
+// recovered as interrupted if still "running".
+const schemaV5 = `
+ALTER TABLE sync_runs ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+ALTER TABLE sync_runs ADD COLUMN alive_until BIGINT NOT NULL DEFAULT 0;
+`

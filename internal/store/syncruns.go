@@ -13,16 +13,23 @@ import (
 
 // StartSyncRun records the start of a sync or import run.
 func (s *Store) StartSyncRun(ctx context.Context, r *model.SyncRun) error {
+	// Runs whose process died are closed first, so the history never
+	// shows two runs "running" where only one can be.
+	if _, err := s.RecoverInterruptedRuns(ctx); err != nil {
+		return err
+	}
 	now := s.nowMS()
 	if r.Status == "" {
 		r.Status = "running"
 	}
-	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (kind, source, options, started_by, test, status, started_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id`), r.Kind, r.Source, r.Options, r.StartedBy, r.Test, r.Status, now).Scan(&r.ID)
+	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (kind, source, options, started_by, test, status, started_at, holder, alive_until)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`), r.Kind, r.Source, r.Options, r.StartedBy, r.Test, r.Status, now,
+		ProcessHolder(), now+runHeartbeatTTL.Milliseconds()).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("store: unable to record sync run: %w", err)
 	}
 	r.StartedAt = msToTime(now)
+	s.startHeartbeat()
 	return nil
 }
 
