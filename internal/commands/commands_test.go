@@ -391,13 +391,13 @@ func TestCLI(t *testing.T) {
 	if code, out, _ := run("shared-account-exists", "dept a"); code != 0 || out != "true\n" {
 		t.Errorf("shared-account-exists: %d %q", code, out)
 	}
-	if code, _, errs := run("adjust-shared-account-account-balance", "Dept A", "1,5"); code != 2 || !strings.Contains(errs, `"1,5" is not a decimal`) {
+	if code, _, errs := run("adjust-shared-account-account-balance", "Dept A", "1,5"); code != 1 || !strings.Contains(errs, `"1,5" is not a decimal`) {
 		t.Errorf("bad amount: %d %q", code, errs)
 	}
-	if code, _, errs := run("no-such-verb"); code != 2 || !strings.Contains(errs, "unknown command") {
+	if code, _, errs := run("no-such-verb"); code != 1 || !strings.Contains(errs, "unknown command") {
 		t.Errorf("unknown verb: %d %q", code, errs)
 	}
-	if code, _, errs := run("user-exists"); code != 2 || !strings.Contains(errs, "user-exists user") {
+	if code, _, errs := run("user-exists"); code != 1 || !strings.Contains(errs, "user-exists user") {
 		t.Errorf("arity: %d %q", code, errs)
 	}
 	if code, _, errs := run("get-user-property", "ghost", "email"); code != 1 || !strings.Contains(errs, `"ghost" does not exist`) {

@@ -205,7 +205,9 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]*model.User, int
 
 // ListUsernames returns live usernames in order, for the API's listUserAccounts.
 func (s *Store) ListUsernames(ctx context.Context, offset, limit int) ([]string, error) {
-	return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
+	var out []string
+	err := s.EachUsername(ctx, offset, limit, func(name string) error { out = append(out, name); return nil })
+	return out, err
 }
 
 // CountUsers returns the number of live users.
