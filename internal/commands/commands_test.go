@@ -87,9 +87,10 @@ func TestUsersAccountsBalancesOverXMLRPC(t *testing.T) {
 			if got := strings.Join(toStrings(props), ","); got != "Bob B,2002,true,false" {
 				t.Errorf("bob's properties = %s", got)
 			}
-			// A card number belongs to one user: the fault names the number, not the owner.
+			// A card number belongs to one user: the fault names the number,
+			// the property and (to an API caller, who may list users anyway) the owner.
 			_, err := r.call(t, "setUserProperty", "bob", "secondary-card-number", "1001")
-			if f := fault(t, err); !strings.Contains(f.Message, "already in use") || strings.Contains(f.Message, "alice") {
+			if f := fault(t, err); !strings.Contains(f.Message, `secondary-card-number: card/ID number "1001" is already in use by user "alice"`) {
 				t.Errorf("card conflict fault: %q", f.Message)
 			}
 			// card-pin and password are set-only.
