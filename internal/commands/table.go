@@ -54,6 +54,9 @@ type Command struct {
 	Help    string
 	Params  []Param
 	NoToken bool // getTaskStatus takes no auth token
+	// CLIOnly commands exist on server-command only; XML-RPC does not
+	// offer them (set-config can change the API's own token).
+	CLIOnly bool
 	Run     func(ctx context.Context, env *Env, args Args) (any, error)
 	// List is set on list methods (see listCommand): server-command
 	// streams through it; ListAt is the index of its offset parameter.

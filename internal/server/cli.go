@@ -111,6 +111,10 @@ func Main(args []string, std IO) int {
 				fmt.Fprintln(std.Stderr, "ream:", err)
 				return 1
 			}
+			if err := app.Core.EnsureHealthAPIKey(ctx); err != nil {
+				fmt.Fprintln(std.Stderr, "ream:", err)
+				return 1
+			}
 			if err := app.setupFeatures(ctx); err != nil {
 				fmt.Fprintln(std.Stderr, "ream:", err)
 				return 1

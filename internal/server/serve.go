@@ -46,6 +46,9 @@ func (a *App) serve(ctx context.Context, stdout io.Writer) error {
 			"  │ Change it with `ream admin set-password`.                    │\n"+
 			"  └──────────────────────────────────────────────────────────────┘\n\n", generated)
 	}
+	if err := a.Core.EnsureHealthAPIKey(ctx); err != nil {
+		return err
+	}
 	if err := a.setupFeatures(ctx); err != nil {
 		return err
 	}
