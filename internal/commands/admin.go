@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+
+	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
 func adminCommands() []Command {
@@ -60,7 +62,8 @@ func taskCommands() []Command {
 				if err != nil {
 					return nil, err
 				}
-				return map[string]any{"completed": st.Completed, "message": st.Message}, nil
+				// In PaperCut's order: some clients read the members by position.
+				return xmlrpc.Struct{{Name: "completed", Value: st.Completed}, {Name: "message", Value: st.Message}}, nil
 			}},
 	}
 }

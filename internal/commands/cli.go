@@ -11,6 +11,7 @@ import (
 
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
 // RunCLI runs `ream server-command verb args…` and returns the exit status:
@@ -168,6 +169,10 @@ func printCLIValue(w io.Writer, v any) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			fmt.Fprintf(w, "%s: %v\n", k, x[k])
+		}
+	case xmlrpc.Struct:
+		for _, m := range x {
+			fmt.Fprintf(w, "%s: %v\n", m.Name, m.Value)
 		}
 	case nil:
 	default:

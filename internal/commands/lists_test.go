@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -93,5 +96,29 @@ func TestListLimits(t *testing.T) {
 				t.Errorf("members of an empty [All Users]: exit %d, %q", code, out)
 			}
 		})
+	}
+}
+
+// Some third-party clients read a fault's two members, and getTaskStatus'
+// two, by position: the raw answers keep PaperCut's order.
+func TestWireOrderOfFaultsAndTaskStatus(t *testing.T) {
+	r := newRig(t, false)
+	post := func(body string) string {
+		t.Helper()
+		resp, err := http.Post(r.url, "text/xml", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	f := post(`<methodCall><methodName>api.isUserExists</methodName><params><param><value>wrong-token</value></param><param><value>x</value></param></params></methodCall>`)
+	if !regexp.MustCompile(`<fault><value><struct><member><name>faultString</name><value>[^<]*</value></member><member><name>faultCode</name><value><int>\d+</int></value></member></struct>`).MatchString(f) {
+		t.Errorf("fault not in faultString, faultCode <int> order:\n%s", f)
+	}
+	st := post(`<methodCall><methodName>api.getTaskStatus</methodName><params></params></methodCall>`)
+	if !regexp.MustCompile(`<struct><member><name>completed</name><value><boolean>[01]</boolean></value></member><member><name>message</name>`).MatchString(st) {
+		t.Errorf("getTaskStatus not in completed, message order:\n%s", st)
 	}
 }
