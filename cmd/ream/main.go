@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	os.Exit(server.Main(os.Args[1:], server.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}))
+	os.Exit(server.Main(server.CommandLine(os.Args), server.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}))
 }

@@ -31,40 +31,6 @@ func accountCommands() []Command {
 				}
 				return err == nil, err
 			}},
-		{Name: "listSharedAccounts", Help: "List shared account names in order.", Params: []Param{p("offset", Int), p("limit", Int)},
-			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
-				off, lim, err := page(a.Int(0), a.Int(1))
-				if err != nil {
-					return nil, err
-				}
-				list, _, err := env.Store.ListAccounts(ctx, store.AccountFilter{Offset: off, Limit: lim})
-				names := make([]string, 0, len(list))
-				for _, acc := range list {
-					names = append(names, acc.FullName())
-				}
-				return names, err
-			}},
-		{Name: "listUserSharedAccounts", Help: "Shared accounts a user may use.", Params: []Param{p("user", String), p("offset", Int), p("limit", Int), opt("ignoreAccountMode", Bool)},
-			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
-				off, lim, err := page(a.Int(1), a.Int(2))
-				if err != nil {
-					return nil, err
-				}
-				u, err := env.Core.User(ctx, a.Str(0))
-				if err != nil {
-					return nil, err
-				}
-				groups, err := env.Store.UserGroups(ctx, u.ID)
-				if err != nil {
-					return nil, err
-				}
-				list, err := env.Store.AccountsForUser(ctx, u.Username, groups, off, lim)
-				names := make([]string, 0, len(list))
-				for _, acc := range list {
-					names = append(names, acc.FullName())
-				}
-				return names, err
-			}},
 		{Name: "getSharedAccountProperty", Help: "Read one shared account property.", Params: []Param{p("sharedAccountName", String), p("property", String)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
 				return env.Core.AccountProperty(ctx, a.Str(0), a.Str(1))

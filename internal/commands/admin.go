@@ -3,7 +3,7 @@ package commands
 import (
 	"context"
 
-	"github.com/reamprint/ream/internal/settings"
+	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
 func adminCommands() []Command {
@@ -26,11 +26,22 @@ func adminCommands() []Command {
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
 				if !env.FromAPI {
 					// The CLI is for whoever can read the server's configuration.
-					if k, ok := settings.Lookup(a.Str(0)); ok && !k.Secret {
-						return env.Settings.Get(ctx, k.Name), nil
-					}
+					return env.Core.LocalConfigValue(ctx, a.Str(0))
 				}
 				return env.Core.ConfigValue(ctx, a.Str(0))
+			}},
+		// PaperCut's own command-line names, used by its installer to put a
+		// new web-services token in place. Local only: over XML-RPC the
+		// allow-listed getConfigValue/setConfigValue stay the only doors.
+		{Name: "getConfig", CLIOnly: true, Help: "Read any setting; a secret prints (set) or nothing, never its value (but health.api.key prints). Local command line only.",
+			Params: []Param{p("configName", String)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				return env.Core.LocalConfigValue(ctx, a.Str(0))
+			}},
+		{Name: "setConfig", CLIOnly: true, Help: "Change any setting, including auth.webservices.auth-token and health.api.key; takes effect without a restart. Local command line only.",
+			Params: []Param{p("configName", String), p("configValue", String)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				return true, env.Core.SetConfigValue(ctx, env.Actor, a.Str(0), a.Str(1), false)
 			}},
 		{Name: "setConfigValue", Help: "Change a setting (API: allow-listed keys only).", Params: []Param{p("configName", String), p("configValue", String)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
@@ -51,7 +62,8 @@ func taskCommands() []Command {
 				if err != nil {
 					return nil, err
 				}
-				return map[string]any{"completed": st.Completed, "message": st.Message}, nil
+				// In PaperCut's order: some clients read the members by position.
+				return xmlrpc.Struct{{Name: "completed", Value: st.Completed}, {Name: "message", Value: st.Message}}, nil
 			}},
 	}
 }

@@ -75,14 +75,16 @@ func TestCardLookupThroughConverters(t *testing.T) {
 	}
 }
 
-func TestCardNumberInUseIsAFaultWithoutTheOwner(t *testing.T) {
+// An API caller may list every user anyway, so the fault names the holder
+// (and the property, as the caller spelt it).
+func TestCardNumberInUseIsAFaultNamingTheOwner(t *testing.T) {
 	r := newRig(t, false)
 	r.must(t, "addNewInternalUser", "alice", "correct horse battery", "Alice", "", "1001", "")
 	r.must(t, "addNewUser", "bob")
 	for _, prop := range []string{"primary-card-number", "secondary-card-number", "card-number", "card-number2"} {
 		_, err := r.call(t, "setUserProperty", "bob", prop, "1001")
 		f := fault(t, err)
-		if !strings.Contains(f.Message, `"1001" is already in use`) || strings.Contains(f.Message, "alice") {
+		if want := prop + `: card/ID number "1001" is already in use by user "alice"`; f.Message != want {
 			t.Errorf("%s: fault %q", prop, f.Message)
 		}
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -10,10 +11,14 @@ import (
 
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
 // RunCLI runs `ream server-command verb args…` and returns the exit status:
-// 0 success, 1 the command failed, 2 usage error.
+// 0 success, 1 anything failed (an unknown verb, a bad argument, the
+// command itself), with the message on stderr, as PaperCut's
+// server-command does, so that `set -e` scripts stop. A list verb given no
+// offset/limit lists everything, streamed one name per line.
 func RunCLI(ctx context.Context, t *Table, env Env, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
@@ -21,36 +26,72 @@ func RunCLI(ctx context.Context, t *Table, env Env, args []string, stdout, stder
 				fmt.Fprintf(stdout, "usage: ream server-command %s\n  %s\n", cmd.Usage(true), cmd.Help)
 				return 0
 			}
+			fmt.Fprintf(stderr, "ream server-command: unknown command %q (ream server-command help lists them)\n", args[1])
+			return 1
+		}
+		if len(args) == 0 {
+			printCLIHelp(t, stderr)
+			return 1
 		}
 		printCLIHelp(t, stdout)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	cmd, ok := t.ByCLIName(args[0])
 	if !ok {
 		fmt.Fprintf(stderr, "ream server-command: unknown command %q (ream server-command help lists them)\n", args[0])
-		return 2
+		return 1
 	}
 	a, err := convertCLIArgs(cmd, args[1:])
 	if err != nil {
-		fmt.Fprintf(stderr, "ream server-command %s: %v\n", cmd.CLIName, err)
-		return 2
+		return cliFailed(stderr, cmd, err)
 	}
 	env.Actor = core.CLI
 	env.FromAPI = false
-	result, err := runCommand(ctx, cmd, &env, a)
-	if err != nil {
-		if e, ok := core.AsError(err); ok {
-			fmt.Fprintf(stderr, "ream server-command %s: %s\n", cmd.CLIName, e.Msg)
-		} else {
-			fmt.Fprintf(stderr, "ream server-command %s: %v\n", cmd.CLIName, err)
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	if cmd.List != nil {
+		err = streamList(ctx, cmd, &env, a, out)
+	} else {
+		var result any
+		result, err = runCommand(ctx, cmd, &env, a)
+		if err == nil {
+			printCLIValue(out, result)
 		}
-		return 1
 	}
-	printCLIValue(stdout, result)
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil {
+		out.Flush()
+		return cliFailed(stderr, cmd, err)
+	}
 	return 0
+}
+
+func cliFailed(stderr io.Writer, cmd *Command, err error) int {
+	if e, ok := core.AsError(err); ok {
+		fmt.Fprintf(stderr, "ream server-command %s: %s\n", cmd.CLIName, e.Msg)
+	} else {
+		fmt.Fprintf(stderr, "ream server-command %s: %v\n", cmd.CLIName, err)
+	}
+	return 1
+}
+
+// streamList runs a list verb, writing each name as it is read.
+func streamList(ctx context.Context, cmd *Command, env *Env, a Args, w io.Writer) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("commands: %s panicked: %v", cmd.Name, p)
+		}
+	}()
+	off, lim, err := listRange(env, a, cmd.ListAt)
+	if err != nil {
+		return err
+	}
+	return cmd.List(ctx, env, a, off, lim, func(name string) error {
+		_, err := io.WriteString(w, name+"\n")
+		return err
+	})
 }
 
 func printCLIHelp(t *Table, w io.Writer) {
@@ -128,6 +169,10 @@ func printCLIValue(w io.Writer, v any) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			fmt.Fprintf(w, "%s: %v\n", k, x[k])
+		}
+	case xmlrpc.Struct:
+		for _, m := range x {
+			fmt.Fprintf(w, "%s: %v\n", m.Name, m.Value)
 		}
 	case nil:
 	default:

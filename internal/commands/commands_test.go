@@ -88,9 +88,10 @@ func TestUsersAccountsBalancesOverXMLRPC(t *testing.T) {
 			if got := strings.Join(toStrings(props), ","); got != "Bob B,2002,true,false" {
 				t.Errorf("bob's properties = %s", got)
 			}
-			// A card number belongs to one user: the fault names the number, not the owner.
+			// A card number belongs to one user: the fault names the number,
+			// the property and (to an API caller, who may list users anyway) the owner.
 			_, err := r.call(t, "setUserProperty", "bob", "secondary-card-number", "1001")
-			if f := fault(t, err); !strings.Contains(f.Message, "already in use") || strings.Contains(f.Message, "alice") {
+			if f := fault(t, err); !strings.Contains(f.Message, `secondary-card-number: card/ID number "1001" is already in use by user "alice"`) {
 				t.Errorf("card conflict fault: %q", f.Message)
 			}
 			// card-pin and password are set-only.
@@ -392,13 +393,13 @@ func TestCLI(t *testing.T) {
 	if code, out, _ := run("shared-account-exists", "dept a"); code != 0 || out != "true\n" {
 		t.Errorf("shared-account-exists: %d %q", code, out)
 	}
-	if code, _, errs := run("adjust-shared-account-account-balance", "Dept A", "1,5"); code != 2 || !strings.Contains(errs, `"1,5" is not a decimal`) {
+	if code, _, errs := run("adjust-shared-account-account-balance", "Dept A", "1,5"); code != 1 || !strings.Contains(errs, `"1,5" is not a decimal`) {
 		t.Errorf("bad amount: %d %q", code, errs)
 	}
-	if code, _, errs := run("no-such-verb"); code != 2 || !strings.Contains(errs, "unknown command") {
+	if code, _, errs := run("no-such-verb"); code != 1 || !strings.Contains(errs, "unknown command") {
 		t.Errorf("unknown verb: %d %q", code, errs)
 	}
-	if code, _, errs := run("user-exists"); code != 2 || !strings.Contains(errs, "user-exists user") {
+	if code, _, errs := run("user-exists"); code != 1 || !strings.Contains(errs, "user-exists user") {
 		t.Errorf("arity: %d %q", code, errs)
 	}
 	if code, _, errs := run("get-user-property", "ghost", "email"); code != 1 || !strings.Contains(errs, `"ghost" does not exist`) {

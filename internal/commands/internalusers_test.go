@@ -59,7 +59,7 @@ func TestBatchImportInternalUsersOverXMLRPCAndCLI(t *testing.T) {
 				t.Errorf("CLI: %d %q %q", code, out.String(), errb.String())
 			}
 			code = commands.RunCLI(context.Background(), r.table, r.env, []string{"batch-import-internal-users", outside}, &out, &errb)
-			if code != 2 || !strings.Contains(errb.String(), "batch-import-internal-users file overwriteExistingPasswords overwriteExistingPINs [emailOnCreation]") {
+			if code != 1 || !strings.Contains(errb.String(), "batch-import-internal-users file overwriteExistingPasswords overwriteExistingPINs [emailOnCreation]") {
 				t.Errorf("arity: %d %q", code, errb.String())
 			}
 		})

@@ -54,7 +54,14 @@ type Command struct {
 	Help    string
 	Params  []Param
 	NoToken bool // getTaskStatus takes no auth token
+	// CLIOnly commands exist on server-command only; XML-RPC does not
+	// offer them (set-config can change the API's own token).
+	CLIOnly bool
 	Run     func(ctx context.Context, env *Env, args Args) (any, error)
+	// List is set on list methods (see listCommand): server-command
+	// streams through it; ListAt is the index of its offset parameter.
+	List   ListFunc
+	ListAt int
 }
 
 // Env is what a command may use. Transports fill Actor.
@@ -237,6 +244,7 @@ func all() []Command {
 	var out []Command
 	for _, group := range [][]Command{
 		userCommands(),
+		listCommands(),
 		groupCommands(),
 		accountCommands(),
 		balanceCommands(),

@@ -86,14 +86,6 @@ func userCommands() []Command {
 				}
 				return true, env.Core.SetUserProperties(ctx, env.Actor, a.Str(0), ch)
 			}},
-		{Name: "listUserAccounts", Help: "List usernames in order.", Params: []Param{p("offset", Int), p("limit", Int)},
-			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
-				off, lim, err := page(a.Int(0), a.Int(1))
-				if err != nil {
-					return nil, err
-				}
-				return env.Store.ListUsernames(ctx, off, lim)
-			}},
 		{Name: "getTotalUsers", Help: "Number of users.",
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) { return env.Store.CountUsers(ctx) }},
 		{Name: "getUserGroups", Help: "Groups a user belongs to.", Params: []Param{p("user", String)},
@@ -164,15 +156,4 @@ func lookUpCard(ctx context.Context, env *Env, number string, _ int) (any, error
 	}
 	name, err = env.Store.UsernameByCard(ctx, converted)
 	return miss(name, err)
-}
-
-// page validates offset/limit of a listing call.
-func page(offset, limit int) (int, int, error) {
-	if offset < 0 {
-		return 0, 0, core.Errorf(core.Invalid, "offset must not be negative")
-	}
-	if limit <= 0 || limit > 10000 {
-		return 0, 0, core.Errorf(core.Invalid, "limit must be 1 to 10000")
-	}
-	return offset, limit, nil
 }

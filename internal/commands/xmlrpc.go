@@ -20,6 +20,7 @@ import (
 	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
+	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
@@ -92,13 +93,16 @@ func (h *XMLRPCHandler) serve(w http.ResponseWriter, r *http.Request) (string, i
 	if !ok || !found {
 		return method, h.fault(w, FaultMethod, fmt.Sprintf("unknown method %q", called))
 	}
+	if cmd.CLIOnly {
+		return method, h.fault(w, FaultMethod, fmt.Sprintf("%q is not a web-services method: %s runs only on the server's command line (server-command %s)", called, cmd.CLIName, cmd.CLIName))
+	}
 	method = called
 	if !cmd.NoToken {
 		if len(params) == 0 {
 			return method, h.fault(w, FaultAuth, "missing auth token: the first parameter of every call is the web services auth token")
 		}
 		token, _ := params[0].(string)
-		if !h.tokenValid(token) {
+		if !h.tokenValid(r.Context(), token) {
 			h.Log.Warn("xmlrpc: invalid auth token", "method", method, "client", addr.String())
 			return method, h.fault(w, FaultAuth, "invalid auth token")
 		}
@@ -142,13 +146,16 @@ func runCommand(ctx context.Context, cmd *Command, env *Env, args Args) (result 
 	return cmd.Run(ctx, env, args)
 }
 
-func (h *XMLRPCHandler) tokenValid(token string) bool {
+// tokenValid checks a caller's token against the current tokens: the
+// auth.webservices.auth-token setting when set (server-command set-config
+// puts it in place without a restart), else the configuration's.
+func (h *XMLRPCHandler) tokenValid(ctx context.Context, token string) bool {
 	if token == "" {
 		return false
 	}
-	tokens, err := h.Config.WebServicesTokens()
+	tokens, err := h.tokens(ctx)
 	if err != nil {
-		h.Log.Error("xmlrpc: auth.webservices.auth-token is invalid", "err", err)
+		h.Log.Error("xmlrpc: the web services auth token is invalid", "err", err)
 		return false
 	}
 	ok := false
@@ -158,6 +165,15 @@ func (h *XMLRPCHandler) tokenValid(token string) bool {
 		}
 	}
 	return ok
+}
+
+func (h *XMLRPCHandler) tokens(ctx context.Context) ([]string, error) {
+	if h.Env.Settings != nil {
+		if v := h.Env.Settings.Get(ctx, settings.WebServicesToken); v != "" {
+			return config.ParseWebServicesTokens(v)
+		}
+	}
+	return h.Config.WebServicesTokens()
 }
 
 func (h *XMLRPCHandler) fault(w http.ResponseWriter, code int, msg string) int {

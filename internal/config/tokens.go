@@ -18,6 +18,10 @@ func (c *Config) WebServicesTokens() ([]string, error) {
 	return tokens, nil
 }
 
+// ParseWebServicesTokens checks and reads a token setting in the same
+// forms as auth.webservices.auth-token. Its errors never quote the text.
+func ParseWebServicesTokens(s string) ([]string, error) { return parseTokens(s) }
+
 // parseTokens reads one token, a JSON array of tokens or a JSON object
 // name→token. Its errors never quote the text: it is a secret.
 func parseTokens(s string) ([]string, error) {

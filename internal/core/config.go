@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
 )
@@ -50,8 +52,12 @@ func (c *Core) ApplyConfigValues(ctx context.Context, a Actor, values map[string
 	names := make([]string, 0, len(values))
 	normalized := make(map[string]string, len(values))
 	for key, value := range values {
-		if _, ok := settings.Lookup(key); !ok {
+		k, ok := settings.Lookup(key)
+		if !ok {
 			return nil, Errorf(Invalid, "unknown config key %q", key)
+		}
+		if k.LocalOnly && a.Kind != model.ActorCLI && a.Kind != model.ActorSystem {
+			return nil, Errorf(Forbidden, "config key %q can be changed only on the server, with server-command set-config", key)
 		}
 		v, err := settings.Normalize(key, value)
 		if err != nil {
@@ -129,4 +135,47 @@ func storedSetting(ctx context.Context, tx *store.Tx, k *settings.Key) (string, 
 		return k.Default, nil
 	}
 	return v, nil
+}
+
+// LocalConfigValue is get-config on the server's command line: any
+// setting, but a secret shows only whether it is set ("(set)" or ""),
+// unless it is marked LocalReadable. The web-services token counts as set
+// when the configuration file gives one.
+func (c *Core) LocalConfigValue(ctx context.Context, key string) (string, error) {
+	k, ok := settings.Lookup(key)
+	if !ok {
+		return "", Errorf(Invalid, "unknown config key %q", key)
+	}
+	v := c.Settings.Get(ctx, key)
+	if key == settings.WebServicesToken && v == "" && c.Config != nil && c.Config.Auth.WebServices.AuthToken != "" {
+		v = c.Config.Auth.WebServices.AuthToken
+	}
+	if k.Secret && !k.LocalReadable {
+		if v == "" {
+			return "", nil
+		}
+		return SecretIsSet, nil
+	}
+	return v, nil
+}
+
+// SecretIsSet is what get-config prints for a secret that has a value.
+const SecretIsSet = "(set)"
+
+// EnsureHealthAPIKey makes the health API's key on first start, as
+// PaperCut does; an existing key is kept. The key is never logged: an
+// operator reads it with server-command get-config health.api.key.
+func (c *Core) EnsureHealthAPIKey(ctx context.Context) error {
+	if c.Settings.Get(ctx, settings.HealthAPIKey) != "" {
+		return nil
+	}
+	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		if v, ok, err := tx.Setting(ctx, settings.HealthAPIKey); err != nil || (ok && v != "") {
+			return err // another server made it first
+		}
+		if err := c.Settings.Set(ctx, tx, settings.HealthAPIKey, auth.NewToken()); err != nil {
+			return err
+		}
+		return audit(ctx, tx, Actor{Name: "first start", Kind: model.ActorSystem}, "config.set", settings.HealthAPIKey, "(secret) made on first start")
+	})
 }

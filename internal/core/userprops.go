@@ -132,6 +132,7 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 	// once cannot undo each other.
 	var details []func(u *model.User) error
 	var later []pending
+	var cards cardChange // validated and applied together: a swap is one change
 	for _, ch := range changes {
 		prop, p, err := canonicalUserProperty(ch.Name)
 		if err != nil {
@@ -140,9 +141,15 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 		switch prop {
 		case "primary-card-number", "secondary-card-number":
 			if err := checkCardNumber(ch.Value); err != nil {
-				return err
+				return Errorf(Invalid, "%s: %s", strings.ToLower(strings.TrimSpace(ch.Name)), err.Error())
 			}
-			later = append(later, pending{prop, strings.TrimSpace(ch.Value)})
+			v := strings.TrimSpace(ch.Value)
+			given := strings.ToLower(strings.TrimSpace(ch.Name)) // errors use the caller's name for it
+			if prop == "primary-card-number" {
+				cards.primary, cards.primaryName = &v, given
+			} else {
+				cards.secondary, cards.secondaryName = &v, given
+			}
 		case "balance":
 			if _, err := money.Parse(ch.Value); err != nil {
 				return Errorf(Invalid, "balance: %q is not a decimal number", ch.Value)
@@ -215,13 +222,14 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 				return err
 			}
 		}
+		if cards.primary != nil || cards.secondary != nil {
+			if err := c.setCardsTx(ctx, tx, a, u, cards); err != nil {
+				return err
+			}
+		}
 		for _, p := range later {
 			var err error
 			switch p.prop {
-			case "primary-card-number":
-				err = c.setCardTx(ctx, tx, a, u, store.PrimaryCard, p.value)
-			case "secondary-card-number":
-				err = c.setCardTx(ctx, tx, a, u, store.SecondaryCard, p.value)
 			case "balance":
 				amt, _ := money.Parse(p.value)
 				_, err = tx.AdjustUserBalance(ctx, u.ID, amt, true, "balance set", a.Name)

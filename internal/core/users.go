@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -291,30 +290,75 @@ func checkEmail(email string) error {
 	return nil
 }
 
-// SetCard sets one of a user's card numbers. A number owned by someone else
-// is refused without naming the owner.
+// SetCard sets one of a user's card numbers (store.PrimaryCard or
+// store.SecondaryCard), keeping the other.
 func (c *Core) SetCard(ctx context.Context, a Actor, name string, slot int, number string) error {
-	number = strings.TrimSpace(number)
-	if err := checkCardNumber(number); err != nil {
-		return err
+	prop := "primary-card-number"
+	if slot == store.SecondaryCard {
+		prop = "secondary-card-number"
 	}
-	u, err := c.User(ctx, name)
+	return c.SetUserProperties(ctx, a, name, []UserPropertyChange{{Name: prop, Value: number}})
+}
+
+// cardChange is the card part of one SetUserProperties call: the final
+// number of each field it names (nil: left as it is), and the property
+// names the caller used for them.
+type cardChange struct {
+	primary, secondary         *string
+	primaryName, secondaryName string
+}
+
+// setCardsTx applies both fields at once, so that a swap, or a number held
+// in both fields of one user, is one change; a number is still one user's.
+// A conflict names the property and, to callers who may list users anyway
+// (the API and the CLI), the user who holds the number.
+func (c *Core) setCardsTx(ctx context.Context, tx *store.Tx, a Actor, u *model.User, ch cardChange) error {
+	primary, secondary := u.PrimaryCard, u.SecondaryCard
+	if ch.primary != nil {
+		primary = *ch.primary
+	}
+	if ch.secondary != nil {
+		secondary = *ch.secondary
+	}
+	err := tx.SetUserCards(ctx, u.ID, primary, secondary)
+	if errors.Is(err, store.ErrCardInUse) {
+		return c.cardConflict(ctx, tx, a, u, ch)
+	}
 	if err != nil {
 		return err
 	}
-	return c.Store.InTx(ctx, func(tx *store.Tx) error { return c.setCardTx(ctx, tx, a, u, slot, number) })
+	var fields []string
+	if ch.primary != nil && *ch.primary != u.PrimaryCard {
+		fields = append(fields, "primary")
+	}
+	if ch.secondary != nil && *ch.secondary != u.SecondaryCard {
+		fields = append(fields, "secondary")
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return audit(ctx, tx, a, "user.card", u.Username, strings.Join(fields, " and ")+" card/ID number set")
 }
 
-func (c *Core) setCardTx(ctx context.Context, tx *store.Tx, a Actor, u *model.User, slot int, number string) error {
-	if err := tx.SetUserCard(ctx, u.ID, slot, number); err != nil {
-		if errors.Is(err, store.ErrCardInUse) {
-			return Errorf(Conflict, "card/ID number %q is already in use by another user", number)
+func (c *Core) cardConflict(ctx context.Context, tx *store.Tx, a Actor, u *model.User, ch cardChange) error {
+	for _, f := range []struct {
+		prop   string
+		number *string
+	}{{ch.primaryName, ch.primary}, {ch.secondaryName, ch.secondary}} {
+		if f.number == nil || *f.number == "" {
+			continue
 		}
-		return err
+		id, owner, err := tx.CardOwner(ctx, *f.number)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && id == u.ID) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if a.Kind == model.ActorAPI || a.Kind == model.ActorCLI {
+			return Errorf(Conflict, "%s: card/ID number %q is already in use by user %q", f.prop, *f.number, owner)
+		}
+		return Errorf(Conflict, "%s: card/ID number %q is already in use by another user", f.prop, *f.number)
 	}
-	field := "primary"
-	if slot == store.SecondaryCard {
-		field = "secondary"
-	}
-	return audit(ctx, tx, a, "user.card", u.Username, fmt.Sprintf("%s card/ID number set", field))
+	return Errorf(Conflict, "the card/ID numbers of %q could not be set: one is already in use", u.Username)
 }

@@ -44,6 +44,26 @@ type IO struct {
 	Environ        []string
 }
 
+// ServerCommandName is the name under which the binary acts as `ream
+// server-command` (a link named like PaperCut's server-command).
+const ServerCommandName = "server-command"
+
+// CommandLine turns a process's argv into Main's arguments: run under the
+// name server-command (a symbolic link to ream, or a copy), the binary is
+// `ream server-command`, so that a site's scripts calling server-command
+// keep working; it finds its configuration and data as `ream serve` does.
+func CommandLine(argv []string) []string {
+	if len(argv) == 0 {
+		return nil
+	}
+	name := argv[0][strings.LastIndexAny(argv[0], `/\`)+1:]
+	name = strings.TrimSuffix(name, ".exe")
+	if name == ServerCommandName {
+		return append([]string{ServerCommandName}, argv[1:]...)
+	}
+	return argv[1:]
+}
+
 // Main runs the ream command line and returns the exit status.
 func Main(args []string, std IO) int {
 	cmd, rest := splitCommand(args)
@@ -88,6 +108,10 @@ func Main(args []string, std IO) int {
 			// The same forward-only migration serve runs at start, so that
 			// `ream admin set-password` works before the first serve.
 			if _, err := app.Store.Migrate(ctx); err != nil {
+				fmt.Fprintln(std.Stderr, "ream:", err)
+				return 1
+			}
+			if err := app.Core.EnsureHealthAPIKey(ctx); err != nil {
 				fmt.Fprintln(std.Stderr, "ream:", err)
 				return 1
 			}

@@ -162,10 +162,11 @@ func TestServerCommand(t *testing.T) {
 	}{
 		{"works", []string{"get-total-users"}, 0, "0", ""},
 		{"lookup miss", []string{"user-exists", "nobody"}, 0, "false", ""},
-		{"unknown verb", []string{"frobnicate-users"}, 2, "", `unknown command "frobnicate-users"`},
-		{"too few", []string{"user-exists"}, 2, "", "takes 1 parameters, got 0"},
-		{"too many", []string{"user-exists", "a", "b"}, 2, "", "takes 1 parameters, got 2"},
-		{"no verb", nil, 2, "usage: ream server-command", ""},
+		// Every failure is status 1 with the message on stderr, as PaperCut's.
+		{"unknown verb", []string{"frobnicate-users"}, 1, "", `unknown command "frobnicate-users"`},
+		{"too few", []string{"user-exists"}, 1, "", "takes 1 parameters, got 0"},
+		{"too many", []string{"user-exists", "a", "b"}, 1, "", "takes 1 parameters, got 2"},
+		{"no verb", nil, 1, "", "usage: ream server-command"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -319,5 +320,22 @@ func TestCLIRunsAreAuditedAsTheOSUser(t *testing.T) {
 	}
 	if got, want := entries[0].Actor, "cli:"+me.Username; got != want || entries[0].ActorKind != model.ActorCLI {
 		t.Errorf("audited as %q (%s), want %q (cli)", got, entries[0].ActorKind, want)
+	}
+}
+
+func TestCommandLineUnderTheNameServerCommand(t *testing.T) {
+	for _, c := range []struct {
+		argv []string
+		want string
+	}{
+		{[]string{"/usr/local/bin/ream", "serve"}, "serve"},
+		{[]string{"/opt/ream/server-command", "list-user-accounts"}, "server-command list-user-accounts"},
+		{[]string{"server-command", "user-exists", "alice"}, "server-command user-exists alice"},
+		{[]string{`C:\ream\server-command.exe`, "help"}, "server-command help"},
+		{[]string{"./server-commander", "x"}, "x"},
+	} {
+		if got := strings.Join(CommandLine(c.argv), " "); got != c.want {
+			t.Errorf("CommandLine(%q) = %q, want %q", c.argv, got, c.want)
+		}
 	}
 }

@@ -51,6 +51,9 @@ func (a *App) serve(ctx context.Context, stdout io.Writer) error {
 	} else if n > 0 {
 		a.Log.Warn("sync runs left running by a stopped server recorded as interrupted", "runs", n)
 	}
+	if err := a.Core.EnsureHealthAPIKey(ctx); err != nil {
+		return err
+	}
 	if err := a.setupFeatures(ctx); err != nil {
 		return err
 	}

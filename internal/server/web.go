@@ -18,7 +18,7 @@ func (a *App) webHandler() (http.Handler, error) {
 	deps := web.Deps{
 		Core: a.Core, Store: a.Store, Settings: a.Settings, Config: a.Config, Log: a.Log,
 		Metrics: metrics.Handler(), LoginLimiter: auth.NewLimiter(auth.DefaultLimiterConfig),
-		RPC: a.RPCHandler(), Features: a.Features,
+		RPC: a.RPCHandler(), Features: a.Features, Version: version(),
 	}
 	if a.Authenticator != nil {
 		deps.Authenticator = a.Authenticator

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/store"
 )
 
@@ -41,8 +42,16 @@ type Key struct {
 	Enum    []string
 	Min     int
 	Max     int
-	Secret  bool // never shown back (e.g. the SMTP password)
-	API     bool // may be read and changed through getConfigValue/setConfigValue
+	Secret  bool // never shown back, never logged or audited (e.g. the SMTP password)
+	// LocalReadable marks a secret that the local command line's
+	// get-config may print (PaperCut's monitoring scripts read
+	// health.api.key that way); it is still never logged.
+	LocalReadable bool
+	// LocalOnly keys are changed only on the server's own command line
+	// (set-config) or in its configuration, never through the admin pages
+	// or the API: they are the keys to the API itself.
+	LocalOnly bool
+	API       bool // may be read and changed through getConfigValue/setConfigValue
 	// Guards names the secret this key protects: a stored password is
 	// meant only for the server and login it was entered with, so
 	// changing this key clears that secret unless the same change sets it.
@@ -100,6 +109,8 @@ const (
 	UserSyncLDAPSkipTLS  = "user-sync.ldap.insecure-skip-verify"
 	UserSyncFileUsers    = "user-sync.file.users"
 	UserSyncFileGroups   = "user-sync.file.groups"
+	WebServicesToken     = "auth.webservices.auth-token"
+	HealthAPIKey         = "health.api.key"
 )
 
 var keys = []Key{
@@ -150,6 +161,10 @@ var keys = []Key{
 	{Name: UserSyncLDAPSkipTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Do not verify the directory's TLS certificate (testing only)."},
 	{Name: UserSyncFileUsers, Kind: String, Default: "", Help: "Server path of the users file."},
 	{Name: UserSyncFileGroups, Kind: String, Default: "", Help: "Server path of the groups file."},
+	{Name: WebServicesToken, Kind: String, Default: "", Secret: true, LocalOnly: true, check: checkTokens,
+		Help: "Web services API token(s), as in the configuration key of the same name (one token, a JSON array or a JSON object); when set, replaces the configuration's. Set with server-command set-config; takes effect without a restart."},
+	{Name: HealthAPIKey, Kind: String, Default: "", Secret: true, LocalReadable: true, LocalOnly: true, check: checkHealthKey,
+		Help: "Key of the health API (/api/health), made on first start; read with server-command get-config health.api.key."},
 }
 
 var byName = func() map[string]*Key {
@@ -227,6 +242,21 @@ func Normalize(name, value string) (string, error) {
 		}
 	}
 	return value, nil
+}
+
+func checkTokens(v string) error {
+	_, err := config.ParseWebServicesTokens(v)
+	return err
+}
+
+func checkHealthKey(v string) error {
+	if v != "" && len(v) < 16 {
+		return fmt.Errorf("the key must be at least 16 characters")
+	}
+	if strings.ContainsAny(v, " \t") {
+		return fmt.Errorf("the key may not contain spaces")
+	}
+	return nil
 }
 
 func checkCardPrefix(v string) error {

@@ -276,9 +276,18 @@ func (t *Tx) AdjustAccountBalance(ctx context.Context, id int64, amount money.Am
 // AccountsForUser lists the live accounts a user may charge: unrestricted
 // access through [All Users], the user's name, or one of the user's groups.
 func (s *Store) AccountsForUser(ctx context.Context, username string, groups []string, offset, limit int) ([]*model.Account, error) {
+	var out []*model.Account
+	err := s.EachAccountForUser(ctx, username, groups, offset, limit, func(a *model.Account) error { out = append(out, a); return nil })
+	return out, err
+}
+
+// EachAccountForUser streams the accounts AccountsForUser lists, in order,
+// skipping offset and stopping after limit (limit < 0: all). fn must not
+// use the store.
+func (s *Store) EachAccountForUser(ctx context.Context, username string, groups []string, offset, limit int, fn func(*model.Account) error) error {
 	rows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` WHERE a.deleted_at IS NULL AND a.enabled ORDER BY COALESCE(p.name_key, a.name_key) COLLATE "C", a.parent_id <> 0, a.name_key COLLATE "C"`)
 	if err != nil {
-		return nil, fmt.Errorf("store: unable to list accounts: %w", err)
+		return fmt.Errorf("store: unable to list accounts: %w", err)
 	}
 	defer rows.Close()
 	inGroup := map[string]bool{}
@@ -286,12 +295,14 @@ func (s *Store) AccountsForUser(ctx context.Context, username string, groups []s
 		inGroup[groupKey(g)] = true
 	}
 	username = NormalizeUsername(username)
-	var out []*model.Account
-	skipped := 0
+	skipped, given := 0, 0
 	for rows.Next() {
+		if limit >= 0 && given >= limit {
+			break
+		}
 		a, err := scanAccount(rows)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("store: unable to read account: %w", err)
 		}
 		if !AccountAllows(a, username, inGroup) {
 			continue
@@ -300,12 +311,12 @@ func (s *Store) AccountsForUser(ctx context.Context, username string, groups []s
 			skipped++
 			continue
 		}
-		out = append(out, a)
-		if len(out) >= limit {
-			break
+		given++
+		if err := fn(a); err != nil {
+			return err
 		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // AccountAllows reports whether a user (with these lower-case group names) may use an account.

@@ -151,8 +151,9 @@ func (t *Tx) UserIDsByNames(ctx context.Context, names []string) (ids []int64, m
 }
 
 // SetPrimaryCards gives each listed user the listed primary number,
-// replacing any they had: their slot-1 rows are deleted, then the new rows
-// inserted many per statement. A number someone else holds fails the whole
+// replacing any they had: their slot-1 rows are deleted (a number in both
+// fields stays as the secondary), then the new rows inserted many per
+// statement. A number someone else holds fails the whole
 // change with ErrCardInUse (the caller's transaction then rolls back).
 func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, progress func(done int)) error {
 	for _, c := range cards {
@@ -186,6 +187,9 @@ func (t *Tx) setPrimaryCardsArrays(ctx context.Context, cards []UserCard, progre
 	if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE slot = 1 AND user_id = ANY($1)`, ids); err != nil {
 		return err
 	}
+	if _, err := t.exec(ctx, `UPDATE user_cards SET slot = 2 WHERE slot = 3 AND user_id = ANY($1)`, ids); err != nil {
+		return err
+	}
 	if _, err := t.exec(ctx, `UPDATE users SET updated_at = $1 WHERE id = ANY($2)`, t.s.nowMS(), ids); err != nil {
 		return err
 	}
@@ -216,6 +220,9 @@ func (t *Tx) setPrimaryCardsBatches(ctx context.Context, cards []UserCard, progr
 			args[i] = c.UserID
 		}
 		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE slot = 1 AND user_id IN (`+t.s.inList(1, len(batch))+`)`, args...); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, `UPDATE user_cards SET slot = 2 WHERE slot = 3 AND user_id IN (`+t.s.inList(1, len(batch))+`)`, args...); err != nil {
 			return err
 		}
 		if _, err := t.exec(ctx, `UPDATE users SET updated_at = `+t.s.param(1)+` WHERE id IN (`+t.s.inList(2, len(batch))+`)`, append([]any{now}, args...)...); err != nil {

@@ -126,18 +126,9 @@ func (s *Store) ListGroups(ctx context.Context, offset, limit int) ([]model.Grou
 // GroupMembers lists usernames of a group's live members, in order. The
 // pseudo-groups [All Users] and !!Internal Users!! are understood.
 func (s *Store) GroupMembers(ctx context.Context, group string, offset, limit int) ([]string, error) {
-	switch {
-	case model.IsAllUsersGroup(group):
-		return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
-	case group == model.GroupInternalUsers || group == model.GroupInternalUsersAlt:
-		return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL AND internal ORDER BY username COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
-	}
-	g, err := s.GroupByName(ctx, group)
-	if err != nil {
-		return nil, err
-	}
-	return s.strings(ctx, `SELECT u.username FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = $1 AND u.deleted_at IS NULL ORDER BY u.username COLLATE "C" LIMIT $2 OFFSET $3`, g.ID, limit, offset)
+	var out []string
+	err := s.EachGroupMember(ctx, group, offset, limit, func(name string) error { out = append(out, name); return nil })
+	return out, err
 }
 
 // GroupMemberIDs lists the ids of a group's live members (pseudo-groups understood).

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -253,6 +254,70 @@ func TestMigration4HashesAccountPINs(t *testing.T) {
 			found, _, err := s.ListAccounts(ctx, AccountFilter{Search: "0042", Limit: 10})
 			if err != nil || len(found) != 1 || found[0].Name != "Account 3" {
 				t.Fatalf("search by PIN after migration 4: %v, %v", found, err)
+			}
+		})
+	}
+}
+
+func TestMigration6LetsOneUserHoldANumberInBothFields(t *testing.T) {
+	for _, url := range []string{"", "postgres"} {
+		name := "sqlite"
+		if url != "" {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			if url != "" {
+				url = testenv.PostgresURL(t)
+			}
+			ctx := context.Background()
+			s := openAtVersion(t, url, 5)
+			for i, user := range []string{"carol", "dave"} {
+				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, created_at, updated_at) VALUES ($1, $2, 0, 0)`), i+1, user); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, c := range []struct {
+				number string
+				user   int
+				slot   int
+			}{{"800", 1, 1}, {"801", 1, 2}, {"900", 2, 1}} {
+				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`), c.number, c.user, c.slot); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := s.migrateTo(ctx, 6); err != nil || n != 1 {
+				t.Fatalf("migration 6: %d steps, %v", n, err)
+			}
+			if got := lines(t, s, `SELECT number||' '||user_id||' '||slot FROM user_cards ORDER BY number`); !slices.Equal(got, []string{"800 1 1", "801 1 2", "900 2 1"}) {
+				t.Fatalf("cards after migration 6: %q", got)
+			}
+			err := s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 1, "801", "801") })
+			if err != nil {
+				t.Fatalf("one number in both fields: %v", err)
+			}
+			carol, err := s.UserByName(ctx, "carol")
+			if err != nil || carol.PrimaryCard != "801" || carol.SecondaryCard != "801" {
+				t.Fatalf("carol after holding 801 twice: %+v, %v", carol, err)
+			}
+			if u, err := s.UserByCardSlot(ctx, "801", SecondaryCard); err != nil || u.Username != "carol" {
+				t.Errorf("lookup of the secondary field: %v, %v", u, err)
+			}
+			// Still one user's: the database refuses another holder, in any field.
+			for _, slot := range []int{PrimaryCard, SecondaryCard, BothCards} {
+				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('801', 2, $1)`), slot); !isUniqueViolation(err) {
+					t.Errorf("a second holder of 801 in slot %d: %v", slot, err)
+				}
+			}
+			// And each field holds one number a user.
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('902', 2, 1)`)); !isUniqueViolation(err) {
+				t.Errorf("a second primary number for dave: %v", err)
+			}
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('903', 1, 2)`)); !isUniqueViolation(err) {
+				t.Errorf("a second secondary number for carol (who holds 801 in both): %v", err)
+			}
+			err = s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 2, "900", "801") })
+			if !errors.Is(err, ErrCardInUse) {
+				t.Errorf("SetUserCards with carol's number: %v", err)
 			}
 		})
 	}

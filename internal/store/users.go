@@ -12,10 +12,11 @@ import (
 	"github.com/reamprint/ream/internal/money"
 )
 
-// Card slots in user_cards.
+// Card slots in user_cards: which fields of its user hold a number.
 const (
 	PrimaryCard   = 1
 	SecondaryCard = 2
+	BothCards     = 3 // the same number in both fields of one user
 )
 
 // ErrCardInUse is returned when a card/ID number already belongs to another user.
@@ -27,8 +28,8 @@ const userColumns = `u.id, u.username, u.full_name, u.email, u.other_emails, u.d
 	COALESCE(c1.number, ''), COALESCE(c2.number, '')`
 
 const userFrom = ` FROM users u
-	LEFT JOIN user_cards c1 ON c1.user_id = u.id AND c1.slot = 1
-	LEFT JOIN user_cards c2 ON c2.user_id = u.id AND c2.slot = 2`
+	LEFT JOIN user_cards c1 ON c1.user_id = u.id AND c1.slot <> 2
+	LEFT JOIN user_cards c2 ON c2.user_id = u.id AND c2.slot <> 1`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -104,7 +105,7 @@ func (s *Store) UserByCardSlot(ctx context.Context, number string, slot int) (*m
 	if number == "" {
 		return nil, ErrNotFound
 	}
-	return s.getUser(ctx, s.r, `u.id = (SELECT user_id FROM user_cards WHERE number = $1 AND slot = $2) AND u.deleted_at IS NULL`, number, slot)
+	return s.getUser(ctx, s.r, `u.id = (SELECT user_id FROM user_cards WHERE number = $1 AND slot IN ($2, 3)) AND u.deleted_at IS NULL`, number, slot)
 }
 
 // UsernameByCard is the lookup hot path: one indexed read, no join.
@@ -205,7 +206,9 @@ func (s *Store) ListUsers(ctx context.Context, f UserFilter) ([]*model.User, int
 
 // ListUsernames returns live usernames in order, for the API's listUserAccounts.
 func (s *Store) ListUsernames(ctx context.Context, offset, limit int) ([]string, error) {
-	return s.strings(ctx, `SELECT username FROM users WHERE deleted_at IS NULL ORDER BY username COLLATE "C" LIMIT $1 OFFSET $2`, limit, offset)
+	var out []string
+	err := s.EachUsername(ctx, offset, limit, func(name string) error { out = append(out, name); return nil })
+	return out, err
 }
 
 // CountUsers returns the number of live users.
@@ -249,10 +252,7 @@ func (t *Tx) CreateUser(ctx context.Context, u *model.User) error {
 		return fmt.Errorf("store: unable to create user %q: %w", u.Username, err)
 	}
 	u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
-	if err := t.SetUserCard(ctx, u.ID, PrimaryCard, u.PrimaryCard); err != nil {
-		return err
-	}
-	return t.SetUserCard(ctx, u.ID, SecondaryCard, u.SecondaryCard)
+	return t.SetUserCards(ctx, u.ID, u.PrimaryCard, u.SecondaryCard)
 }
 
 // CreateUser creates a user in its own transaction.
@@ -283,44 +283,116 @@ func (s *Store) UpdateUser(ctx context.Context, u *model.User) error {
 	return s.InTx(ctx, func(tx *Tx) error { return tx.UpdateUser(ctx, u) })
 }
 
-// SetUserCard sets (or, with "", clears) a user's card number in one slot.
-// The number's primary key makes a second owner impossible: ErrCardInUse.
+// SetUserCard sets (or, with "", clears) a user's card number in one
+// field, keeping the other.
 func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number string) error {
-	var current string
-	err := t.queryRow(ctx, `SELECT number FROM user_cards WHERE user_id = $1 AND slot = $2`, userID, slot).Scan(&current)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: unable to read card: %w", err)
+	primary, secondary, err := t.userCards(ctx, userID)
+	if err != nil {
+		return err
 	}
-	if current == number {
+	if slot == SecondaryCard {
+		return t.SetUserCards(ctx, userID, primary, number)
+	}
+	return t.SetUserCards(ctx, userID, number, secondary)
+}
+
+// userCards reads a user's two numbers inside the transaction.
+func (t *Tx) userCards(ctx context.Context, userID int64) (primary, secondary string, err error) {
+	rows, err := t.query(ctx, `SELECT number, slot FROM user_cards WHERE user_id = $1`, userID)
+	if err != nil {
+		return "", "", fmt.Errorf("store: unable to read cards: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		var slot int
+		if err := rows.Scan(&n, &slot); err != nil {
+			return "", "", fmt.Errorf("store: unable to read cards: %w", err)
+		}
+		if slot&PrimaryCard != 0 {
+			primary = n
+		}
+		if slot&SecondaryCard != 0 {
+			secondary = n
+		}
+	}
+	return primary, secondary, rows.Err()
+}
+
+// SetUserCards sets both of a user's card numbers at once ("" clears a
+// field), so that a swap, or the same number in both fields, is one
+// change. The number's primary key makes a second owner impossible:
+// ErrCardInUse, with the transaction still usable.
+func (t *Tx) SetUserCards(ctx context.Context, userID int64, primary, secondary string) error {
+	curPrimary, curSecondary, err := t.userCards(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if curPrimary == primary && curSecondary == secondary {
 		return nil
 	}
-	if current != "" {
-		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE user_id = $1 AND slot = $2`, userID, slot); err != nil {
-			return fmt.Errorf("store: unable to clear card: %w", err)
+	type row struct {
+		number string
+		slot   int
+	}
+	var rows []row
+	switch {
+	case primary != "" && primary == secondary:
+		rows = append(rows, row{primary, BothCards})
+	default:
+		if primary != "" {
+			rows = append(rows, row{primary, PrimaryCard})
+		}
+		if secondary != "" {
+			rows = append(rows, row{secondary, SecondaryCard})
 		}
 	}
-	if number != "" {
-		// A savepoint keeps the surrounding transaction usable on PostgreSQL
-		// when the number turns out to be taken.
-		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
-			return fmt.Errorf("store: savepoint: %w", err)
+	// A savepoint keeps the surrounding transaction usable on PostgreSQL
+	// when a number turns out to be taken, and undoes the delete.
+	if _, err := t.tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
+		return fmt.Errorf("store: savepoint: %w", err)
+	}
+	err = func() error {
+		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE user_id = $1`, userID); err != nil {
+			return fmt.Errorf("store: unable to clear cards: %w", err)
 		}
-		_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`, number, userID, slot)
-		if isUniqueViolation(err) {
-			if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT card`); rerr != nil {
-				return fmt.Errorf("store: rollback to savepoint: %w", rerr)
+		for _, r := range rows {
+			_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`, r.number, userID, r.slot)
+			if isUniqueViolation(err) {
+				return ErrCardInUse
 			}
-			return ErrCardInUse
+			if err != nil {
+				return fmt.Errorf("store: unable to set card: %w", err)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("store: unable to set card: %w", err)
+		return nil
+	}()
+	if err != nil {
+		if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT card`); rerr != nil {
+			return fmt.Errorf("store: rollback to savepoint: %w", rerr)
 		}
-		if _, err := t.tx.ExecContext(ctx, `RELEASE SAVEPOINT card`); err != nil {
-			return fmt.Errorf("store: release savepoint: %w", err)
-		}
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, `RELEASE SAVEPOINT card`); err != nil {
+		return fmt.Errorf("store: release savepoint: %w", err)
 	}
 	_, err = t.exec(ctx, `UPDATE users SET updated_at = $2 WHERE id = $1`, userID, t.s.nowMS())
 	return err
+}
+
+// CardOwner returns the id and username of the live user holding a number
+// in either field; ErrNotFound when nobody does.
+func (t *Tx) CardOwner(ctx context.Context, number string) (int64, string, error) {
+	var id int64
+	var name string
+	err := t.queryRow(ctx, `SELECT u.id, u.username FROM user_cards c JOIN users u ON u.id = c.user_id WHERE c.number = $1`, number).Scan(&id, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", ErrNotFound
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("store: unable to find the owner of a card: %w", err)
+	}
+	return id, name, nil
 }
 
 // CardInUse reports whether a number is owned by anyone (either field).

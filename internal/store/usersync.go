@@ -68,10 +68,10 @@ func (s *Store) liveUsers(ctx context.Context, q querier) ([]*model.User, error)
 		if i == len(out) || out[i].ID != id {
 			continue
 		}
-		switch slot {
-		case PrimaryCard:
+		if slot&PrimaryCard != 0 {
 			out[i].PrimaryCard = number
-		case SecondaryCard:
+		}
+		if slot&SecondaryCard != 0 {
 			out[i].SecondaryCard = number
 		}
 	}
@@ -253,6 +253,10 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 func (t *Tx) insertUserCards(ctx context.Context, users []*model.User, cards int) error {
 	cardRows := make([]userCard, 0, cards)
 	for _, u := range users {
+		if u.PrimaryCard != "" && u.PrimaryCard == u.SecondaryCard {
+			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, BothCards})
+			continue
+		}
 		if u.PrimaryCard != "" {
 			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, PrimaryCard})
 		}

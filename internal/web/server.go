@@ -72,6 +72,8 @@ type Deps struct {
 	// Features holds the services of later features (shared account sync,
 	// user sync, cards and mail) by name, for their pages: s.Feature(name).
 	Features map[string]any
+	// Version is the server's version, for the health API.
+	Version string
 }
 
 // Access says who may open a route.
@@ -131,6 +133,9 @@ type Server struct {
 
 	navMu sync.Mutex
 	nav   []NavLink
+
+	version string    // for the health API
+	started time.Time // for the health API's uptime
 }
 
 // features are the page groups registered by this package's files (addFeature).
@@ -148,7 +153,7 @@ func New(deps Deps) (*Server, error) {
 		core: deps.Core, store: deps.Store, settings: deps.Settings, cfg: deps.Config,
 		log: deps.Log, metrics: deps.Metrics, limiter: deps.LoginLimiter, rpc: deps.RPC,
 		authn: deps.Authenticator, mux: http.NewServeMux(), features: deps.Features,
-		loginFloor: failedLoginFloor,
+		loginFloor: failedLoginFloor, version: deps.Version, started: time.Now(),
 	}
 	if s.cfg == nil {
 		s.cfg = config.Default()

@@ -32,17 +32,30 @@ func EncodeResponse(w io.Writer, v any) error {
 	return write(w, b.String(), "response")
 }
 
-// EncodeFault writes a methodResponse holding a fault with faultCode and faultString.
+// EncodeFault writes a methodResponse holding a fault: faultString, then
+// faultCode as an <int>, in PaperCut's order (some clients read the two
+// members by position).
 func EncodeFault(w io.Writer, code int, msg string) error {
 	var b strings.Builder
 	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<methodResponse><fault><value><struct>")
-	b.WriteString("<member><name>faultCode</name><value><int>")
-	b.WriteString(strconv.Itoa(code))
-	b.WriteString("</int></value></member><member><name>faultString</name><value>")
+	b.WriteString("<member><name>faultString</name><value>")
 	escapeText(&b, msg)
-	b.WriteString("</value></member></struct></value></fault></methodResponse>\n")
+	b.WriteString("</value></member><member><name>faultCode</name><value><int>")
+	b.WriteString(strconv.Itoa(code))
+	b.WriteString("</int></value></member></struct></value></fault></methodResponse>\n")
 	return write(w, b.String(), "fault")
 }
+
+// Member is one member of a Struct.
+type Member struct {
+	Name  string
+	Value any
+}
+
+// Struct is a <struct> whose members go out in the order given, for
+// answers whose order PaperCut's clients depend on (getTaskStatus:
+// completed, then message). A map's members go out sorted by name.
+type Struct []Member
 
 // EncodeCall writes a methodCall, for Go clients of the API and for tests.
 func EncodeCall(w io.Writer, method string, params []any) error {
@@ -107,6 +120,19 @@ func encodeValue(b *strings.Builder, v any, depth int) error {
 		return writeDouble(b, x)
 	case time.Time:
 		return writeDateTime(b, x)
+	case Struct:
+		b.WriteString("<value><struct>")
+		for _, m := range x {
+			b.WriteString("<member><name>")
+			escapeText(b, m.Name)
+			b.WriteString("</name>")
+			if err := encodeValue(b, m.Value, depth+1); err != nil {
+				return fmt.Errorf("member %q: %w", m.Name, err)
+			}
+			b.WriteString("</member>")
+		}
+		b.WriteString("</struct></value>")
+		return nil
 	case []byte:
 		b.WriteString("<value><base64>")
 		b.WriteString(base64.StdEncoding.EncodeToString(x))

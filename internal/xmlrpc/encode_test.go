@@ -101,8 +101,8 @@ func TestEncodeFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<methodResponse><fault><value><struct>" +
-		"<member><name>faultCode</name><value><int>2</int></value></member>" +
 		"<member><name>faultString</name><value>user \"bob\" &lt;unknown&gt; &amp; gone</value></member>" +
+		"<member><name>faultCode</name><value><int>2</int></value></member>" +
 		"</struct></value></fault></methodResponse>\n"
 	if b.String() != want {
 		t.Errorf("got  %s\nwant %s", b.String(), want)
