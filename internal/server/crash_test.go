@@ -56,10 +56,10 @@ func reamProcess(t *testing.T, env []string, args ...string) *exec.Cmd {
 // import.
 func TestKilledAccountSyncIsRecoveredAtOnce(t *testing.T) {
 	if testing.Short() {
-		t.Skip("imports 150,000 accounts twice")
+		t.Skip("imports 100,000 accounts twice")
 	}
 	dir, root := t.TempDir(), t.TempDir()
-	const n = 150_000
+	const n = 100_000
 	var b strings.Builder
 	for i := range n {
 		fmt.Fprintf(&b, "Client %06d\t\tY\t\t1.50\n", i)
