@@ -41,7 +41,7 @@ func newRig(t testing.TB, postgres bool) *rig {
 	cfg.Auth.WebServices.AllowedAddresses = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	set := c.Settings
-	env := commands.Env{Core: c, Store: s, Settings: set, Tasks: tasks.New(ctx, s, log), Features: map[string]any{}}
+	env := commands.Env{Core: c, Store: s, Settings: set, Tasks: tasks.New(ctx, s, log), Features: &commands.Features{}}
 	table := commands.NewTable()
 	srv := httptest.NewServer(&commands.XMLRPCHandler{Table: table, Env: env, Config: cfg, Log: log})
 	t.Cleanup(srv.Close)
