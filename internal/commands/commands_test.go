@@ -26,10 +26,11 @@ import (
 const token = "test-token"
 
 type rig struct {
-	store *store.Store
-	url   string
-	env   commands.Env
-	table *commands.Table
+	store   *store.Store
+	url     string
+	env     commands.Env
+	table   *commands.Table
+	handler http.Handler
 }
 
 func newRig(t testing.TB, postgres bool) *rig {
@@ -43,9 +44,10 @@ func newRig(t testing.TB, postgres bool) *rig {
 	set := c.Settings
 	env := commands.Env{Core: c, Store: s, Settings: set, Tasks: tasks.New(ctx, s, log), Features: &commands.Features{}}
 	table := commands.NewTable()
-	srv := httptest.NewServer(&commands.XMLRPCHandler{Table: table, Env: env, Config: cfg, Log: log})
+	h := &commands.XMLRPCHandler{Table: table, Env: env, Config: cfg, Log: log}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &rig{store: s, url: srv.URL, env: env, table: table}
+	return &rig{store: s, url: srv.URL, env: env, table: table, handler: h}
 }
 
 func (r *rig) call(t *testing.T, method string, params ...any) (any, error) {
