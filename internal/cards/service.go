@@ -173,7 +173,7 @@ func (s *Service) generateForTx(ctx context.Context, tx *store.Tx, u *model.User
 		}
 		// The database is the final word: another server may have taken
 		// the number between the check and this write.
-		err = tx.SetUserCard(ctx, u.ID, store.PrimaryCard, numbers[0])
+		err = tx.SetUserCard(ctx, u.ID, store.PrimaryCard, numbers[0], model.CardOriginGenerated)
 		if errors.Is(err, store.ErrCardInUse) {
 			continue
 		}

@@ -306,7 +306,7 @@ func (c *Core) SetCard(ctx context.Context, a Actor, name string, slot int, numb
 }
 
 func (c *Core) setCardTx(ctx context.Context, tx *store.Tx, a Actor, u *model.User, slot int, number string) error {
-	if err := tx.SetUserCard(ctx, u.ID, slot, number); err != nil {
+	if err := tx.SetUserCard(ctx, u.ID, slot, number, model.CardOriginAdmin); err != nil {
 		if errors.Is(err, store.ErrCardInUse) {
 			return Errorf(Conflict, "card/ID number %q is already in use by another user", number)
 		}

@@ -249,10 +249,41 @@ func (t *Tx) CreateUser(ctx context.Context, u *model.User) error {
 		return fmt.Errorf("store: unable to create user %q: %w", u.Username, err)
 	}
 	u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
-	if err := t.SetUserCard(ctx, u.ID, PrimaryCard, u.PrimaryCard); err != nil {
+	if err := t.SetUserCard(ctx, u.ID, PrimaryCard, u.PrimaryCard, creationOrigin(u)); err != nil {
 		return err
 	}
-	return t.SetUserCard(ctx, u.ID, SecondaryCard, u.SecondaryCard)
+	return t.SetUserCard(ctx, u.ID, SecondaryCard, u.SecondaryCard, creationOrigin(u))
+}
+
+// creationOrigin is the origin of the numbers a new user is created with:
+// the directory's for a user from a sync source, else whoever created the
+// user typed them (admin pages, API, CLI, import files).
+func creationOrigin(u *model.User) string {
+	if u.SourceID != "" && !u.Internal {
+		return model.CardOriginDirectory
+	}
+	return model.CardOriginAdmin
+}
+
+// UserCardNumbers returns a user's card/ID numbers with their origin and
+// time, primary first; a blank slot is left out.
+func (s *Store) UserCardNumbers(ctx context.Context, userID int64) ([]model.CardNumber, error) {
+	rows, err := s.query(ctx, `SELECT slot, number, origin, set_at FROM user_cards WHERE user_id = $1 ORDER BY slot`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the card numbers of user #%d: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []model.CardNumber
+	for rows.Next() {
+		var c model.CardNumber
+		var at sql.NullInt64
+		if err := rows.Scan(&c.Slot, &c.Number, &c.Origin, &at); err != nil {
+			return nil, fmt.Errorf("store: unable to read the card numbers of user #%d: %w", userID, err)
+		}
+		c.SetAt = msPtr(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // CreateUser creates a user in its own transaction.
@@ -283,9 +314,11 @@ func (s *Store) UpdateUser(ctx context.Context, u *model.User) error {
 	return s.InTx(ctx, func(tx *Tx) error { return tx.UpdateUser(ctx, u) })
 }
 
-// SetUserCard sets (or, with "", clears) a user's card number in one slot.
-// The number's primary key makes a second owner impossible: ErrCardInUse.
-func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number string) error {
+// SetUserCard sets (or, with "", clears) a user's card number in one slot,
+// recording origin (a model.CardOrigin…) and the time. Setting the number
+// the slot already holds changes nothing, its origin included. The
+// number's primary key makes a second owner impossible: ErrCardInUse.
+func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number, origin string) error {
 	var current string
 	err := t.queryRow(ctx, `SELECT number FROM user_cards WHERE user_id = $1 AND slot = $2`, userID, slot).Scan(&current)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -305,7 +338,7 @@ func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number str
 		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
 			return fmt.Errorf("store: savepoint: %w", err)
 		}
-		_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`, number, userID, slot)
+		_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) VALUES ($1, $2, $3, $4, $5)`, number, userID, slot, origin, t.s.nowMS())
 		if isUniqueViolation(err) {
 			if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT card`); rerr != nil {
 				return fmt.Errorf("store: rollback to savepoint: %w", rerr)
