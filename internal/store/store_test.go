@@ -840,5 +840,16 @@ func TestCardNumberOrigins(t *testing.T) {
 				t.Errorf("%s after changes: %s, want %s", u.Username, got, want)
 			}
 		}
+		// A refused change keeps the number the slot had, even when the
+		// transaction goes on and commits.
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.SetUserCard(ctx, byHand.ID, store.PrimaryCard, "S1", model.CardOriginSelfRegistered); !errors.Is(err, store.ErrCardInUse) {
+				t.Errorf("taking synced's number: %v", err)
+			}
+			return nil
+		})
+		if got := origins(byHand); got != "1:G1:bulk-generated 2:R2:self-registered" {
+			t.Errorf("after a refused change: %s", got)
+		}
 	})
 }

@@ -327,17 +327,20 @@ func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number, or
 	if current == number {
 		return nil
 	}
+	// A savepoint keeps the surrounding transaction usable on PostgreSQL
+	// when the number turns out to be taken, and takes the old number's
+	// removal back with the failed insert: a refused change changes nothing.
+	if number != "" {
+		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
+			return fmt.Errorf("store: savepoint: %w", err)
+		}
+	}
 	if current != "" {
 		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE user_id = $1 AND slot = $2`, userID, slot); err != nil {
 			return fmt.Errorf("store: unable to clear card: %w", err)
 		}
 	}
 	if number != "" {
-		// A savepoint keeps the surrounding transaction usable on PostgreSQL
-		// when the number turns out to be taken.
-		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
-			return fmt.Errorf("store: savepoint: %w", err)
-		}
 		_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) VALUES ($1, $2, $3, $4, $5)`, number, userID, slot, origin, t.s.nowMS())
 		if isUniqueViolation(err) {
 			if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT card`); rerr != nil {
