@@ -139,7 +139,7 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 		}
 		switch prop {
 		case "primary-card-number", "secondary-card-number":
-			if err := checkCardNumber(ch.Value); err != nil {
+			if err := CheckCardNumber(ch.Value); err != nil {
 				return err
 			}
 			later = append(later, pending{prop, strings.TrimSpace(ch.Value)})

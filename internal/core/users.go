@@ -116,7 +116,7 @@ func (c *Core) CreateInternalUser(ctx context.Context, a Actor, in NewInternalUs
 	if err := auth.CheckPassword(in.Password); err != nil {
 		return nil, invalidInput(err)
 	}
-	if err := checkCardNumber(in.Card); err != nil {
+	if err := CheckCardNumber(in.Card); err != nil {
 		return nil, err
 	}
 	if err := checkEmail(in.Email); err != nil {
@@ -266,8 +266,9 @@ func checkPIN(pin string) error {
 	return nil
 }
 
-// checkCardNumber allows letters and digits (SPEC §5), at most 64.
-func checkCardNumber(card string) error {
+// CheckCardNumber is the rule of a stored card/ID number (SPEC §5): at
+// most 64 letters and digits, after surrounding spaces are trimmed.
+func CheckCardNumber(card string) error {
 	card = strings.TrimSpace(card)
 	if len(card) > 64 {
 		return Errorf(Invalid, "card/ID number is longer than 64 characters")
@@ -295,7 +296,7 @@ func checkEmail(email string) error {
 // is refused without naming the owner.
 func (c *Core) SetCard(ctx context.Context, a Actor, name string, slot int, number string) error {
 	number = strings.TrimSpace(number)
-	if err := checkCardNumber(number); err != nil {
+	if err := CheckCardNumber(number); err != nil {
 		return err
 	}
 	u, err := c.User(ctx, name)
