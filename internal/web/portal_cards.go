@@ -25,8 +25,11 @@ func init() {
 const cardAttemptFloor = 400 * time.Millisecond
 
 // padCardAttempt waits until cardAttemptFloor has passed since start.
-func padCardAttempt(ctx context.Context, start time.Time) {
-	wait := cardAttemptFloor - time.Since(start)
+func padCardAttempt(ctx context.Context, start time.Time) { padUntil(ctx, start, cardAttemptFloor) }
+
+// padUntil waits until floor has passed since start, or ctx ends.
+func padUntil(ctx context.Context, start time.Time, floor time.Duration) {
+	wait := floor - time.Since(start)
 	if wait <= 0 {
 		return
 	}
