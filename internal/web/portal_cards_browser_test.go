@@ -27,8 +27,14 @@ import (
 // real SMTP conversation), and bob trying alice's number gets the neutral
 // refusal.
 func TestBrowserPortalCardSelfService(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) { testBrowserPortalCardSelfService(t, db == "postgres") })
+	}
+}
+
+func testBrowserPortalCardSelfService(t *testing.T, postgres bool) {
 	srv := smtptest.Start(t)
-	e, _ := newSelfServiceEnv(t, map[string]string{
+	e, _ := newSelfServiceEnv(t, postgres, map[string]string{
 		settings.UserViewCard: "Y", settings.UserViewCardField: "secondary",
 		settings.NotifyCardGenerated: "Y", settings.NotifyCardBody: "Hello %user%, your new number is %card_number%.",
 		settings.SMTPHost: srv.Host(), settings.SMTPPort: fmt.Sprint(srv.Port()), settings.SMTPSecurity: "none",

@@ -9,16 +9,22 @@ import (
 
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/settings"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 )
 
 const bobPassword = "bob-prints-less-9364"
 
-// newSelfServiceEnv is the cards test server with the self-service
-// options on and a second internal user, bob.
-func newSelfServiceEnv(t *testing.T, extra map[string]string) (*testEnv, *cards.Service) {
+// newSelfServiceEnv is the cards test server over SQLite, or PostgreSQL
+// with postgres, with the self-service options on and a second internal
+// user, bob.
+func newSelfServiceEnv(t *testing.T, postgres bool, extra map[string]string) (*testEnv, *cards.Service) {
 	t.Helper()
-	e, svc, _ := newCardsEnv(t)
+	e := newTestEnvOn(t, reamtest.Store(t, postgres))
+	worker := mail.NewWorker(e.store, cards.SMTPConfig(e.core.Settings), e.core.Log)
+	svc := cards.NewService(e.core, worker.Wake)
+	e.server.features = map[string]any{"cards": svc, "mail": worker}
 	ctx := context.Background()
 	values := map[string]string{settings.UserRegisterCard: "Y", settings.UserGenerateCard: "Y"}
 	for k, v := range extra {
@@ -38,7 +44,13 @@ func newSelfServiceEnv(t *testing.T, extra map[string]string) (*testEnv, *cards.
 // neutral refusal; the admin's user page says where each number came from;
 // with the options off the forms are gone and the routes refuse.
 func TestPortalCardSelfServiceOverHTTP(t *testing.T) {
-	e, _ := newSelfServiceEnv(t, nil)
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) { testPortalCardSelfService(t, db == "postgres") })
+	}
+}
+
+func testPortalCardSelfService(t *testing.T, postgres bool) {
+	e, _ := newSelfServiceEnv(t, postgres, nil)
 	ctx := context.Background()
 	alice := e.client()
 	token := e.login(alice, "user", "alice", alicePassword)
