@@ -170,7 +170,7 @@ func prepareUsers(ctx context.Context, o options) ([]cardHolder, error) {
 			u.PrimaryCard = numbers[i]
 			rows[i] = store.UserCard{UserID: u.ID, Number: numbers[i]}
 		}
-		if err := tx.SetPrimaryCards(ctx, rows, nil); err != nil {
+		if err := tx.SetPrimaryCards(ctx, rows, model.CardOriginBulk, nil); err != nil {
 			return err
 		}
 		for _, u := range append(all, created...) {

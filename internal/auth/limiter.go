@@ -56,6 +56,27 @@ var DefaultLimiterConfig = LimiterConfig{
 	UnfamiliarWindow:   10 * time.Minute,
 }
 
+// CardRegistrationLimiterConfig is the budget of the portal's self-service
+// Card/ID numbers (registering a card, generating a number), which must not
+// become a way to probe which numbers exist. The caller reports every
+// attempt as a Failure, not only refusals: a registration that works also
+// says the number was free. Per user: 5 attempts in 15 minutes, then a
+// lockout of 15 minutes doubling up to a day; per address: 20 attempts an
+// hour, whoever is logged in; 200 a minute across the server.
+var CardRegistrationLimiterConfig = LimiterConfig{
+	AccountFailures:    5,
+	AccountWindow:      15 * time.Minute,
+	LockoutBase:        15 * time.Minute,
+	LockoutMax:         24 * time.Hour,
+	ClientFailures:     20,
+	ClientWindow:       time.Hour,
+	GlobalFailures:     200,
+	GlobalWindow:       time.Minute,
+	Forget:             7 * 24 * time.Hour,
+	MaxEntries:         50_000,
+	UnfamiliarFailures: -1, // the user is logged in: there is no unfamiliar address to tell apart
+}
+
 func (c LimiterConfig) withDefaults() LimiterConfig {
 	d := DefaultLimiterConfig
 	setInt := func(v *int, def int) {

@@ -211,3 +211,37 @@ func TestLimiterSmartLockout(t *testing.T) {
 		t.Fatalf("an address with 20 failures: %v %q; want refused per client", ok, reason)
 	}
 }
+
+// TestCardRegistrationBudget: the portal's self-service card budget counts
+// attempts per user and per address; a user past it is locked out for 15
+// minutes, doubling, and other users from other addresses are not affected.
+func TestCardRegistrationBudget(t *testing.T) {
+	l := NewLimiter(CardRegistrationLimiterConfig)
+	now := t0
+	for range 5 {
+		mustAllow(t, l, "alice", "10.0.0.1", now)
+		l.Failure("alice", "10.0.0.1", now)
+		now = now.Add(time.Second)
+	}
+	mustRefuse(t, l, "alice", "10.0.0.9", now, ReasonAccount, 15*time.Minute-time.Second)
+	mustAllow(t, l, "bob", "10.0.0.2", now)
+	now = now.Add(15 * time.Minute)
+	for range 5 {
+		mustAllow(t, l, "alice", "10.0.0.1", now)
+		l.Failure("alice", "10.0.0.1", now)
+	}
+	mustRefuse(t, l, "alice", "10.0.0.1", now, ReasonAccount, 30*time.Minute) // the second lockout doubles
+
+	// One address may not spread its attempts over many users: 20 an hour.
+	l = NewLimiter(CardRegistrationLimiterConfig)
+	now = t0
+	for i := range 20 {
+		user := fmt.Sprintf("user%d", i/4)
+		mustAllow(t, l, user, "10.0.0.5", now)
+		l.Failure(user, "10.0.0.5", now)
+		now = now.Add(time.Minute)
+	}
+	mustRefuse(t, l, "fresh", "10.0.0.5", now, ReasonClient, 40*time.Minute)
+	mustAllow(t, l, "fresh", "10.0.0.6", now)
+	mustAllow(t, l, "fresh", "10.0.0.5", now.Add(40*time.Minute))
+}

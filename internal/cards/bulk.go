@@ -208,7 +208,7 @@ func (s *Service) bulkGenerateTx(ctx context.Context, tx *store.Tx, a core.Actor
 	if progress != nil {
 		written = func(done int) { progress(done, len(change)) }
 	}
-	if err := tx.SetPrimaryCards(ctx, rows, written); err != nil {
+	if err := tx.SetPrimaryCards(ctx, rows, model.CardOriginBulk, written); err != nil {
 		return BulkResult{}, err
 	}
 	if res.Notified, res.NoEmail, err = s.notifyTx(ctx, tx, change); err != nil {

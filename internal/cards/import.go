@@ -121,7 +121,7 @@ func (s *Service) importLine(ctx context.Context, tx *store.Tx, rec CardRecord, 
 	case u.SecondaryCard == rec.Card:
 		return skipped("card", "card number is this user's secondary card/ID number; skipped")
 	default:
-		err := tx.SetUserCard(ctx, u.ID, store.PrimaryCard, rec.Card)
+		err := tx.SetUserCard(ctx, u.ID, store.PrimaryCard, rec.Card, model.CardOriginAdmin)
 		if errors.Is(err, store.ErrCardInUse) {
 			return skipped("card", "card number is already in use by another user; skipped")
 		}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/model"
@@ -25,6 +27,13 @@ type Service struct {
 	WakeMail func()
 	// Now is the clock of notification dates (time.Now when nil).
 	Now func() time.Time
+	// SelfLimiter bounds the portal's self-service attempts per user and
+	// per address; nil takes auth.CardRegistrationLimiterConfig.
+	SelfLimiter *auth.Limiter
+	// DirectoryManages reports whether the directory provides u's number in
+	// slot (usersync.ManagesCard, which this package cannot import).
+	DirectoryManages func(ctx context.Context, u *model.User, slot int) bool
+	limiterOnce      sync.Once
 }
 
 // NewService returns the card service over c.
@@ -152,6 +161,26 @@ func (s *Service) Hook() func(ctx context.Context, tx *store.Tx, u *model.User) 
 // generateForTx gives one user a new primary number, queues the
 // notification and records both in the audit log.
 func (s *Service) generateForTx(ctx context.Context, tx *store.Tx, u *model.User) error {
+	if err := s.newPrimaryTx(ctx, tx, u, model.CardOriginGenerated); err != nil {
+		return err
+	}
+	queued, noEmail, err := s.notifyTx(ctx, tx, []*model.User{u})
+	if err != nil {
+		return err
+	}
+	detail := "primary card/ID number generated (blank at creation)"
+	switch {
+	case queued > 0:
+		detail += "; notification queued"
+	case len(noEmail) > 0:
+		detail += "; not notified: no usable email address"
+	}
+	return tx.Audit(ctx, model.AuditEntry{Actor: System.Name, Action: "user.card-generated", Target: u.Username, Detail: detail})
+}
+
+// newPrimaryTx draws a free number with the site's generator settings and
+// makes it u's primary number (u.PrimaryCard too), recorded with origin.
+func (s *Service) newPrimaryTx(ctx context.Context, tx *store.Tx, u *model.User, origin string) error {
 	g, err := s.generator(ctx)
 	if err != nil {
 		return err
@@ -173,7 +202,7 @@ func (s *Service) generateForTx(ctx context.Context, tx *store.Tx, u *model.User
 		}
 		// The database is the final word: another server may have taken
 		// the number between the check and this write.
-		err = tx.SetUserCard(ctx, u.ID, store.PrimaryCard, numbers[0])
+		err = tx.SetUserCard(ctx, u.ID, store.PrimaryCard, numbers[0], origin)
 		if errors.Is(err, store.ErrCardInUse) {
 			continue
 		}
@@ -181,18 +210,7 @@ func (s *Service) generateForTx(ctx context.Context, tx *store.Tx, u *model.User
 			return fmt.Errorf("cards: unable to set the card number of %q: %w", u.Username, err)
 		}
 		u.PrimaryCard = numbers[0]
-		queued, noEmail, err := s.notifyTx(ctx, tx, []*model.User{u})
-		if err != nil {
-			return err
-		}
-		detail := "primary card/ID number generated (blank at creation)"
-		switch {
-		case queued > 0:
-			detail += "; notification queued"
-		case len(noEmail) > 0:
-			detail += "; not notified: no usable email address"
-		}
-		return tx.Audit(ctx, model.AuditEntry{Actor: System.Name, Action: "user.card-generated", Target: u.Username, Detail: detail})
+		return nil
 	}
 	return core.Errorf(core.Conflict, "no free Card/ID number could be stored after %d attempts", maxCardRetries)
 }

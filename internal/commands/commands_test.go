@@ -206,6 +206,21 @@ func TestUsersAccountsBalancesOverXMLRPC(t *testing.T) {
 			if v := r.must(t, "getConfigValue", "cards.length"); v != "14" {
 				t.Errorf("cards.length = %v", v)
 			}
+			// The self-service card options sit with the other user.* ones.
+			if v := r.must(t, "getConfigValue", "user.register-card-field"); v != "secondary" {
+				t.Errorf("user.register-card-field defaults to %v, want secondary", v)
+			}
+			for key, value := range map[string]string{"user.allow-register-card": "Y", "user.register-card-field": "PRIMARY", "user.allow-generate-card": "yes"} {
+				r.must(t, "setConfigValue", key, value)
+			}
+			for key, want := range map[string]string{"user.allow-register-card": "Y", "user.register-card-field": "primary", "user.allow-generate-card": "Y"} {
+				if v := r.must(t, "getConfigValue", key); v != want {
+					t.Errorf("%s = %v, want %s", key, v, want)
+				}
+			}
+			if _, err := r.call(t, "setConfigValue", "user.register-card-field", "both"); fault(t, err).Code != commands.FaultInvalid {
+				t.Errorf("user.register-card-field accepted both: %v", err)
+			}
 			if _, err := r.call(t, "setConfigValue", "smtp.password", "x"); fault(t, err).Code != commands.FaultForbidden {
 				t.Errorf("secret settable through the API: %v", err)
 			}

@@ -140,7 +140,7 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 		}
 		switch prop {
 		case "primary-card-number", "secondary-card-number":
-			if err := checkCardNumber(ch.Value); err != nil {
+			if err := CheckCardNumber(ch.Value); err != nil {
 				return Errorf(Invalid, "%s: %s", strings.ToLower(strings.TrimSpace(ch.Name)), err.Error())
 			}
 			v := strings.TrimSpace(ch.Value)

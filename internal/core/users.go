@@ -115,7 +115,7 @@ func (c *Core) CreateInternalUser(ctx context.Context, a Actor, in NewInternalUs
 	if err := auth.CheckPassword(in.Password); err != nil {
 		return nil, invalidInput(err)
 	}
-	if err := checkCardNumber(in.Card); err != nil {
+	if err := CheckCardNumber(in.Card); err != nil {
 		return nil, err
 	}
 	if err := checkEmail(in.Email); err != nil {
@@ -265,8 +265,9 @@ func checkPIN(pin string) error {
 	return nil
 }
 
-// checkCardNumber allows letters and digits (SPEC §5), at most 64.
-func checkCardNumber(card string) error {
+// CheckCardNumber is the rule of a stored card/ID number (SPEC §5): at
+// most 64 letters and digits, after surrounding spaces are trimmed.
+func CheckCardNumber(card string) error {
 	card = strings.TrimSpace(card)
 	if len(card) > 64 {
 		return Errorf(Invalid, "card/ID number is longer than 64 characters")
@@ -320,7 +321,7 @@ func (c *Core) setCardsTx(ctx context.Context, tx *store.Tx, a Actor, u *model.U
 	if ch.secondary != nil {
 		secondary = *ch.secondary
 	}
-	err := tx.SetUserCards(ctx, u.ID, primary, secondary)
+	err := tx.SetUserCards(ctx, u.ID, primary, secondary, model.CardOriginAdmin)
 	if errors.Is(err, store.ErrCardInUse) {
 		return c.cardConflict(ctx, tx, a, u, ch)
 	}

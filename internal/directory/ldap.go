@@ -741,12 +741,20 @@ func (v valueSet) all() ([]string, error) {
 }
 
 // card applies CardRegex to a card attribute value.
-func (s *LDAPSource) card(v string) string {
+func (s *LDAPSource) card(v string) string { return ExtractCard(s.cardRegex, v) }
+
+// ExtractCard is the site's card regular expression (user-sync.ldap.card-regex)
+// applied to a card number as a directory or a card reader gives it: the
+// first group of the first match, or the whole match when the expression
+// has no group; "" when it does not match. A nil re only trims spaces.
+// The portal's card registration passes numbers through it too, so that a
+// number is stored the same way whoever brings it.
+func ExtractCard(re *regexp.Regexp, v string) string {
 	v = strings.TrimSpace(v)
-	if s.cardRegex == nil || v == "" {
+	if re == nil || v == "" {
 		return v
 	}
-	match := s.cardRegex.FindStringSubmatch(v)
+	match := re.FindStringSubmatch(v)
 	switch {
 	case match == nil:
 		return ""

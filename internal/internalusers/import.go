@@ -373,7 +373,7 @@ func (s *Service) update(ctx context.Context, tx *store.Tx, a core.Actor, old *m
 		}
 	}
 	if l.PrimaryCard != nil && *l.PrimaryCard != old.PrimaryCard {
-		if err := tx.SetUserCard(ctx, u.ID, store.PrimaryCard, *l.PrimaryCard); err != nil {
+		if err := tx.SetUserCard(ctx, u.ID, store.PrimaryCard, *l.PrimaryCard, model.CardOriginAdmin); err != nil {
 			return fmt.Errorf("line %d: primary card/ID: %w", l.Line, err)
 		}
 		changed = append(changed, "primary card/ID")

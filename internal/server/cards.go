@@ -6,6 +6,8 @@ import (
 
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/mail"
+	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/usersync"
 )
 
 func init() {
@@ -18,6 +20,9 @@ func init() {
 		Setup: func(ctx context.Context, app *App) error {
 			worker := mail.NewWorker(app.Store, cards.SMTPConfig(app.Settings), app.Log)
 			svc := cards.NewService(app.Core, worker.Wake)
+			svc.DirectoryManages = func(ctx context.Context, u *model.User, slot int) bool {
+				return usersync.ManagesCard(ctx, app.Settings, u, slot)
+			}
 			app.Core.NewUserHooks = append(app.Core.NewUserHooks, svc.Hook())
 			app.Features.Cards, app.Features.Mail = svc, worker
 			app.Background = append(app.Background, func(ctx context.Context) {

@@ -66,6 +66,9 @@ const (
 	UserViewCard         = "user.allow-view-card"
 	UserViewCardField    = "user.view-card-field"
 	UserChangePIN        = "user.allow-change-pin"
+	UserRegisterCard     = "user.allow-register-card"
+	UserRegisterField    = "user.register-card-field"
+	UserGenerateCard     = "user.allow-generate-card"
 	UserPasswordHelp     = "user.password-help-text"
 	CardLength           = "cards.length"
 	CardPrefix           = "cards.prefix"
@@ -118,6 +121,11 @@ var keys = []Key{
 	{Name: UserViewCard, Kind: Bool, Default: "N", API: true, Help: "Allow users to view their Card/ID numbers in the user portal."},
 	{Name: UserViewCardField, Kind: Enum, Default: "primary", Enum: []string{"primary", "secondary"}, API: true, Help: "Which Card/ID number users may view."},
 	{Name: UserChangePIN, Kind: Bool, Default: "N", API: true, Help: "Allow users to change their card PIN in the user portal."},
+	{Name: UserRegisterCard, Kind: Bool, Default: "N", API: true, Help: "Allow users to register the number of a card they hold in the user portal."},
+	// Secondary by default: a user registering a badge they found or
+	// borrowed never replaces the number IT issued.
+	{Name: UserRegisterField, Kind: Enum, Default: "secondary", Enum: []string{"primary", "secondary"}, API: true, Help: "Which Card/ID number users register a card into."},
+	{Name: UserGenerateCard, Kind: Bool, Default: "N", API: true, Help: "Allow users to generate a new random primary Card/ID number in the user portal."},
 	{Name: UserPasswordHelp, Kind: Text, Default: "Your password is managed by your organisation's directory. Ask your IT help desk to change it.", API: true, Help: "What directory users are told about changing their password."},
 	{Name: CardLength, Kind: Int, Default: "12", Min: 6, Max: 32, API: true, Help: "Digits in a generated Card/ID number."},
 	{Name: CardPrefix, Kind: String, Default: "", API: true, Help: "Letters or digits put before generated numbers.", check: checkCardPrefix},

@@ -151,11 +151,12 @@ func (t *Tx) UserIDsByNames(ctx context.Context, names []string) (ids []int64, m
 }
 
 // SetPrimaryCards gives each listed user the listed primary number,
-// replacing any they had: their slot-1 rows are deleted (a number in both
-// fields stays as the secondary), then the new rows inserted many per
-// statement. A number someone else holds fails the whole
-// change with ErrCardInUse (the caller's transaction then rolls back).
-func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, progress func(done int)) error {
+// replacing any they had, recorded with origin (a model.CardOrigin…):
+// their slot-1 rows are deleted (a number in both fields stays as the
+// secondary), then the new rows inserted many per statement. A number
+// someone else holds fails the whole change with ErrCardInUse (the
+// caller's transaction then rolls back).
+func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, origin string, progress func(done int)) error {
 	for _, c := range cards {
 		if c.Number == "" {
 			return fmt.Errorf("store: unable to set primary card for user #%d: the number is empty", c.UserID)
@@ -163,9 +164,9 @@ func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, progress fun
 	}
 	var err error
 	if t.s.flavor == Postgres {
-		err = t.setPrimaryCardsArrays(ctx, cards, progress)
+		err = t.setPrimaryCardsArrays(ctx, cards, origin, progress)
 	} else {
-		err = t.setPrimaryCardsBatches(ctx, cards, progress)
+		err = t.setPrimaryCardsBatches(ctx, cards, origin, progress)
 	}
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: unable to set primary card numbers: %w", ErrCardInUse)
@@ -178,7 +179,7 @@ func (t *Tx) SetPrimaryCards(ctx context.Context, cards []UserCard, progress fun
 
 // setPrimaryCardsArrays is PostgreSQL's way: whole arrays as parameters,
 // three statements whatever the number of users.
-func (t *Tx) setPrimaryCardsArrays(ctx context.Context, cards []UserCard, progress func(done int)) error {
+func (t *Tx) setPrimaryCardsArrays(ctx context.Context, cards []UserCard, origin string, progress func(done int)) error {
 	ids := make([]int64, len(cards))
 	numbers := make([]string, len(cards))
 	for i, c := range cards {
@@ -190,10 +191,11 @@ func (t *Tx) setPrimaryCardsArrays(ctx context.Context, cards []UserCard, progre
 	if _, err := t.exec(ctx, `UPDATE user_cards SET slot = 2 WHERE slot = 3 AND user_id = ANY($1)`, ids); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `UPDATE users SET updated_at = $1 WHERE id = ANY($2)`, t.s.nowMS(), ids); err != nil {
+	now := t.s.nowMS()
+	if _, err := t.exec(ctx, `UPDATE users SET updated_at = $1 WHERE id = ANY($2)`, now, ids); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) SELECT n, u, 1 FROM unnest($1::text[], $2::bigint[]) AS v(n, u)`, numbers, ids); err != nil {
+	if _, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) SELECT n, u, 1, $3, $4 FROM unnest($1::text[], $2::bigint[]) AS v(n, u)`, numbers, ids, origin, now); err != nil {
 		return err
 	}
 	if progress != nil {
@@ -203,7 +205,7 @@ func (t *Tx) setPrimaryCardsArrays(ctx context.Context, cards []UserCard, progre
 }
 
 // setPrimaryCardsBatches is SQLite's way: many rows per statement.
-func (t *Tx) setPrimaryCardsBatches(ctx context.Context, cards []UserCard, progress func(done int)) error {
+func (t *Tx) setPrimaryCardsBatches(ctx context.Context, cards []UserCard, origin string, progress func(done int)) error {
 	// A bulk change touches more pages than SQLite's default 2 MiB cache
 	// holds; spilling them to the WAL mid-transaction writes many twice.
 	// The writer's cache grows for this change only.
@@ -232,14 +234,14 @@ func (t *Tx) setPrimaryCardsBatches(ctx context.Context, cards []UserCard, progr
 	for start := 0; start < len(cards); start += cardBatch {
 		batch := cards[start:min(start+cardBatch, len(cards))]
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO user_cards (number, user_id, slot) VALUES `)
-		args := make([]any, 0, 2*len(batch))
+		sb.WriteString(`INSERT INTO user_cards (number, user_id, slot, origin, set_at) VALUES `)
+		args := make([]any, 0, 4*len(batch))
 		for i, c := range batch {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			fmt.Fprintf(&sb, "(%s,%s,1)", t.s.param(2*i+1), t.s.param(2*i+2))
-			args = append(args, c.Number, c.UserID)
+			fmt.Fprintf(&sb, "(%s,%s,1,%s,%s)", t.s.param(4*i+1), t.s.param(4*i+2), t.s.param(4*i+3), t.s.param(4*i+4))
+			args = append(args, c.Number, c.UserID, origin, now)
 		}
 		if _, err := t.exec(ctx, sb.String(), args...); err != nil {
 			return err

@@ -33,6 +33,7 @@ var migrations = []migration{
 	{"shared-account PINs stored as keyed hashes", "", false, fillV4},
 	{"sync runs name the process running them and its heartbeat, for crash recovery", schemaV5, false, nil},
 	{"one user may hold a card number in both fields; account selection per user", "", false, fillV6},
+	{"where each card/ID number came from and when it was set", schemaV7, false, nil},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -407,6 +408,14 @@ CREATE TABLE login_familiar (
 	last_success BIGINT NOT NULL,
 	PRIMARY KEY (account, address)
 );
+`
+
+// schemaV7 records each card/ID number's origin (model.CardOrigin…) and
+// when it was set. Numbers already stored keep an empty origin and no time:
+// nothing says reliably where they came from.
+const schemaV7 = `
+ALTER TABLE user_cards ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE user_cards ADD COLUMN set_at BIGINT;
 `
 
 // fillV3 computes the username skeleton of every user, live or deleted.

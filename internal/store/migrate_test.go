@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/testenv"
 )
 
@@ -291,7 +292,11 @@ func TestMigration6LetsOneUserHoldANumberInBothFields(t *testing.T) {
 			if got := lines(t, s, `SELECT number||' '||user_id||' '||slot FROM user_cards ORDER BY number`); !slices.Equal(got, []string{"800 1 1", "801 1 2", "900 2 1"}) {
 				t.Fatalf("cards after migration 6: %q", got)
 			}
-			err := s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 1, "801", "801") })
+			// The store's card code is today's: it needs every later step too.
+			if _, err := s.migrateTo(ctx, SchemaVersion()); err != nil {
+				t.Fatal(err)
+			}
+			err := s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 1, "801", "801", model.CardOriginAdmin) })
 			if err != nil {
 				t.Fatalf("one number in both fields: %v", err)
 			}
@@ -315,9 +320,53 @@ func TestMigration6LetsOneUserHoldANumberInBothFields(t *testing.T) {
 			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('903', 1, 2)`)); !isUniqueViolation(err) {
 				t.Errorf("a second secondary number for carol (who holds 801 in both): %v", err)
 			}
-			err = s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 2, "900", "801") })
+			err = s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 2, "900", "801", model.CardOriginAdmin) })
 			if !errors.Is(err, ErrCardInUse) {
 				t.Errorf("SetUserCards with carol's number: %v", err)
+			}
+		})
+	}
+}
+
+// TestMigration7RecordsCardOrigins: numbers stored before it keep their
+// owners and slots, with origin "" (not recorded) and no time; numbers set
+// after it carry both.
+func TestMigration7RecordsCardOrigins(t *testing.T) {
+	for _, url := range []string{"", "postgres"} {
+		name := "sqlite"
+		if url != "" {
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			if url != "" {
+				url = testenv.PostgresURL(t)
+			}
+			ctx := context.Background()
+			s := openAtVersion(t, url, 6)
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, created_at, updated_at) VALUES (1, 'alice', 0, 0), (2, 'bob', 0, 0)`)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('1001', 1, 1), ('A2', 1, 2), ('2002', 2, 1)`)); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.migrateTo(ctx, 7); err != nil || n != 1 {
+				t.Fatalf("migration 7: %d steps, %v", n, err)
+			}
+			got := lines(t, s, `SELECT number||' '||CAST(user_id AS TEXT)||' '||CAST(slot AS TEXT)||' ['||origin||'] '||COALESCE(CAST(set_at AS TEXT), 'none') FROM user_cards ORDER BY number`)
+			if want := []string{"1001 1 1 [] none", "2002 2 1 [] none", "A2 1 2 [] none"}; !slices.Equal(got, want) {
+				t.Fatalf("cards after migration 7: %q, want %q", got, want)
+			}
+			// Numbers written after it record where they came from.
+			err := s.InTx(ctx, func(tx *Tx) error {
+				return tx.SetUserCard(ctx, 2, SecondaryCard, "B2", model.CardOriginSelfRegistered)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cards, err := s.UserCardNumbers(ctx, 2)
+			if err != nil || len(cards) != 2 || cards[0].Origin != "" || cards[0].SetAt != nil ||
+				cards[1].Number != "B2" || cards[1].Origin != model.CardOriginSelfRegistered || cards[1].SetAt == nil {
+				t.Fatalf("bob's cards after migration 7: %+v, %v", cards, err)
 			}
 		})
 	}

@@ -108,10 +108,10 @@ func TestUsersAndCardUniqueness(t *testing.T) {
 		mustTx(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, bob) })
 		// The failed card change leaves the transaction usable (savepoint).
 		mustTx(t, s, func(tx *store.Tx) error {
-			if err := tx.SetUserCard(ctx, bob.ID, store.SecondaryCard, "1001"); !errors.Is(err, store.ErrCardInUse) {
+			if err := tx.SetUserCard(ctx, bob.ID, store.SecondaryCard, "1001", model.CardOriginAdmin); !errors.Is(err, store.ErrCardInUse) {
 				t.Errorf("taking alice's card: %v", err)
 			}
-			return tx.SetUserCard(ctx, bob.ID, store.SecondaryCard, "B2")
+			return tx.SetUserCard(ctx, bob.ID, store.SecondaryCard, "B2", model.CardOriginAdmin)
 		})
 		for card, want := range map[string]string{"1001": "alice", "A2": "alice", "2002": "bob", "B2": "bob"} {
 			name, err := s.UsernameByCard(ctx, card)
@@ -797,6 +797,71 @@ func TestLookAlikesFamiliarAddressesAuditKinds(t *testing.T) {
 		}
 		if got[2].ActorKind != model.ActorBuiltInAdmin || got[1].ActorKind != model.ActorUser || got[1].ActorUserID != 42 || got[0].ActorKind != model.ActorSystem {
 			t.Errorf("audit actor kinds not kept: %+v", got)
+		}
+	})
+}
+
+// TestCardNumberOrigins: every way of writing a number records where it
+// came from and when; writing the number a slot already holds keeps both.
+func TestCardNumberOrigins(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		origins := func(u *model.User) string {
+			t.Helper()
+			cards, err := s.UserCardNumbers(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []string
+			for _, c := range cards {
+				if c.SetAt == nil {
+					t.Errorf("%s's number %s has no time", u.Username, c.Number)
+				}
+				parts = append(parts, fmt.Sprintf("%d:%s:%s", c.Slot, c.Number, c.Origin))
+			}
+			return strings.Join(parts, " ")
+		}
+		byHand := &model.User{Username: "hand", PrimaryCard: "H1"}
+		synced := &model.User{Username: "synced", SourceID: "ldap", PrimaryCard: "S1", SecondaryCard: "S2"}
+		bulkSynced := &model.User{Username: "bulk", SourceID: "ldap", PrimaryCard: "L1"}
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.CreateUser(ctx, byHand); err != nil {
+				return err
+			}
+			if err := tx.CreateUser(ctx, synced); err != nil {
+				return err
+			}
+			return tx.CreateUsers(ctx, []*model.User{bulkSynced})
+		})
+		for u, want := range map[*model.User]string{byHand: "1:H1:admin", synced: "1:S1:directory 2:S2:directory", bulkSynced: "1:L1:directory"} {
+			if got := origins(u); got != want {
+				t.Errorf("%s after creation: %s, want %s", u.Username, got, want)
+			}
+		}
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.SetUserCard(ctx, synced.ID, store.SecondaryCard, "S2", model.CardOriginSelfRegistered); err != nil {
+				return err // the same number: nothing changes
+			}
+			if err := tx.SetUserCard(ctx, byHand.ID, store.SecondaryCard, "R2", model.CardOriginSelfRegistered); err != nil {
+				return err
+			}
+			return tx.SetPrimaryCards(ctx, []store.UserCard{{UserID: byHand.ID, Number: "G1"}, {UserID: bulkSynced.ID, Number: "G2"}}, model.CardOriginBulk, nil)
+		})
+		for u, want := range map[*model.User]string{byHand: "1:G1:bulk-generated 2:R2:self-registered", synced: "1:S1:directory 2:S2:directory", bulkSynced: "1:G2:bulk-generated"} {
+			if got := origins(u); got != want {
+				t.Errorf("%s after changes: %s, want %s", u.Username, got, want)
+			}
+		}
+		// A refused change keeps the number the slot had, even when the
+		// transaction goes on and commits.
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.SetUserCard(ctx, byHand.ID, store.PrimaryCard, "S1", model.CardOriginSelfRegistered); !errors.Is(err, store.ErrCardInUse) {
+				t.Errorf("taking synced's number: %v", err)
+			}
+			return nil
+		})
+		if got := origins(byHand); got != "1:G1:bulk-generated 2:R2:self-registered" {
+			t.Errorf("after a refused change: %s", got)
 		}
 	})
 }

@@ -252,7 +252,45 @@ func (t *Tx) CreateUser(ctx context.Context, u *model.User) error {
 		return fmt.Errorf("store: unable to create user %q: %w", u.Username, err)
 	}
 	u.CreatedAt, u.UpdatedAt = msToTime(now), msToTime(now)
-	return t.SetUserCards(ctx, u.ID, u.PrimaryCard, u.SecondaryCard)
+	return t.SetUserCards(ctx, u.ID, u.PrimaryCard, u.SecondaryCard, creationOrigin(u))
+}
+
+// creationOrigin is the origin of the numbers a new user is created with:
+// the directory's for a user from a sync source, else whoever created the
+// user typed them (admin pages, API, CLI, import files).
+func creationOrigin(u *model.User) string {
+	if u.SourceID != "" && !u.Internal {
+		return model.CardOriginDirectory
+	}
+	return model.CardOriginAdmin
+}
+
+// UserCardNumbers returns a user's card/ID numbers with their origin and
+// time, primary first; a blank field is left out, and a number held in
+// both fields is listed for each.
+func (s *Store) UserCardNumbers(ctx context.Context, userID int64) ([]model.CardNumber, error) {
+	rows, err := s.query(ctx, `SELECT slot, number, origin, set_at FROM user_cards WHERE user_id = $1 ORDER BY slot`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the card numbers of user #%d: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []model.CardNumber
+	for rows.Next() {
+		var c model.CardNumber
+		var at sql.NullInt64
+		if err := rows.Scan(&c.Slot, &c.Number, &c.Origin, &at); err != nil {
+			return nil, fmt.Errorf("store: unable to read the card numbers of user #%d: %w", userID, err)
+		}
+		c.SetAt = msPtr(at)
+		if c.Slot == BothCards {
+			p, s := c, c
+			p.Slot, s.Slot = PrimaryCard, SecondaryCard
+			out = append(out, p, s)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // CreateUser creates a user in its own transaction.
@@ -284,16 +322,17 @@ func (s *Store) UpdateUser(ctx context.Context, u *model.User) error {
 }
 
 // SetUserCard sets (or, with "", clears) a user's card number in one
-// field, keeping the other.
-func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number string) error {
+// field, keeping the other, recording origin (a model.CardOrigin…) for a
+// number the user did not hold before.
+func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number, origin string) error {
 	primary, secondary, err := t.userCards(ctx, userID)
 	if err != nil {
 		return err
 	}
 	if slot == SecondaryCard {
-		return t.SetUserCards(ctx, userID, primary, number)
+		return t.SetUserCards(ctx, userID, primary, number, origin)
 	}
-	return t.SetUserCards(ctx, userID, number, secondary)
+	return t.SetUserCards(ctx, userID, number, secondary, origin)
 }
 
 // userCards reads a user's two numbers inside the transaction.
@@ -323,13 +362,35 @@ func (t *Tx) userCards(ctx context.Context, userID int64) (primary, secondary st
 // field), so that a swap, or the same number in both fields, is one
 // change. The number's primary key makes a second owner impossible:
 // ErrCardInUse, with the transaction still usable.
-func (t *Tx) SetUserCards(ctx context.Context, userID int64, primary, secondary string) error {
+func (t *Tx) SetUserCards(ctx context.Context, userID int64, primary, secondary, origin string) error {
 	curPrimary, curSecondary, err := t.userCards(ctx, userID)
 	if err != nil {
 		return err
 	}
 	if curPrimary == primary && curSecondary == secondary {
 		return nil
+	}
+	// Numbers the user keeps keep their origin and time; new ones get
+	// origin and now.
+	kept := map[string][2]any{}
+	{
+		rows, err := t.query(ctx, `SELECT number, origin, set_at FROM user_cards WHERE user_id = $1`, userID)
+		if err != nil {
+			return fmt.Errorf("store: unable to read cards: %w", err)
+		}
+		for rows.Next() {
+			var n, o string
+			var at sql.NullInt64
+			if err := rows.Scan(&n, &o, &at); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: unable to read cards: %w", err)
+			}
+			kept[n] = [2]any{o, at}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
 	type row struct {
 		number string
@@ -348,16 +409,23 @@ func (t *Tx) SetUserCards(ctx context.Context, userID int64, primary, secondary 
 		}
 	}
 	// A savepoint keeps the surrounding transaction usable on PostgreSQL
-	// when a number turns out to be taken, and undoes the delete.
+	// when a number turns out to be taken, and undoes the delete: a refused
+	// change changes nothing.
 	if _, err := t.tx.ExecContext(ctx, `SAVEPOINT card`); err != nil {
 		return fmt.Errorf("store: savepoint: %w", err)
 	}
+	now := t.s.nowMS()
 	err = func() error {
 		if _, err := t.exec(ctx, `DELETE FROM user_cards WHERE user_id = $1`, userID); err != nil {
 			return fmt.Errorf("store: unable to clear cards: %w", err)
 		}
 		for _, r := range rows {
-			_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`, r.number, userID, r.slot)
+			var o any = origin
+			var at any = now
+			if k, ok := kept[r.number]; ok {
+				o, at = k[0], k[1]
+			}
+			_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) VALUES ($1, $2, $3, $4, $5)`, r.number, userID, r.slot, o, at)
 			if isUniqueViolation(err) {
 				return ErrCardInUse
 			}

@@ -183,7 +183,7 @@ var optionalUserColumns = []struct {
 	{"internal", func(u *model.User) any { return u.Internal }, false},
 }
 
-var userCardColumns = []string{"number", "user_id", "slot"}
+var userCardColumns = []string{"number", "user_id", "slot", "origin", "set_at"}
 
 // CreateUsers inserts many new users and their card numbers with
 // multi-row INSERTs, filling each ID. Usernames must be normalised and
@@ -253,20 +253,22 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 func (t *Tx) insertUserCards(ctx context.Context, users []*model.User, cards int) error {
 	cardRows := make([]userCard, 0, cards)
 	for _, u := range users {
+		origin := creationOrigin(u)
 		if u.PrimaryCard != "" && u.PrimaryCard == u.SecondaryCard {
-			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, BothCards})
+			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, BothCards, origin})
 			continue
 		}
 		if u.PrimaryCard != "" {
-			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, PrimaryCard})
+			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, PrimaryCard, origin})
 		}
 		if u.SecondaryCard != "" {
-			cardRows = append(cardRows, userCard{u.SecondaryCard, u.ID, SecondaryCard})
+			cardRows = append(cardRows, userCard{u.SecondaryCard, u.ID, SecondaryCard, origin})
 		}
 	}
+	now := t.s.nowMS()
 	err := t.bulkInsert(ctx, "user_cards", userCardColumns, "", len(cardRows), func(i int, args []any) []any {
 		c := &cardRows[i]
-		return append(args, c.number, c.userID, c.slot)
+		return append(args, c.number, c.userID, c.slot, c.origin, now)
 	})
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: a card/ID number of the new users: %w", ErrCardInUse)
@@ -281,6 +283,7 @@ type userCard struct {
 	number string
 	userID int64
 	slot   int
+	origin string
 }
 
 // UserSyncWriter applies a user sync plan's updates and membership changes

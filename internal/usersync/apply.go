@@ -88,7 +88,7 @@ func (s *Service) applyUpdates(ctx context.Context, tx *store.Tx, p *Plan, step 
 			if c.old == c.new {
 				continue
 			}
-			if err := tx.SetUserCard(ctx, u.ID, c.slot, c.new); err != nil {
+			if err := tx.SetUserCard(ctx, u.ID, c.slot, c.new, model.CardOriginDirectory); err != nil {
 				if errors.Is(err, store.ErrCardInUse) {
 					return core.Errorf(core.Conflict, "usersync: card/ID number %q of %q was taken during the sync; run it again", c.new, u.Username)
 				}

@@ -260,7 +260,7 @@ func (s *Service) updateFromLine(ctx context.Context, tx *store.Tx, a core.Actor
 		if c.v == nil || *c.v == c.cur {
 			continue
 		}
-		if err := tx.SetUserCard(ctx, u.ID, c.slot, *c.v); err != nil {
+		if err := tx.SetUserCard(ctx, u.ID, c.slot, *c.v, model.CardOriginAdmin); err != nil {
 			return nil, fmt.Errorf("line %d: %s: %w", bl.Line, c.name, err)
 		}
 		changed = append(changed, c.name)

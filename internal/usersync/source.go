@@ -17,8 +17,10 @@ import (
 	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/directory"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/safepath"
 	"github.com/reamprint/ream/internal/settings"
+	"github.com/reamprint/ream/internal/store"
 )
 
 // Source kinds of the user-sync.source setting.
@@ -135,6 +137,32 @@ func (sc SourceConfig) Build(cfg *config.Config) (*Source, error) {
 		return nil, ErrNoSource
 	}
 	return nil, core.Errorf(core.Invalid, "user-sync.source %q is not none, ldap or file", sc.Kind)
+}
+
+// ManagesCard reports whether the directory provides u's card number in
+// slot (store.PrimaryCard or store.SecondaryCard): u came from a sync source
+// and the configured source maps a card attribute (LDAP) or column (users
+// file) into that field. Such a number is the directory's to change, not
+// the user's. Settings that cannot be read count as managed, so that a
+// broken configuration never lets a user overwrite a directory's number.
+func ManagesCard(ctx context.Context, set *settings.Settings, u *model.User, slot int) bool {
+	if u.Internal || u.SourceID == "" {
+		return false
+	}
+	sc, err := LoadSourceConfig(ctx, set)
+	if err != nil {
+		return true
+	}
+	switch sc.Kind {
+	case SourceLDAP:
+		if slot == store.SecondaryCard {
+			return sc.LDAP.Attr.SecondaryCard != ""
+		}
+		return sc.LDAP.Attr.PrimaryCard != ""
+	case SourceFile:
+		return true // the users file has both card columns
+	}
+	return false
 }
 
 func fieldSet(attrs map[string]string) map[string]bool {

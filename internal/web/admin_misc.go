@@ -108,18 +108,33 @@ type optionsData struct {
 	ViewCard     bool
 	ViewCardSlot string
 	ChangePIN    bool
+	RegisterCard bool
+	RegisterSlot string
+	GenerateCard bool
 	PasswordHelp string
 	Error        string
 }
 
+// optionsFromValues is the form as the settings values say.
+func optionsFromValues(values map[string]string) optionsData {
+	return optionsData{Currency: values[settings.CurrencySymbol], ViewCard: values[settings.UserViewCard] == "Y",
+		ViewCardSlot: values[settings.UserViewCardField], ChangePIN: values[settings.UserChangePIN] == "Y",
+		RegisterCard: values[settings.UserRegisterCard] == "Y", RegisterSlot: values[settings.UserRegisterField],
+		GenerateCard: values[settings.UserGenerateCard] == "Y", PasswordHelp: values[settings.UserPasswordHelp]}
+}
+
+// generalOptions are the settings of Options > General.
+var generalOptions = []string{settings.CurrencySymbol, settings.UserViewCard, settings.UserViewCardField,
+	settings.UserChangePIN, settings.UserRegisterCard, settings.UserRegisterField, settings.UserGenerateCard,
+	settings.UserPasswordHelp}
+
 func (s *Server) optionsPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	d := optionsData{
-		Currency: s.settings.Get(ctx, settings.CurrencySymbol), ViewCard: s.settings.Bool(ctx, settings.UserViewCard),
-		ViewCardSlot: s.settings.Get(ctx, settings.UserViewCardField), ChangePIN: s.settings.Bool(ctx, settings.UserChangePIN),
-		PasswordHelp: s.settings.Get(ctx, settings.UserPasswordHelp),
+	values := map[string]string{}
+	for _, k := range generalOptions {
+		values[k] = s.settings.Get(ctx, k)
 	}
-	return s.Render(w, r, http.StatusOK, "options.html", "Options: General", d)
+	return s.Render(w, r, http.StatusOK, "options.html", "Options: General", optionsFromValues(values))
 }
 
 func (s *Server) optionsSave(w http.ResponseWriter, r *http.Request) error {
@@ -134,13 +149,15 @@ func (s *Server) optionsSave(w http.ResponseWriter, r *http.Request) error {
 		settings.UserViewCard:      yn("view_card"),
 		settings.UserViewCardField: r.PostFormValue("view_card_field"),
 		settings.UserChangePIN:     yn("change_pin"),
+		settings.UserRegisterCard:  yn("register_card"),
+		settings.UserRegisterField: r.PostFormValue("register_card_field"),
+		settings.UserGenerateCard:  yn("generate_card"),
 		settings.UserPasswordHelp:  r.PostFormValue("password_help"),
 	}
 	if err := s.core.SetConfigValues(r.Context(), s.Actor(r), values); err != nil {
 		if msg, ok := formError(err); ok {
-			d := optionsData{Currency: values[settings.CurrencySymbol], ViewCard: values[settings.UserViewCard] == "Y",
-				ViewCardSlot: values[settings.UserViewCardField], ChangePIN: values[settings.UserChangePIN] == "Y",
-				PasswordHelp: values[settings.UserPasswordHelp], Error: msg}
+			d := optionsFromValues(values)
+			d.Error = msg
 			return s.Render(w, r, http.StatusBadRequest, "options.html", "Options: General", d)
 		}
 		return err

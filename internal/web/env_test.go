@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/testenv/reamtest"
 )
 
 const (
@@ -36,19 +36,17 @@ type testEnv struct {
 	http    *httptest.Server
 }
 
-// newTestEnv builds the server with the built-in admin's password set and
-// an internal user alice.
+// newTestEnv builds the server over SQLite with the built-in admin's
+// password set and an internal user alice.
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newTestEnvOn(t, reamtest.Store(t, false))
+}
+
+// newTestEnvOn is newTestEnv over a migrated store of either database.
+func newTestEnvOn(t *testing.T, st *store.Store) *testEnv {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "", filepath.Join(t.TempDir(), "ream.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	hasher, err := auth.NewHasher(auth.HashParams{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
 	if err != nil {
 		t.Fatal(err)

@@ -205,16 +205,7 @@ const failedLoginFloor = 400 * time.Millisecond
 
 // padFailedLogin waits until failedLoginFloor has passed since start.
 func (s *Server) padFailedLogin(ctx context.Context, start time.Time) {
-	wait := s.loginFloor - time.Since(start)
-	if wait <= 0 {
-		return
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
+	padUntil(ctx, start, s.loginFloor)
 }
 
 // checkUserPassword verifies an internal user's hash or asks the directory.

@@ -107,21 +107,46 @@ func TestAccountDeleteAndRestore(t *testing.T) {
 	}
 }
 
-// TestOptionsSave changes the currency, which then shows on amounts.
+// TestOptionsSave changes the currency, which then shows on amounts, and
+// the User Features, which the page then shows as saved.
 func TestOptionsSave(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.client()
 	token := e.login(c, "admin", "admin", adminPassword)
-	form := url.Values{"csrf": {token}, "currency": {"€"}, "view_card_field": {"secondary"}, "change_pin": {"on"}, "password_help": {"Call 1234."}}
+	_, body, _ := e.get(c, "/admin/options")
+	if !strings.Contains(body, `<option value="secondary" selected>Secondary Card/ID number`) || strings.Contains(body, `id="register_card" name="register_card" type="checkbox" checked`) {
+		t.Errorf("defaults: registration should be off, into the secondary number:\n%s", body)
+	}
+	form := url.Values{"csrf": {token}, "currency": {"€"}, "view_card_field": {"secondary"}, "change_pin": {"on"}, "password_help": {"Call 1234."},
+		"register_card": {"on"}, "register_card_field": {"primary"}, "generate_card": {"on"}}
 	if resp, body := e.post(c, "/admin/options", form, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("save options: status %d\n%s", resp.StatusCode, body)
 	}
-	_, body, _ := e.get(c, "/admin/users")
+	ctx := context.Background()
+	if !e.core.Settings.Bool(ctx, "user.allow-register-card") || !e.core.Settings.Bool(ctx, "user.allow-generate-card") ||
+		e.core.Settings.Get(ctx, "user.register-card-field") != "primary" {
+		t.Error("the User Features card options were not saved")
+	}
+	_, body, _ = e.get(c, "/admin/options")
+	for _, want := range []string{`id="register_card" name="register_card" type="checkbox" checked`, `id="generate_card" name="generate_card" type="checkbox" checked`, `<option value="primary" selected>Primary Card/ID number`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("options page after saving lacks %s", want)
+		}
+	}
+	_, body, _ = e.get(c, "/admin/users")
 	if !strings.Contains(body, "€0.00") {
 		t.Fatal("user list does not show amounts in the new currency")
 	}
 	form.Set("view_card_field", "tertiary")
 	if resp, _ := e.post(c, "/admin/options", form, nil); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("bad option: status %d, want 400", resp.StatusCode)
+	}
+	form.Set("view_card_field", "primary")
+	form.Set("register_card_field", "both")
+	if resp, _ := e.post(c, "/admin/options", form, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("bad register field: status %d, want 400", resp.StatusCode)
+	}
+	if e.core.Settings.Get(ctx, "user.register-card-field") != "primary" || e.core.Settings.Get(ctx, "general.currency-symbol") != "€" {
+		t.Error("a refused save changed settings")
 	}
 }

@@ -39,13 +39,14 @@ type detailsData struct {
 	User         *model.User
 	PasswordHelp string
 	ChangePIN    bool
+	Cards        *portalCards // nil: no card forms
 	Error        string
 }
 
 func (s *Server) detailsData(r *http.Request) detailsData {
 	ctx := r.Context()
 	return detailsData{User: SessionOf(r).User, PasswordHelp: s.settings.Get(ctx, settings.UserPasswordHelp),
-		ChangePIN: s.settings.Bool(ctx, settings.UserChangePIN)}
+		ChangePIN: s.settings.Bool(ctx, settings.UserChangePIN), Cards: s.portalCardsData(r)}
 }
 
 func (s *Server) portalDetails(w http.ResponseWriter, r *http.Request) error {

@@ -33,6 +33,18 @@ type userDetailsData struct {
 	User         *model.User
 	Groups       []string
 	Transactions []model.Transaction
+	// PrimaryOrigin and SecondaryOrigin say where each number came from
+	// and when ("" for a blank field).
+	PrimaryOrigin, SecondaryOrigin string
+}
+
+// cardOrigin says where a number came from and when it was set.
+func cardOrigin(c model.CardNumber) string {
+	text := model.CardOriginText(c.Origin)
+	if c.SetAt != nil {
+		text += ", " + c.SetAt.Local().Format("2006-01-02 15:04")
+	}
+	return text
 }
 
 // userPath is the details page of a user.
@@ -51,8 +63,19 @@ func (s *Server) userDetails(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.Render(w, r, http.StatusOK, "user.html", "User "+u.Username,
-		userDetailsData{User: u, Groups: groups, Transactions: txs})
+	numbers, err := s.store.UserCardNumbers(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	d := userDetailsData{User: u, Groups: groups, Transactions: txs}
+	for _, c := range numbers {
+		if c.Slot == store.SecondaryCard {
+			d.SecondaryOrigin = cardOrigin(c)
+		} else {
+			d.PrimaryOrigin = cardOrigin(c)
+		}
+	}
+	return s.Render(w, r, http.StatusOK, "user.html", "User "+u.Username, d)
 }
 
 type userEditData struct {
