@@ -119,6 +119,7 @@ type Limiter struct {
 	clients    *failureTable
 	unfamiliar *failureTable // per account, failures from unfamiliar addresses
 	global     failureRecord
+	journal    Journal // shares the counts with other servers; nil: this process only
 }
 
 // NewLimiter returns a Limiter with cfg's budgets.
@@ -141,6 +142,7 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 // no effect on familiar addresses (the "smart lockout" idea). The client's
 // and the global budgets apply either way.
 func (l *Limiter) AllowFrom(account, client string, familiar bool, now time.Time) (ok bool, retryAfter time.Duration, reason string) {
+	l.catchUp()
 	if familiar {
 		return l.Allow(familiarKey(account, client), client, now)
 	}
@@ -160,6 +162,11 @@ func (l *Limiter) AllowFrom(account, client string, familiar bool, now time.Time
 
 // FailureFrom records a failed login, familiar or not (see AllowFrom).
 func (l *Limiter) FailureFrom(account, client string, familiar bool, now time.Time) {
+	l.failureFrom(account, client, familiar, now)
+	l.record(LoginEvent{Failure: true, Account: account, Client: client, Familiar: familiar, At: now})
+}
+
+func (l *Limiter) failureFrom(account, client string, familiar bool, now time.Time) {
 	if familiar {
 		l.Failure(familiarKey(account, client), client, now)
 		return
@@ -176,6 +183,11 @@ func (l *Limiter) FailureFrom(account, client string, familiar bool, now time.Ti
 // account from that address; the unfamiliar budget is kept, so that the
 // owner logging in does not hand an attacker elsewhere a fresh one.
 func (l *Limiter) SuccessFrom(account, client string, now time.Time) {
+	l.successFrom(account, client, now)
+	l.record(LoginEvent{Account: account, Client: client, At: now})
+}
+
+func (l *Limiter) successFrom(account, client string, now time.Time) {
 	l.Success(familiarKey(account, client), client, now)
 }
 

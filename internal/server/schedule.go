@@ -22,8 +22,10 @@ type Job struct {
 func builtinJobs(a *App) []Job {
 	return []Job{
 		{Name: "purge-expired-sessions", Next: every(time.Hour), Run: func(ctx context.Context) error {
-			_, err := a.Store.PurgeExpiredSessions(ctx)
-			return err
+			if _, err := a.Store.PurgeExpiredSessions(ctx); err != nil {
+				return err
+			}
+			return a.Store.PurgeLoginEvents(ctx)
 		}},
 		{Name: "record-daily-counts", Next: every(time.Hour), Run: func(ctx context.Context) error {
 			return a.Store.RecordDailyCounts(ctx, time.Now().Format("2006-01-02"))

@@ -45,9 +45,17 @@ func startServeProcess(t *testing.T, env []string, dbURL string) (string, func()
 
 var loginCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // TestTwoServerProcessesOnOnePostgres runs two real `ream serve` processes
 // on one PostgreSQL database, as behind a load balancer: a login on one is
-// valid on the other, queued mail is sent once, and when one is killed in
+// valid on the other, login limits count on both, queued mail is sent
+// once, and when one is killed in
 // the middle of a shared-account import the other runs the next import at
 // once and records the killed one as interrupted.
 func TestTwoServerProcessesOnOnePostgres(t *testing.T) {
@@ -88,6 +96,32 @@ func TestTwoServerProcessesOnOnePostgres(t *testing.T) {
 	}
 	if code, _ := get(t, client, b+"/admin/"); code != http.StatusOK {
 		t.Errorf("the session made on A, on B: %d, want 200", code)
+	}
+
+	// The login limits are the site's, not each server's: five wrong
+	// passwords on A lock the admin out at this address on B too.
+	login := func(base, pw string) int {
+		t.Helper()
+		c := &http.Client{Jar: must(cookiejar.New(nil)), CheckRedirect: client.CheckRedirect}
+		_, page := get(t, c, base+"/admin/login")
+		m := loginCSRF.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no CSRF token on the login page of %s", base)
+		}
+		resp, err := c.PostForm(base+"/admin/login", url.Values{"csrf": {m[1]}, "username": {"admin"}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for range 5 {
+		if code := login(a, "not-the-password"); code == http.StatusSeeOther {
+			t.Fatal("a wrong password logged in")
+		}
+	}
+	if code := login(b, password); code == http.StatusSeeOther {
+		t.Errorf("B let the admin in right after A counted five failures from this address")
 	}
 
 	// Mail queued once is delivered once, though both servers deliver.

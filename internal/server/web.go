@@ -7,6 +7,7 @@ import (
 
 	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/metrics"
+	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/web"
 )
 
@@ -15,9 +16,19 @@ import (
 func (a *App) webHandler() (http.Handler, error) {
 	metrics.SetBuildInfo(version())
 	metrics.SyncLastSuccess.Set(a.lastSuccessfulSyncs)
+	limiter := auth.NewLimiter(auth.DefaultLimiterConfig)
+	if a.Store.Flavor() == store.Postgres {
+		// Several servers may share this database: they count logins
+		// together. (SQLite has one server per data directory.)
+		j, err := store.NewLoginJournal(context.Background(), a.Store, a.Log)
+		if err != nil {
+			return nil, err
+		}
+		limiter.SetJournal(j)
+	}
 	deps := web.Deps{
 		Core: a.Core, Store: a.Store, Settings: a.Settings, Config: a.Config, Log: a.Log,
-		Metrics: metrics.Handler(), LoginLimiter: auth.NewLimiter(auth.DefaultLimiterConfig),
+		Metrics: metrics.Handler(), LoginLimiter: limiter,
 		RPC: a.RPCHandler(), Features: a.Features, Version: version(),
 	}
 	if a.Authenticator != nil {

@@ -34,6 +34,7 @@ var migrations = []migration{
 	{"sync runs name the process running them and its heartbeat, for crash recovery", schemaV5, false, nil},
 	{"one user may hold a card number in both fields; account selection per user", "", false, fillV6},
 	{"where each card/ID number came from and when it was set", schemaV7, false, nil},
+	{"login outcomes shared between the servers of a site, for their rate limits", schemaV8, false, nil},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -556,3 +557,18 @@ func fillV6(ctx context.Context, tx *Tx) error {
 	}
 	return nil
 }
+
+// schemaV8: the login outcomes each server records for the others (see
+// LoginJournal), so that rate limits hold across a site's servers.
+const schemaV8 = `
+CREATE TABLE login_events (
+	id {{id}},
+	holder TEXT NOT NULL,
+	failure {{bool}} NOT NULL,
+	account TEXT NOT NULL,
+	client TEXT NOT NULL,
+	familiar {{bool}} NOT NULL,
+	at BIGINT NOT NULL
+);
+CREATE INDEX login_events_at ON login_events (at);
+`

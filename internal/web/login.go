@@ -126,7 +126,9 @@ const familiarFor = 30 * 24 * time.Hour
 // apart from any user of the same name (a name no user can have).
 func limiterKey(kind, username string) string {
 	if kind == kindAdmin && username == auth.BuiltInAdmin {
-		return "\x00built-in admin"
+		// No username may hold "/" or "@"; and no NUL, which PostgreSQL
+		// refuses in text.
+		return "@/built-in admin"
 	}
 	return username
 }
