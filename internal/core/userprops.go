@@ -17,7 +17,21 @@ import (
 type userProperty struct {
 	get func(u *model.User) string
 	set func(u *model.User, v string) error // for plain detail fields
+	// selection marks the account-selection.* properties, kept apart
+	// from the user row.
+	selection bool
+	// unsupported, when set, is why a property PaperCut documents cannot
+	// be set here (it belongs to printing or internet control).
+	unsupported string
 }
+
+// zero is a statistic of printing, which Ream does not do (yet): it reads
+// as zero, so that scripts summing it keep working, and cannot be set.
+func zero(v string) userProperty {
+	return userProperty{get: func(*model.User) string { return v }, unsupported: "is a printing statistic; Ream keeps none yet"}
+}
+
+var selection = userProperty{selection: true}
 
 func textField(ptr func(u *model.User) *string, max int) userProperty {
 	return userProperty{
@@ -68,12 +82,30 @@ var userProperties = map[string]userProperty{
 	"secondary-card-number": {get: func(u *model.User) string { return u.SecondaryCard }},
 	"card-pin":              {},
 	"password":              {},
+	// Account selection, as PaperCut keeps it per user.
+	"account-selection.mode":                        selection,
+	"account-selection.can-charge-personal":         selection,
+	"account-selection.can-charge-shared-from-list": selection,
+	"account-selection.can-charge-shared-by-pin":    selection,
+	"account-selection.can-print-as-other-user":     selection,
+	"account-selection.charge-to-personal":          selection,
+	"account-selection.auto-shared-account":         selection,
+	"account-selection.default-shared-account":      selection,
+	// Printing and internet-control statistics: zero, read only.
+	"print-stats.job-count":  zero("0"),
+	"print-stats.page-count": zero("0"),
+	"net-stats.data-mb":      zero("0"),
+	"net-stats.time-hours":   zero("0"),
+	"disabled-net": {get: func(*model.User) string { return "false" },
+		unsupported: "is internet control, which Ream does not do"},
 }
 
 // propertyAlias maps PaperCut's legacy names.
 var propertyAlias = map[string]string{
-	"card-number":  "primary-card-number",
-	"card-number2": "secondary-card-number",
+	"card-number":            "primary-card-number",
+	"card-number2":           "secondary-card-number",
+	"auto-shared-account":    "account-selection.auto-shared-account",
+	"default-shared-account": "account-selection.default-shared-account",
 }
 
 func canonicalUserProperty(name string) (string, userProperty, error) {
@@ -102,6 +134,13 @@ func (c *Core) UserProperty(ctx context.Context, name, prop string) (string, err
 	prop, p, err := canonicalUserProperty(prop)
 	if err != nil {
 		return "", err
+	}
+	if p.selection {
+		_, sel, err := c.AccountSelection(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return accountSelectionProperty(sel, prop), nil
 	}
 	if p.get == nil {
 		return "", Errorf(Invalid, "user property %q can be set but never read", prop)
@@ -132,7 +171,8 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 	// once cannot undo each other.
 	var details []func(u *model.User) error
 	var later []pending
-	var cards cardChange // validated and applied together: a swap is one change
+	var cards cardChange            // validated and applied together: a swap is one change
+	var sel *AccountSelectionChange // likewise: a mode and its flags are one change
 	for _, ch := range changes {
 		prop, p, err := canonicalUserProperty(ch.Name)
 		if err != nil {
@@ -168,6 +208,23 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 			}
 			later = append(later, pending{prop, ch.Value})
 		default:
+			if p.selection {
+				if sel == nil {
+					cur, err := c.Store.AccountSelection(ctx, u.ID)
+					if err != nil {
+						return err
+					}
+					start := AccountSelectionChangeOf(cur)
+					sel = &start
+				}
+				if err := applyAccountSelectionProperty(sel, prop, ch.Value); err != nil {
+					return err
+				}
+				continue
+			}
+			if p.unsupported != "" {
+				return Errorf(Invalid, "user property %q is read-only: it %s", prop, p.unsupported)
+			}
 			if p.set == nil {
 				return Errorf(Invalid, "user property %q is read-only", prop)
 			}
@@ -181,6 +238,12 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 			}
 			set, value := p.set, ch.Value
 			details = append(details, func(u *model.User) error { return set(u, value) })
+		}
+	}
+	var newSel model.AccountSelection
+	if sel != nil {
+		if newSel, err = c.resolveAccountSelection(ctx, *sel, []*model.User{u}); err != nil {
+			return err
 		}
 	}
 	// Hash outside the transaction: hashing is slow and bounded.
@@ -219,6 +282,14 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 				return err
 			}
 			if err := audit(ctx, tx, a, "user.update", u.Username, "details changed"); err != nil {
+				return err
+			}
+		}
+		if sel != nil {
+			if err := tx.SetAccountSelection(ctx, []int64{u.ID}, newSel); err != nil {
+				return err
+			}
+			if err := audit(ctx, tx, a, "user.account-selection", u.Username, describeSelection(newSel)); err != nil {
 				return err
 			}
 		}
