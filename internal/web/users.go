@@ -33,6 +33,8 @@ type userDetailsData struct {
 	User         *model.User
 	Groups       []string
 	Transactions []model.Transaction
+	Selection    selectionForm
+	ModeLabel    string
 }
 
 // userPath is the details page of a user.
@@ -51,8 +53,13 @@ func (s *Server) userDetails(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	sel, err := s.store.AccountSelection(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
 	return s.Render(w, r, http.StatusOK, "user.html", "User "+u.Username,
-		userDetailsData{User: u, Groups: groups, Transactions: txs})
+		userDetailsData{User: u, Groups: groups, Transactions: txs,
+			Selection: selectionForm{Modes: selectionModes, Selection: sel}, ModeLabel: selectionLabel(sel.Mode)})
 }
 
 type userEditData struct {
