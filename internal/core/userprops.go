@@ -25,11 +25,18 @@ type userProperty struct {
 	unsupported string
 }
 
-// zero is a statistic of printing, which Ream does not do (yet): it reads
-// as zero, so that scripts summing it keep working, and cannot be set.
-func zero(v string) userProperty {
-	return userProperty{get: func(*model.User) string { return v }, unsupported: "is a printing statistic; Ream keeps none yet"}
+// fixed is a property PaperCut documents that has no meaning without
+// printing (or internet control), which Ream does not do yet: it reads as
+// the value a user who never printed has, so that scripts asking for many
+// properties in one getUserProperties keep working, and it cannot be set.
+func fixed(v, why string) userProperty {
+	return userProperty{get: func(*model.User) string { return v }, unsupported: why}
 }
+
+const (
+	printStat    = "is a printing statistic; Ream keeps none yet"
+	printSetting = "is a print-release or printing setting; Ream does no printing yet"
+)
 
 var selection = userProperty{selection: true}
 
@@ -91,13 +98,21 @@ var userProperties = map[string]userProperty{
 	"account-selection.charge-to-personal":          selection,
 	"account-selection.auto-shared-account":         selection,
 	"account-selection.default-shared-account":      selection,
-	// Printing and internet-control statistics: zero, read only.
-	"print-stats.job-count":  zero("0"),
-	"print-stats.page-count": zero("0"),
-	"net-stats.data-mb":      zero("0"),
-	"net-stats.time-hours":   zero("0"),
-	"disabled-net": {get: func(*model.User) string { return "false" },
-		unsupported: "is internet control, which Ream does not do"},
+	// Printing and internet control: what a user who never printed has, read only.
+	"print-stats.job-count":                fixed("0", printStat),
+	"print-stats.page-count":               fixed("0", printStat),
+	"net-stats.data-mb":                    fixed("0", printStat),
+	"net-stats.time-hours":                 fixed("0", printStat),
+	"disabled-net":                         fixed("false", "is internet control, which Ream does not do"),
+	"unauthenticated":                      fixed("false", printSetting),
+	"dont-hold-jobs-in-release-station":    fixed("false", printSetting),
+	"dont-apply-printer-filter-rules":      fixed("false", printSetting),
+	"dont-archive":                         fixed("false", printSetting),
+	"auto-release-jobs":                    fixed("false", printSetting),
+	"printer-cost-adjustment-rate-percent": fixed("100", printSetting),
+	"delegated-users":                      fixed("", printSetting),
+	"delegated-groups":                     fixed("", printSetting),
+	"overdraft-amount":                     fixed("0.00", "is a per-user overdraft, which Ream does not keep: a restricted user may not go below zero"),
 }
 
 // propertyAlias maps PaperCut's legacy names.
