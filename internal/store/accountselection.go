@@ -70,24 +70,3 @@ func (t *Tx) SetAccountSelection(ctx context.Context, userIDs []int64, sel model
 	}
 	return nil
 }
-
-// CountAccountSelections returns how many live users use each mode, for
-// the admin pages; users without a row count as the default mode.
-func (s *Store) CountAccountSelections(ctx context.Context) (map[string]int, error) {
-	rows, err := s.query(ctx, `SELECT COALESCE(s.mode, $1), COUNT(*) FROM users u LEFT JOIN user_account_selection s ON s.user_id = u.id
-		WHERE u.deleted_at IS NULL GROUP BY COALESCE(s.mode, $1)`, model.SelectAutoPersonal)
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to count account selections: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var mode string
-		var n int
-		if err := rows.Scan(&mode, &n); err != nil {
-			return nil, fmt.Errorf("store: unable to count account selections: %w", err)
-		}
-		out[mode] = n
-	}
-	return out, rows.Err()
-}
