@@ -2,8 +2,8 @@
 // `ream serve` (SPEC §11: with 100,000 users, ≥ 5,000 lookups/s and p99 ≤
 // 10 ms, on loopback).
 //
-//	ream serve --data-dir /tmp/lg --set auth.webservices.auth-token=s3cret &
-//	ream-loadgen --data-dir /tmp/lg --token s3cret
+//	REAM_AUTH_WEBSERVICES_AUTH_TOKEN=s3cret ream serve --data-dir /tmp/lg &
+//	REAM_LOADGEN_TOKEN=s3cret ream-loadgen --data-dir /tmp/lg --concurrency 4 --compare 5
 //
 // It first makes sure the database holds --users users named lg000000… with
 // primary card numbers, writing the missing ones straight into the store in
@@ -12,6 +12,13 @@
 // keep-alive connections, checks every answer, and prints throughput and
 // latency percentiles. It stops after --requests calls or --duration,
 // whichever comes first.
+//
+// With --compare N it measures the machine's own limit in the same run: it
+// starts a second process of itself (--plain-listen) whose plain net/http
+// handler reads each call and answers a fixed XML-RPC response, and runs N
+// rounds against Ream and N against that handler, alternately, printing
+// each round, the medians and the ratio (issue 13: ≥ 0.7 × the plain
+// handler, p99 ≤ 5 ms at 4 connections).
 package main
 
 import (
@@ -42,6 +49,7 @@ type options struct {
 	url, token, dataDir, databaseURL string
 	users, requests, concurrency     int
 	duration                         time.Duration
+	compare                          int
 }
 
 func main() {
@@ -54,7 +62,16 @@ func main() {
 	flag.IntVar(&o.requests, "requests", 200_000, "lookups to make (at most)")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "longest time to run the lookups")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent keep-alive connections")
+	flag.IntVar(&o.compare, "compare", 0, "rounds against Ream and, alternately, against a plain net/http handler (0: Ream only)")
+	plain := flag.String("plain-listen", "", "serve only the plain comparison handler at this address (used by --compare)")
 	flag.Parse()
+	if *plain != "" {
+		if err := servePlain(*plain, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "ream-loadgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, o, os.Stdout); err != nil {
@@ -71,6 +88,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return errors.New("--data-dir or --database-url is required, to create the users")
 	case o.users < 1 || o.requests < 1 || o.concurrency < 1 || o.duration <= 0:
 		return errors.New("--users, --requests, --concurrency and --duration must be positive")
+	case o.compare < 0:
+		return errors.New("--compare must be 0 or a number of rounds")
 	}
 	start := time.Now()
 	users, err := prepareUsers(ctx, o)
@@ -78,6 +97,9 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "%d users with card numbers ready in %v\n", len(users), time.Since(start).Round(time.Millisecond))
+	if o.compare > 0 {
+		return compare(ctx, o, users, out)
+	}
 	res, err := lookUp(ctx, o, users)
 	if err != nil {
 		return err
@@ -168,14 +190,22 @@ type result struct {
 	latencies    []time.Duration
 }
 
+// percentile is the latency below which fraction p of the calls stayed.
+func (r result) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	s := r.latencies
+	if !slices.IsSorted(s) {
+		s = slices.Clone(s)
+		slices.Sort(s)
+	}
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
 func (r result) print(w io.Writer, o options) {
 	slices.Sort(r.latencies)
-	pct := func(p float64) time.Duration {
-		if len(r.latencies) == 0 {
-			return 0
-		}
-		return r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*p))]
-	}
+	pct := r.percentile
 	rate := float64(r.done) / r.elapsed.Seconds()
 	fmt.Fprintf(w, "lookups: %d in %v over %d keep-alive connections: %.0f lookups/s\n", r.done, r.elapsed.Round(time.Millisecond), o.concurrency, rate)
 	fmt.Fprintf(w, "latency: p50 %v, p90 %v, p99 %v, max %v; errors %d\n",

@@ -2,8 +2,6 @@ package accounts
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -109,11 +107,8 @@ func NewService(st *store.Store, set *settings.Settings, allowedRoots []string, 
 	if log == nil {
 		log = slog.Default()
 	}
-	host, _ := os.Hostname()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
 	return &Service{store: st, settings: set, roots: allowedRoots, log: log, now: time.Now,
-		holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:])), scheduled: make(chan struct{}, 1)}
+		holder: store.NewHolder(), scheduled: make(chan struct{}, 1)}
 }
 
 // SetClock replaces the clock, for tests of the schedule.

@@ -37,6 +37,10 @@ func ValidateUsername(name string) error {
 	if strings.TrimFunc(name, unicode.IsSpace) == "" {
 		return usernameError(RuleBlank, "The username must not be only spaces.")
 	}
+	if name == "." || name == ".." {
+		// A path segment of its own: no page could be addressed by it.
+		return usernameError(RuleForbidden, "The username must not be a single dot or two dots.")
+	}
 	for i, r := range name {
 		switch {
 		case r == '/' || r == '\\' || r == '@':

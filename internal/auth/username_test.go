@@ -27,6 +27,8 @@ func TestValidateUsername(t *testing.T) {
 		{"slash", "a/b", RuleForbidden, `'/'`},
 		{"backslash", `DOMAIN\user`, RuleForbidden, `'\\'`},
 		{"at sign", "user@example.org", RuleForbidden, `'@' (character 5)`},
+		{"dot", ".", RuleForbidden, "single dot or two dots"},
+		{"dots", "..", RuleForbidden, "single dot or two dots"},
 		{"tab", "a\tb", RuleControl, "tab, line break"},
 		{"newline", "a\nb", RuleControl, "tab, line break"},
 		{"no-break space", "a\u00a0b", RuleControl, "special space"},

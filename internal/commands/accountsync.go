@@ -9,16 +9,11 @@ import (
 	"github.com/reamprint/ream/internal/tasks"
 )
 
-// AccountSyncFeature is the env.Features key of the shared account sync
-// service (*accounts.Service).
-const AccountSyncFeature = "accountsync"
-
 func accountSync(env *Env) (*accounts.Service, error) {
-	svc, ok := env.Features[AccountSyncFeature].(*accounts.Service)
-	if !ok {
+	if env.Features == nil || env.Features.AccountSync == nil {
 		return nil, core.Errorf(core.Invalid, "shared account sync is not available on this server")
 	}
-	return svc, nil
+	return env.Features.AccountSync, nil
 }
 
 func accountSyncCommands() []Command {

@@ -22,7 +22,7 @@ func withAccountSync(t *testing.T, r *rig) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.env.Features[commands.AccountSyncFeature] = accounts.NewService(r.store, r.env.Settings, []string{root}, nil)
+	r.env.Features.AccountSync = accounts.NewService(r.store, r.env.Settings, []string{root}, nil)
 	return root
 }
 

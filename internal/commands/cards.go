@@ -11,15 +11,11 @@ import (
 	"github.com/reamprint/ream/internal/tasks"
 )
 
-// CardsFeature is the env.Features key of the card service (*cards.Service).
-const CardsFeature = "cards"
-
 func cardService(env *Env) (*cards.Service, error) {
-	svc, ok := env.Features[CardsFeature].(*cards.Service)
-	if !ok {
+	if env.Features == nil || env.Features.Cards == nil {
 		return nil, core.Errorf(core.Invalid, "the card service is not available on this server")
 	}
-	return svc, nil
+	return env.Features.Cards, nil
 }
 
 func cardCommands() []Command {

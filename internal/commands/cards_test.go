@@ -97,7 +97,7 @@ func TestBatchImportUserCardIDNumbers(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			r := newRig(t, db == "postgres")
-			r.env.Features[commands.CardsFeature] = cards.NewService(r.env.Core, nil)
+			r.env.Features.Cards = cards.NewService(r.env.Core, nil)
 			root, outside := t.TempDir(), t.TempDir()
 			r.env.Core.Config.Sync.AllowedRoots = []string{root}
 			r.must(t, "addNewUser", "alice")

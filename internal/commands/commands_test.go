@@ -15,6 +15,7 @@ import (
 
 	"github.com/reamprint/ream/internal/commands"
 	"github.com/reamprint/ream/internal/config"
+	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/tasks"
 	"github.com/reamprint/ream/internal/testenv"
@@ -25,10 +26,11 @@ import (
 const token = "test-token"
 
 type rig struct {
-	store *store.Store
-	url   string
-	env   commands.Env
-	table *commands.Table
+	store   *store.Store
+	url     string
+	env     commands.Env
+	table   *commands.Table
+	handler http.Handler
 }
 
 func newRig(t testing.TB, postgres bool) *rig {
@@ -40,11 +42,12 @@ func newRig(t testing.TB, postgres bool) *rig {
 	cfg.Auth.WebServices.AllowedAddresses = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	set := c.Settings
-	env := commands.Env{Core: c, Store: s, Settings: set, Tasks: tasks.New(ctx, s, log), Features: map[string]any{}}
+	env := commands.Env{Core: c, Store: s, Settings: set, Tasks: tasks.New(ctx, s, log), Features: &commands.Features{}}
 	table := commands.NewTable()
-	srv := httptest.NewServer(&commands.XMLRPCHandler{Table: table, Env: env, Config: cfg, Log: log})
+	h := &commands.XMLRPCHandler{Table: table, Env: env, Config: cfg, Log: log}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &rig{store: s, url: srv.URL, env: env, table: table}
+	return &rig{store: s, url: srv.URL, env: env, table: table, handler: h}
 }
 
 func (r *rig) call(t *testing.T, method string, params ...any) (any, error) {
@@ -481,5 +484,29 @@ func TestReservedAndLookAlikeUsernames(t *testing.T) {
 				t.Errorf("%q was created", name)
 			}
 		}
+	}
+}
+
+// TestAPICallsAreCounted: ream_api_calls_total counts every answered call
+// by method and fault, with methods outside the table as "unknown" so a
+// caller cannot make a series per made-up name.
+func TestAPICallsAreCounted(t *testing.T) {
+	r := newRig(t, false)
+	value := func(method, fault string) float64 {
+		return metrics.Value(metrics.APICalls.WithLabelValues(method, fault))
+	}
+	ok, notFound, unknown := value("api.isUserExists", "none"), value("api.getUserAccountBalance", "not-found"), value("unknown", "method")
+	r.must(t, "isUserExists", "nobody")
+	if _, err := r.call(t, "getUserAccountBalance", "nobody"); fault(t, err).Code != commands.FaultNotFound {
+		t.Fatalf("getUserAccountBalance of nobody: %v", err)
+	}
+	if _, err := r.call(t, "noSuchMethodX1"); fault(t, err).Code != commands.FaultMethod {
+		t.Fatalf("an unknown method: %v", err)
+	}
+	if value("api.isUserExists", "none") != ok+1 || value("api.getUserAccountBalance", "not-found") != notFound+1 || value("unknown", "method") != unknown+1 {
+		t.Errorf("counts did not move as expected")
+	}
+	if value("api.noSuchMethodX1", "method") != 0 {
+		t.Errorf("an unknown method name got a series of its own")
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/reamprint/ream/internal/accounts"
+	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/settings"
@@ -74,9 +76,20 @@ type Env struct {
 	// FromAPI is true over XML-RPC: a few commands are stricter there (file
 	// paths confined to sync.allowed-roots, the config allow-list).
 	FromAPI bool
-	// Features holds services of later features (sync engines, card
-	// service), keyed by name, so this package does not import them all.
-	Features map[string]any
+	// Features are the services of optional features; nil (or a nil
+	// field) makes their commands answer that they are not available.
+	Features *Features
+}
+
+// Features are the services behind some commands, one typed field each,
+// so that wiring a missing one is a compile error rather than a failed
+// type assertion at run time.
+type Features struct {
+	Cards       *cards.Service
+	AccountSync *accounts.Service
+	// UserSync is an interface, not *usersync.Service: usersync's own
+	// tests run this package's commands against it.
+	UserSync UserSyncService
 }
 
 // Args are a command's converted arguments, in declared order.

@@ -7,12 +7,9 @@ import (
 	"github.com/reamprint/ream/internal/tasks"
 )
 
-// UserSyncFeature is the env.Features key of the user/group sync service.
-const UserSyncFeature = "usersync"
-
-// userSyncService is what these commands need of internal/usersync.Service.
+// UserSyncService is what these commands need of internal/usersync.Service.
 // Each method runs to the end and returns its report as text.
-type userSyncService interface {
+type UserSyncService interface {
 	SourceConfigured(ctx context.Context) bool
 	PerformSync(ctx context.Context, a core.Actor, advanced, deleteMissing, updateDetails bool, progress func(string)) (string, error)
 	AddNewUsers(ctx context.Context, a core.Actor, progress func(string)) (string, error)
@@ -21,12 +18,11 @@ type userSyncService interface {
 	BatchImportUsers(ctx context.Context, a core.Actor, path string, createNew, confine bool) (string, error)
 }
 
-func userSync(env *Env) (userSyncService, error) {
-	svc, ok := env.Features[UserSyncFeature].(userSyncService)
-	if !ok {
+func userSync(env *Env) (UserSyncService, error) {
+	if env.Features == nil || env.Features.UserSync == nil {
 		return nil, core.Errorf(core.Invalid, "user/group sync is not available on this server")
 	}
-	return svc, nil
+	return env.Features.UserSync, nil
 }
 
 // inBackground runs work as a background task over the API (the answer is

@@ -17,6 +17,7 @@ import (
 
 	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/settings"
@@ -45,63 +46,71 @@ type XMLRPCHandler struct {
 }
 
 func (h *XMLRPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method, fault := h.serve(w, r)
+	if method == "" {
+		return // not an XML-RPC call at all
+	}
+	label := "none"
+	if fault != 0 {
+		label = faultLabel(fault)
+	}
+	metrics.APICalls.WithLabelValues(method, label).Inc()
+}
+
+// serve answers one call and says which method it was ("unknown" when it
+// is none of the table's, "" for a request that is no call) and the fault
+// it was answered with (0 for none), for ream_api_calls_total.
+func (h *XMLRPCHandler) serve(w http.ResponseWriter, r *http.Request) (string, int) {
+	method := "unknown"
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		http.Error(w, "XML-RPC takes POST requests", http.StatusMethodNotAllowed)
-		return
+		return "", 0
 	}
 	addr := clientAddr(r)
 	if !h.Config.AllowedAddress(addr) {
-		h.fault(w, FaultAuth, fmt.Sprintf("client address %s is not allowed to use the web services API (auth.webservices.allowed-addresses)", addr))
-		return
+		return method, h.fault(w, FaultAuth, fmt.Sprintf("client address %s is not allowed to use the web services API (auth.webservices.allowed-addresses)", addr))
 	}
 	lim := h.Limits
 	if lim.MaxBytes == 0 {
 		lim = xmlrpc.DefaultLimits
 	}
 	if r.ContentLength > lim.MaxBytes {
-		h.tooLarge(w, r, lim)
-		return
+		return method, h.tooLarge(w, r, lim)
 	}
-	method, params, err := xmlrpc.DecodeCall(r.Body, lim)
+	called, params, err := xmlrpc.DecodeCall(r.Body, lim)
 	if err != nil {
 		var de *xmlrpc.DecodeError
 		if errors.As(err, &de) && de.TooLarge {
-			h.tooLarge(w, r, lim)
+			return method, h.tooLarge(w, r, lim)
 		} else if errors.As(err, &de) {
-			h.fault(w, FaultInvalid, de.Error())
-		} else {
-			h.fault(w, FaultInvalid, "unable to read the request: "+err.Error())
+			return method, h.fault(w, FaultInvalid, de.Error())
 		}
-		return
+		return method, h.fault(w, FaultInvalid, "unable to read the request: "+err.Error())
 	}
-	name, ok := strings.CutPrefix(method, "api.")
+	name, ok := strings.CutPrefix(called, "api.")
 	cmd, found := h.Table.ByAPIName(name)
 	if !ok || !found {
-		h.fault(w, FaultMethod, fmt.Sprintf("unknown method %q", method))
-		return
+		return method, h.fault(w, FaultMethod, fmt.Sprintf("unknown method %q", called))
 	}
 	if cmd.CLIOnly {
-		h.fault(w, FaultMethod, fmt.Sprintf("%q is not a web-services method: %s runs only on the server's command line (server-command %s)", method, cmd.CLIName, cmd.CLIName))
-		return
+		return method, h.fault(w, FaultMethod, fmt.Sprintf("%q is not a web-services method: %s runs only on the server's command line (server-command %s)", called, cmd.CLIName, cmd.CLIName))
 	}
+	method = called
 	if !cmd.NoToken {
 		if len(params) == 0 {
-			h.fault(w, FaultAuth, "missing auth token: the first parameter of every call is the web services auth token")
-			return
+			return method, h.fault(w, FaultAuth, "missing auth token: the first parameter of every call is the web services auth token")
 		}
 		token, _ := params[0].(string)
 		if !h.tokenValid(r.Context(), token) {
 			h.Log.Warn("xmlrpc: invalid auth token", "method", method, "client", addr.String())
-			h.fault(w, FaultAuth, "invalid auth token")
-			return
+			return method, h.fault(w, FaultAuth, "invalid auth token")
 		}
 		params = params[1:]
 	}
 	args, err := convertAPIArgs(cmd, params)
 	if err != nil {
-		h.fault(w, FaultInvalid, err.Error())
-		return
+		return method, h.fault(w, FaultInvalid, err.Error())
 	}
 	env := h.Env
 	env.FromAPI = true
@@ -113,18 +122,17 @@ func (h *XMLRPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if code == FaultInternal {
 			h.Log.Error("xmlrpc: command failed", "method", method, "err", err)
 		}
-		h.fault(w, code, msg)
-		return
+		return method, h.fault(w, code, msg)
 	}
 	var buf bytes.Buffer
 	if err := xmlrpc.EncodeResponse(&buf, apiValue(result)); err != nil {
 		h.Log.Error("xmlrpc: unable to encode reply", "method", method, "err", err)
-		h.fault(w, FaultInternal, "internal error encoding the reply")
-		return
+		return method, h.fault(w, FaultInternal, "internal error encoding the reply")
 	}
 	h.Log.Debug("xmlrpc", "method", method, "duration", time.Since(start))
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
+	return method, 0
 }
 
 // runCommand runs a command, turning a panic into an internal error so that
@@ -168,8 +176,30 @@ func (h *XMLRPCHandler) tokens(ctx context.Context) ([]string, error) {
 	return h.Config.WebServicesTokens()
 }
 
-func (h *XMLRPCHandler) fault(w http.ResponseWriter, code int, msg string) {
+func (h *XMLRPCHandler) fault(w http.ResponseWriter, code int, msg string) int {
 	h.faultStatus(w, http.StatusOK, code, msg)
+	return code
+}
+
+// faultLabel names a fault code for metrics.
+func faultLabel(code int) string {
+	switch code {
+	case FaultInternal:
+		return "internal"
+	case FaultInvalid:
+		return "invalid"
+	case FaultNotFound:
+		return "not-found"
+	case FaultConflict:
+		return "conflict"
+	case FaultForbidden:
+		return "forbidden"
+	case FaultAuth:
+		return "auth"
+	case FaultMethod:
+		return "method"
+	}
+	return "other"
 }
 
 func (h *XMLRPCHandler) faultStatus(w http.ResponseWriter, status, code int, msg string) {
@@ -181,13 +211,14 @@ func (h *XMLRPCHandler) faultStatus(w http.ResponseWriter, status, code int, msg
 }
 
 // tooLarge answers a body over the limit with HTTP 413 and a short fault.
-func (h *XMLRPCHandler) tooLarge(w http.ResponseWriter, r *http.Request, lim xmlrpc.Limits) {
+func (h *XMLRPCHandler) tooLarge(w http.ResponseWriter, r *http.Request, lim xmlrpc.Limits) int {
 	if r.ContentLength <= lim.MaxBytes+xmlrpc.DrainAllowance {
 		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, xmlrpc.DrainAllowance+lim.MaxBytes))
 	}
 	w.Header().Set("Connection", "close")
 	h.faultStatus(w, http.StatusRequestEntityTooLarge, FaultInvalid,
 		fmt.Sprintf("the request is larger than the %d bytes (%d MiB) an XML-RPC call may be", lim.MaxBytes, lim.MaxBytes>>20))
+	return FaultInvalid
 }
 
 // faultFor maps an error to a fault; internal errors get no details.

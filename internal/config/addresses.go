@@ -10,11 +10,21 @@ import (
 // (auth.webservices.allowed-addresses). An IPv4 address seen as IPv4-mapped
 // IPv6 (::ffff:127.0.0.1) matches the IPv4 ranges.
 func (c *Config) AllowedAddress(ip netip.Addr) bool {
+	return addressIn(c.Auth.WebServices.AllowedAddresses, ip)
+}
+
+// MetricsAddress reports whether ip may read /metrics without a token
+// (metrics.allowed-addresses).
+func (c *Config) MetricsAddress(ip netip.Addr) bool {
+	return addressIn(c.Metrics.AllowedAddresses, ip)
+}
+
+func addressIn(prefixes []netip.Prefix, ip netip.Addr) bool {
 	if !ip.IsValid() {
 		return false
 	}
 	ip = ip.WithZone("").Unmap()
-	for _, p := range c.Auth.WebServices.AllowedAddresses {
+	for _, p := range prefixes {
 		if p.Contains(ip) {
 			return true
 		}

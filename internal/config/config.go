@@ -19,6 +19,7 @@ type Config struct {
 	HTTPS         HTTPS
 	Database      Database
 	Auth          Auth
+	Metrics       Metrics
 	Admin         Admin
 	Sync          Sync
 	Log           Log
@@ -52,6 +53,14 @@ type Auth struct {
 type WebServices struct {
 	AuthToken        string // one token, a JSON array of tokens or a JSON object name→token
 	AllowedAddresses []netip.Prefix
+}
+
+// Metrics is the [metrics] section guarding /metrics.
+type Metrics struct {
+	AllowedAddresses []netip.Prefix // may scrape without a token
+	// BearerToken, when set, lets a scraper from any address in with
+	// "Authorization: Bearer <token>".
+	BearerToken string
 }
 
 // Admin is the [admin] section.
@@ -90,6 +99,10 @@ func Default() *Config {
 			netip.MustParsePrefix("127.0.0.1/32"),
 			netip.MustParsePrefix("::1/128"),
 		}}},
+		Metrics: Metrics{AllowedAddresses: []netip.Prefix{
+			netip.MustParsePrefix("127.0.0.1/32"),
+			netip.MustParsePrefix("::1/128"),
+		}},
 		Log:           Log{Level: "info", Format: "text"},
 		Session:       Session{Lifetime: 12 * time.Hour},
 		SecureCookies: "auto",

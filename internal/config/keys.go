@@ -90,6 +90,35 @@ var keys = []key{
 			}
 			return out
 		}),
+	listKey("metrics.allowed-addresses", "IP addresses and CIDR ranges that may read /metrics without a token.",
+		func(c *Config, items []string) error {
+			prefixes, err := parsePrefixes(items)
+			if err != nil {
+				return err
+			}
+			c.Metrics.AllowedAddresses = prefixes
+			return nil
+		},
+		func(c *Config) []string {
+			out := make([]string, len(c.Metrics.AllowedAddresses))
+			for i, p := range c.Metrics.AllowedAddresses {
+				out[i] = p.String()
+			}
+			return out
+		}),
+	{
+		name:        "metrics.bearer-token",
+		description: `Token a scraper from any address sends as "Authorization: Bearer <token>" to read /metrics; "" allows only metrics.allowed-addresses.`,
+		secret:      true,
+		set: func(c *Config, s string) error {
+			if s != "" && len(s) < 16 {
+				return errors.New("a metrics bearer token must be at least 16 characters")
+			}
+			c.Metrics.BearerToken = s
+			return nil
+		},
+		get: func(c *Config) any { return c.Metrics.BearerToken },
+	},
 	{
 		name:        "admin.password",
 		description: "Password of the built-in admin account, set at start (usually from REAM_ADMIN_PASSWORD).",

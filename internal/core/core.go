@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/user"
+	"strconv"
 
 	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/config"
@@ -19,7 +22,7 @@ import (
 
 // Actor is who makes a change, for the audit log and permission checks.
 type Actor struct {
-	Name    string // "admin", a username, "server-command", "api", "scheduler"
+	Name    string // "admin", a username, "cli:<os user>", "api", "scheduler"
 	Address string // client address, when known
 	// Kind is one of model's Actor… kinds (ActorSystem when empty); UserID
 	// is the person's user id when Kind is model.ActorUser. The audit log
@@ -34,7 +37,9 @@ type Actor struct {
 
 // System actors.
 var (
-	CLI       = Actor{Name: "server-command", Kind: model.ActorCLI, AllAccounts: true}
+	// CLI is whoever runs a command on the server's machine, named as
+	// "cli:<os user>" so the audit log says who it was.
+	CLI       = Actor{Name: cliActorName(), Kind: model.ActorCLI, AllAccounts: true}
 	Scheduler = Actor{Name: "scheduler", Kind: model.ActorSystem, AllAccounts: true}
 )
 
@@ -136,4 +141,21 @@ func invalidInput(err error) error {
 		return &Error{Code: Invalid, Msg: pe.Message}
 	}
 	return &Error{Code: Invalid, Msg: err.Error()}
+}
+
+// cliActorName is "cli:" and the operating-system account running this
+// process: the login name where the system knows it, else $USER, else the
+// numeric uid.
+func cliActorName() string {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	if name == "" {
+		name = "uid-" + strconv.Itoa(os.Getuid())
+	}
+	return "cli:" + name
 }

@@ -192,10 +192,13 @@ func (w *Worker) finish(ctx context.Context, res *PassResult, o outcome) {
 	switch o.kind {
 	case store.MailSent:
 		res.Sent++
+		metrics.MailDeliveries.WithLabelValues("sent").Inc()
 	case "retried":
 		res.Retried++
+		metrics.MailDeliveries.WithLabelValues("retried").Inc()
 	case store.MailFailed:
 		res.Failed++
+		metrics.MailDeliveries.WithLabelValues("failed").Inc()
 	}
 	if o.err != nil {
 		w.log.Error("mail outcome not recorded; the message is retried when its lease ends", "err", o.err)

@@ -1,269 +1,123 @@
 package metrics
 
 import (
-	"bytes"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-func scrape(t testing.TB, r *Registry) (string, *exposition) {
+// scrape reads the registry through Handler and parses what it wrote, so
+// every test also checks that the exposition is valid.
+func scrape(t *testing.T) (string, map[string]bool) {
 	t.Helper()
-	var b bytes.Buffer
-	if err := r.WriteText(&b); err != nil {
-		t.Fatal(err)
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", rec.Code, rec.Body.String())
 	}
-	e, err := validateExposition(b.String())
+	body := rec.Body.String()
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := p.TextToMetricFamilies(strings.NewReader(body))
 	if err != nil {
-		t.Fatalf("invalid exposition: %v\n%s", err, b.String())
+		t.Fatalf("invalid exposition: %v\n%s", err, body)
 	}
-	return b.String(), e
+	names := map[string]bool{}
+	for name := range families {
+		names[name] = true
+	}
+	return body, names
 }
 
-func TestWriteTextExactOutput(t *testing.T) {
-	r := NewRegistry()
-	runs := r.NewCounter("test_runs_total", "Runs.\nSecond line with a \\.", "kind", "status")
-	queue := r.NewGauge("test_queue", "Queue length.")
-	lat := r.NewHistogram("test_latency_seconds", "Latency.", []float64{0.1, 1}, "route")
-	r.NewGaugeFunc("test_func", "Computed.", []string{"state"}, func() []LabeledValue {
-		return []LabeledValue{
-			{LabelValues: []string{"sent"}, Value: 3},
-			{LabelValues: []string{"failed"}, Value: 1},
-			{LabelValues: []string{"sent"}, Value: 99}, // a duplicate is dropped
-		}
-	})
-
-	runs.Inc("users", "ok")
-	runs.Add(2, "accounts", "ok")
-	runs.Inc("accounts", `say "hi"`+"\n"+`c:\x`)
-	runs.Add(-5, "users", "ok") // ignored: counters never go down
-	queue.With().Set(7)
-	queue.With().Dec()
-	lat.Observe(0.1, "/a")  // on the bound: le is inclusive
-	lat.Observe(0.5, "/a")  //
-	lat.Observe(30, "/a")   // +Inf only
-	lat.Observe(0.05, "/b") //
-
-	want := `# HELP test_func Computed.
-# TYPE test_func gauge
-test_func{state="failed"} 1
-test_func{state="sent"} 3
-# HELP test_latency_seconds Latency.
-# TYPE test_latency_seconds histogram
-test_latency_seconds_bucket{route="/a",le="0.1"} 1
-test_latency_seconds_bucket{route="/a",le="1"} 2
-test_latency_seconds_bucket{route="/a",le="+Inf"} 3
-test_latency_seconds_sum{route="/a"} 30.6
-test_latency_seconds_count{route="/a"} 3
-test_latency_seconds_bucket{route="/b",le="0.1"} 1
-test_latency_seconds_bucket{route="/b",le="1"} 1
-test_latency_seconds_bucket{route="/b",le="+Inf"} 1
-test_latency_seconds_sum{route="/b"} 0.05
-test_latency_seconds_count{route="/b"} 1
-# HELP test_queue Queue length.
-# TYPE test_queue gauge
-test_queue 6
-# HELP test_runs_total Runs.\nSecond line with a \\.
-# TYPE test_runs_total counter
-test_runs_total{kind="accounts",status="ok"} 2
-test_runs_total{kind="accounts",status="say \"hi\"\nc:\\x"} 1
-test_runs_total{kind="users",status="ok"} 1
-`
-	got, e := scrape(t, r)
-	if got != want {
-		t.Fatalf("exposition:\n%s\nwant:\n%s", got, want)
-	}
-	if v := e.samples["test_runs_total"][`kind="accounts",status="say \"hi\"\nc:\\x",`]; v != 1 {
-		t.Errorf("escaped label did not round-trip through the validator: %v", e.samples["test_runs_total"])
-	}
-}
-
-func TestLabelMistakesDoNotPanic(t *testing.T) {
-	r := NewRegistry()
-	c := r.NewCounter("test_total", "T.", "a", "b")
-	c.Inc("only-one")
-	c.Inc("x", "y", "extra")
-	c.Inc("bad\xffutf8", "ok")
-	h := r.NewHistogram("test_seconds", "T.", []float64{1}, "route")
-	h.Observe(math.NaN())
-	_, e := scrape(t, r)
-	for key, want := range map[string]float64{
-		`a="only-one",b="",`:            1,
-		`a="x",b="y",`:                  1,
-		"a=\"bad\ufffdutf8\",b=\"ok\",": 1,
-	} {
-		if got, ok := e.samples["test_total"][key]; !ok || got != want {
-			t.Errorf("series %s = %v (present %v), want %v; have %v", key, got, ok, want, e.samples["test_total"])
-		}
-	}
-	if got := e.samples["test_seconds_bucket"][`route="",,le=+Inf`]; got != 1 {
-		t.Errorf("NaN observation not counted in +Inf: %v", e.samples["test_seconds_bucket"])
-	}
-}
-
-func TestRegistrationMistakesPanic(t *testing.T) {
-	for name, register := range map[string]func(r *Registry){
-		"invalid name":       func(r *Registry) { r.NewCounter("bad-name", "x") },
-		"invalid label":      func(r *Registry) { r.NewCounter("ok_total", "x", "bad-label") },
-		"reserved label":     func(r *Registry) { r.NewGauge("ok", "x", "__name") },
-		"repeated label":     func(r *Registry) { r.NewGauge("ok", "x", "a", "a") },
-		"le on a histogram":  func(r *Registry) { r.NewHistogram("ok", "x", []float64{1}, "le") },
-		"unsorted buckets":   func(r *Registry) { r.NewHistogram("ok", "x", []float64{1, 0.5}) },
-		"NaN bucket":         func(r *Registry) { r.NewHistogram("ok", "x", []float64{math.NaN()}) },
-		"duplicate":          func(r *Registry) { r.NewGauge("same", "x"); r.NewCounter("same", "y") },
-		"clash with _count":  func(r *Registry) { r.NewHistogram("h", "x", nil); r.NewCounter("h_count", "y") },
-		"clash with _bucket": func(r *Registry) { r.NewGauge("h_bucket", "y"); r.NewHistogram("h", "x", nil) },
-	} {
-		t.Run(name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Fatal("registration did not panic")
-				}
-			}()
-			register(NewRegistry())
-		})
-	}
-}
-
-func TestConcurrentUpdatesCountedExactly(t *testing.T) {
-	r := NewRegistry()
-	c := r.NewCounter("test_total", "T.", "kind")
-	g := r.NewGauge("test_gauge", "T.")
-	h := r.NewHistogram("test_seconds", "T.", []float64{0.5}, "route")
-	const workers, perWorker = 16, 5000
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			kind := []string{"a", "b"}[w%2]
-			cached := c.With(kind)
-			for i := range perWorker {
-				c.Inc(kind)
-				cached.Add(0.5)
-				g.With().Inc()
-				h.Observe(float64(i%2), "/x") // half in le=0.5, half only in +Inf
-			}
-		})
-	}
-	// Scrapes while updating must stay valid.
-	for range 20 {
-		scrape(t, r)
-	}
-	wg.Wait()
-	_, e := scrape(t, r)
-	half := float64(workers / 2 * perWorker)
-	for key, want := range map[string]float64{`kind="a",`: half * 1.5, `kind="b",`: half * 1.5} {
-		if got := e.samples["test_total"][key]; got != want {
-			t.Errorf("counter %s = %v, want %v", key, got, want)
-		}
-	}
-	total := float64(workers * perWorker)
-	if got := e.samples["test_gauge"][""]; got != total {
-		t.Errorf("gauge = %v, want %v", got, total)
-	}
-	if got := e.samples["test_seconds_count"][`route="/x",`]; got != total {
-		t.Errorf("histogram count = %v, want %v", got, total)
-	}
-	if got := e.samples["test_seconds_bucket"][`route="/x",,le=0.5`]; got != total/2 {
-		t.Errorf("histogram le=0.5 = %v, want %v (%v)", got, total/2, e.samples["test_seconds_bucket"])
-	}
-	if got := e.samples["test_seconds_sum"][`route="/x",`]; got != total/2 {
-		t.Errorf("histogram sum = %v, want %v", got, total/2)
-	}
-}
-
-func TestDefaultRegistry(t *testing.T) {
-	SetBuildInfo("1.2.3")
+func TestEveryReamMetricIsExposedWithTheRuntimeCollectors(t *testing.T) {
+	SetBuildInfo("test-1.2.3")
+	HTTPRequestDuration.WithLabelValues("GET /healthz", "GET", "200").Observe(0.002)
+	SyncRuns.WithLabelValues("accounts", "ok").Inc()
+	SyncDuration.WithLabelValues("accounts").Observe(3)
+	SyncItems.WithLabelValues("accounts", "created").Add(5)
+	LoginFailures.WithLabelValues("admin", "wrong-password").Inc()
+	APICalls.WithLabelValues("api.getUserAccountBalance", "none").Inc()
+	MailDeliveries.WithLabelValues("sent").Inc()
 	MailQueue.Set(func() []LabeledValue {
-		return []LabeledValue{{LabelValues: []string{"pending"}, Value: 2}, {LabelValues: []string{"failed"}, Value: 0}}
+		return []LabeledValue{{LabelValues: []string{"queued"}, Value: 2}, {LabelValues: []string{"queued"}, Value: 9}}
 	})
 	defer MailQueue.Set(nil)
-	HTTPRequestDuration.Observe(0.003, "GET /rpc/api/xmlrpc", "POST", "200")
-	SyncRuns.Inc("shared-accounts", "succeeded")
-	SyncDuration.Observe(2.5, "shared-accounts")
-	SyncItems.Add(100, "shared-accounts", "created")
-
-	_, e := scrape(t, Default)
-	for family, kind := range map[string]string{
-		"ream_http_request_duration_seconds": "histogram",
-		"ream_sync_runs_total":               "counter",
-		"ream_sync_duration_seconds":         "histogram",
-		"ream_sync_items_total":              "counter",
-		"ream_mail_queue":                    "gauge",
-		"ream_build_info":                    "gauge",
-		"go_goroutines":                      "gauge",
-		"go_heap_objects_bytes":              "gauge",
-		"go_memory_total_bytes":              "gauge",
+	body, names := scrape(t)
+	for _, name := range []string{
+		"ream_http_request_duration_seconds", "ream_sync_runs_total", "ream_sync_duration_seconds", "ream_sync_items_total",
+		"ream_login_failures_total", "ream_api_calls_total", "ream_mail_deliveries_total", "ream_mail_queue", "ream_build_info",
+		"go_goroutines", "go_memstats_heap_alloc_bytes", "go_gc_duration_seconds", "process_resident_memory_bytes", "process_open_fds",
 	} {
-		if e.types[family] != kind {
-			t.Errorf("family %s has type %q, want %s", family, e.types[family], kind)
+		if !names[name] {
+			t.Errorf("/metrics lacks %s", name)
 		}
 	}
-	checks := map[string]map[string]float64{
-		"ream_build_info":                           {`version="1.2.3",`: 1},
-		"ream_mail_queue":                           {`state="pending",`: 2, `state="failed",`: 0},
-		"ream_sync_items_total":                     {`kind="shared-accounts",outcome="created",`: 100},
-		"ream_http_request_duration_seconds_bucket": {`code="200",method="POST",route="GET /rpc/api/xmlrpc",,le=0.005`: 1},
-	}
-	for name, series := range checks {
-		for key, want := range series {
-			if got, ok := e.samples[name][key]; !ok || got != want {
-				t.Errorf("%s{%s} = %v (present %v), want %v", name, key, got, ok, want)
-			}
+	for _, want := range []string{`ream_build_info{version="test-1.2.3"} 1`, `ream_mail_queue{state="queued"} 2`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks the line %q", want)
 		}
 	}
-	if e.samples["go_goroutines"][""] < 1 || e.samples["go_heap_objects_bytes"][""] <= 0 || e.samples["go_memory_total_bytes"][""] <= 0 {
-		t.Errorf("runtime gauges look empty: %v %v %v", e.samples["go_goroutines"], e.samples["go_heap_objects_bytes"], e.samples["go_memory_total_bytes"])
+	if strings.Contains(body, `ream_mail_queue{state="queued"} 9`) {
+		t.Errorf("a duplicate mail-queue sample was exposed")
+	}
+	if got := Value(SyncRuns.WithLabelValues("accounts", "ok")); got < 1 {
+		t.Errorf("Value(ream_sync_runs_total) = %v", got)
 	}
 }
 
-func TestHandler(t *testing.T) {
-	r := NewRegistry()
-	r.NewCounter("test_total", "T.").Inc()
-	srv := httptest.NewServer(r.Handler())
-	defer srv.Close()
-
-	resp, err := http.Get(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body bytes.Buffer
-	body.ReadFrom(resp.Body)
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != ContentType {
-		t.Fatalf("GET = %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	if _, err := validateExposition(body.String()); err != nil || !strings.Contains(body.String(), "test_total 1\n") {
-		t.Fatalf("body invalid (%v):\n%s", err, body.String())
-	}
-
-	post, err := http.Post(srv.URL, "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	post.Body.Close()
-	if post.StatusCode != http.StatusMethodNotAllowed {
-		t.Errorf("POST = %d, want 405", post.StatusCode)
+func TestFuncMetricsReportNothingUntilSet(t *testing.T) {
+	MailQueue.Set(nil)
+	SyncLastSuccess.Set(nil)
+	body, _ := scrape(t)
+	for _, name := range []string{"ream_mail_queue{", "ream_sync_last_success_timestamp_seconds{", "ream_sync_seconds_since_last_success{"} {
+		if strings.Contains(body, name) {
+			t.Errorf("%s reported with no source set", name)
+		}
 	}
 }
 
-// Whatever callers put in label values and HELP text, the exposition stays valid.
-func FuzzExpositionEscaping(f *testing.F) {
-	for _, s := range []string{"", `"`, `\`, "\n", "\xff", `a\"b`, "}", `} 1`, "=,"} {
-		f.Add(s, s)
+func TestLastSuccessReportsTimestampAndAge(t *testing.T) {
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	l := &LastSuccess{
+		at:  prometheus.NewDesc("t_last_success_timestamp_seconds", "t", []string{"kind"}, nil),
+		age: prometheus.NewDesc("t_seconds_since_last_success", "t", []string{"kind"}, nil),
+		now: func() time.Time { return now },
 	}
-	f.Fuzz(func(t *testing.T, help, value string) {
-		r := NewRegistry()
-		c := r.NewCounter("fuzz_total", help, "v")
-		c.Inc(value)
-		r.NewGaugeFunc("fuzz_func", help, []string{"v"}, func() []LabeledValue {
-			return []LabeledValue{{LabelValues: []string{value}, Value: 1}}
-		})
-		_, e := scrape(t, r)
-		if len(e.samples["fuzz_total"]) != 1 || len(e.samples["fuzz_func"]) != 1 {
-			t.Fatalf("samples lost: %v", e.samples)
-		}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(l)
+	l.Set(func() map[string]time.Time {
+		return map[string]time.Time{"users": now.Add(-90 * time.Minute), "accounts": now.Add(-1500 * time.Millisecond)}
 	})
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			got[f.GetName()+" "+m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"t_seconds_since_last_success users":        5400,
+		"t_seconds_since_last_success accounts":     1.5,
+		"t_last_success_timestamp_seconds users":    float64(now.Add(-90 * time.Minute).Unix()),
+		"t_last_success_timestamp_seconds accounts": float64(now.Add(-1500*time.Millisecond).UnixMilli()) / 1000,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func BenchmarkObserveRequest(b *testing.B) {
+	for b.Loop() {
+		HTTPRequestDuration.WithLabelValues("POST /rpc/api/xmlrpc", "POST", "200").Observe(0.001)
+	}
 }

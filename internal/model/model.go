@@ -135,7 +135,7 @@ type Transaction struct {
 // AuditEntry is one administrative change.
 type AuditEntry struct {
 	ID    int64
-	Actor string // the name shown: a username, "admin", "system", "server-command", "api"
+	Actor string // the name shown: a username, "admin", "system", "cli:<os user>", "api"
 	// ActorKind says what Actor names (one of the Actor… kinds), so that the
 	// built-in admin and a user who is called "admin" are never confused;
 	// ActorUserID is the user's id when the kind is ActorUser.

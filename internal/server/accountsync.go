@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/reamprint/ream/internal/accounts"
-	"github.com/reamprint/ream/internal/commands"
 )
 
 func init() {
@@ -18,7 +17,7 @@ func init() {
 		// exactly one server per scheduled time (RunScheduled claims it).
 		Setup: func(ctx context.Context, app *App) error {
 			svc := accounts.NewService(app.Store, app.Settings, app.Config.Sync.AllowedRoots, app.Log)
-			app.Features[commands.AccountSyncFeature] = svc
+			app.Features.AccountSync = svc
 			app.Jobs = append(app.Jobs, Job{
 				Name: "shared-account-sync",
 				Next: func(_ context.Context, now time.Time) time.Time { return svc.NextRun(now) },
@@ -37,7 +36,7 @@ func init() {
 						io.WriteString(stderr, "usage: ream accounts sync [--test] [--delete-missing] [--confirm-delete N] [--json] [--file PATH | --directory PATH [--subdirectories]]\n")
 						return accounts.ExitUsage
 					}
-					return accounts.RunCLI(ctx, app.Features[commands.AccountSyncFeature].(*accounts.Service), args[1:], stdout, stderr)
+					return accounts.RunCLI(ctx, app.Features.AccountSync, args[1:], stdout, stderr)
 				},
 			},
 		},

@@ -24,6 +24,7 @@ import (
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/tasks"
+	"github.com/reamprint/ream/internal/web"
 )
 
 // App is one running Ream: everything a door (web, API, CLI) needs.
@@ -36,8 +37,8 @@ type App struct {
 	Core     *core.Core
 	Tasks    *tasks.Runner
 	Table    *commands.Table
-	// Features holds feature services by name for the command table.
-	Features map[string]any
+	// Features are the feature services, set up by each feature.
+	Features Features
 	// Jobs are the named scheduled jobs (see schedule.go).
 	Jobs []Job
 	// Authenticator checks directory users' passwords (set by user sync).
@@ -93,11 +94,10 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, s *store.
 	appCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	app := &App{
 		Config: cfg, Log: log, Store: s, Settings: set, Hasher: hasher,
-		Core:     core.New(s, set, hasher, cfg, log),
-		Tasks:    tasks.New(appCtx, s, log),
-		Table:    commands.NewTable(),
-		Features: map[string]any{},
-		ctx:      appCtx, cancel: cancel,
+		Core:  core.New(s, set, hasher, cfg, log),
+		Tasks: tasks.New(appCtx, s, log),
+		Table: commands.NewTable(),
+		ctx:   appCtx, cancel: cancel,
 	}
 	app.Jobs = builtinJobs(app)
 	return app, nil
@@ -120,8 +120,17 @@ func (a *App) setupFeatures(ctx context.Context) error {
 
 // CommandEnv is the environment commands run in.
 func (a *App) CommandEnv() commands.Env {
-	return commands.Env{Core: a.Core, Store: a.Store, Settings: a.Settings, Tasks: a.Tasks, Features: a.Features}
+	f := &commands.Features{Cards: a.Features.Cards, AccountSync: a.Features.AccountSync}
+	if a.Features.UserSync != nil { // a nil *usersync.Service in the interface would not be nil
+		f.UserSync = a.Features.UserSync
+	}
+	return commands.Env{Core: a.Core, Store: a.Store, Settings: a.Settings, Tasks: a.Tasks, Features: f}
 }
+
+// Features are the services of the optional features, one typed field
+// each: the web pages, the command table (CommandEnv) and the CLI read
+// them from here.
+type Features = web.Features
 
 // RPCHandler is the XML-RPC endpoint.
 func (a *App) RPCHandler() http.Handler {

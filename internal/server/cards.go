@@ -5,12 +5,8 @@ import (
 	"io"
 
 	"github.com/reamprint/ream/internal/cards"
-	"github.com/reamprint/ream/internal/commands"
 	"github.com/reamprint/ream/internal/mail"
 )
-
-// MailFeature is the App.Features key of the outbox worker (*mail.Worker).
-const MailFeature = "mail"
 
 func init() {
 	register(Feature{
@@ -23,8 +19,7 @@ func init() {
 			worker := mail.NewWorker(app.Store, cards.SMTPConfig(app.Settings), app.Log)
 			svc := cards.NewService(app.Core, worker.Wake)
 			app.Core.NewUserHooks = append(app.Core.NewUserHooks, svc.Hook())
-			app.Features[commands.CardsFeature] = svc
-			app.Features[MailFeature] = worker
+			app.Features.Cards, app.Features.Mail = svc, worker
 			app.Background = append(app.Background, func(ctx context.Context) {
 				if err := worker.Run(ctx); err != nil {
 					app.Log.Error("mail worker stopped", "err", err)
@@ -36,7 +31,7 @@ func init() {
 			"cards": {
 				Help: "bulk-generate primary Card/ID numbers: cards generate --group G | --users a,b [--only-blank] [--yes]",
 				Run: func(ctx context.Context, app *App, args []string, stdout, stderr io.Writer) int {
-					return cards.RunCLI(ctx, app.Features[commands.CardsFeature].(*cards.Service), args, stdout, stderr)
+					return cards.RunCLI(ctx, app.Features.Cards, args, stdout, stderr)
 				},
 			},
 		},

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/testenv"
 )
@@ -293,6 +295,31 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 				t.Errorf("serve: exit %d, stderr %q", r.code, r.stderr)
 			}
 		})
+	}
+}
+
+// TestCLIRunsAreAuditedAsTheOSUser: a change made with server-command is
+// audited as cli:<the operating-system user who ran it>, not as a generic
+// "server-command".
+func TestCLIRunsAreAuditedAsTheOSUser(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, nil, "", "server-command", "--data-dir", dir, "add-new-user", "cliaudited")
+	me, err := user.Current()
+	if err != nil {
+		t.Skipf("the OS user is unknown here: %v", err)
+	}
+	ctx := context.Background()
+	s, err := store.Open(ctx, "", filepath.Join(dir, "ream.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	entries, _, err := s.AuditLog(ctx, "cliaudited", 0, 10)
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("no audit entry for the new user: %v", err)
+	}
+	if got, want := entries[0].Actor, "cli:"+me.Username; got != want || entries[0].ActorKind != model.ActorCLI {
+		t.Errorf("audited as %q (%s), want %q (cli)", got, entries[0].ActorKind, want)
 	}
 }
 

@@ -2,9 +2,9 @@ package server
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"time"
+
+	"github.com/reamprint/ream/internal/store"
 )
 
 // Job is a named scheduled job: user sync, shared account sync, clean-ups.
@@ -28,6 +28,15 @@ func builtinJobs(a *App) []Job {
 		{Name: "record-daily-counts", Next: every(time.Hour), Run: func(ctx context.Context) error {
 			return a.Store.RecordDailyCounts(ctx, time.Now().Format("2006-01-02"))
 		}},
+		// A run whose server died on another host is closed once its
+		// heartbeat expires; one on this host is closed at once anyway.
+		{Name: "recover-interrupted-runs", Next: every(time.Minute), Run: func(ctx context.Context) error {
+			n, err := a.Store.RecoverInterruptedRuns(ctx)
+			if n > 0 {
+				a.Log.Warn("sync runs interrupted by a stopped server recorded as interrupted", "runs", n)
+			}
+			return err
+		}},
 	}
 }
 
@@ -37,16 +46,10 @@ func every(d time.Duration) func(context.Context, time.Time) time.Time {
 	return func(_ context.Context, now time.Time) time.Time { return now.Truncate(d).Add(d) }
 }
 
-// instanceID names this process for job leases.
-func instanceID() string {
-	host, _ := os.Hostname()
-	return host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatInt(time.Now().UnixNano(), 36)
-}
-
 // runScheduler runs every job at its times until ctx ends. Each job has its
 // own goroutine so a long sync does not hold up the others.
 func (a *App) runScheduler(ctx context.Context) {
-	holder := instanceID()
+	holder := store.NewHolder()
 	for _, job := range a.Jobs {
 		go a.runJob(ctx, job, holder)
 	}

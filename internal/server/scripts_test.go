@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,46 +16,26 @@ import (
 )
 
 // The way a PaperCut site's own scripts use the server: shell loops over
-// `server-command` (the ream binary through a link of that name, in its own
-// process, beside a running server) and XML-RPC calls paged the way
+// `server-command` (the ream command line through a link of that name, in
+// its own process, beside a running server) and XML-RPC calls paged the way
 // PaperCut's examples page, on SQLite and PostgreSQL.
 
-var (
-	binOnce sync.Once
-	binDir  string
-	binErr  error
-)
-
-// serverCommandLink builds the ream binary once and returns the directory
-// holding it and a server-command link to it.
+// serverCommandLink makes a directory holding a link named server-command
+// to this test binary, which runs the ream command line as cmd/ream's main
+// does when REAM_TEST_RUN_MAIN=1 (see TestMain): the same CommandLine turns
+// the link's name into `ream server-command`.
 func serverCommandLink(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ream-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "ream"), "github.com/reamprint/ream/cmd/ream").CombinedOutput()
-		if err != nil {
-			binErr = &buildError{string(out), err}
-			return
-		}
-		binErr = os.Symlink("ream", filepath.Join(dir, "server-command"))
-		binDir = dir
-	})
-	if binErr != nil {
-		t.Fatalf("building ream: %v", binErr)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binDir
+	dir := t.TempDir()
+	if err := os.Symlink(self, filepath.Join(dir, "server-command")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
 type siteScripts struct {
 	t     *testing.T
@@ -127,7 +106,7 @@ func TestPaperCutSiteScripts(t *testing.T) {
 			app := openApp(t, loadConfig(t, env), nil)
 			rs := startServe(t, app)
 			s := &siteScripts{t: t, rpc: rs.base + "/rpc/api/xmlrpc", token: token,
-				env: append([]string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + t.TempDir()}, env...)}
+				env: append([]string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + t.TempDir(), "REAM_TEST_RUN_MAIN=1"}, env...)}
 			runSiteScripts(t, s, rs.base)
 		})
 	}
@@ -309,12 +288,4 @@ done`)
 	} else {
 		resp.Body.Close()
 	}
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
 }

@@ -46,6 +46,11 @@ func (a *App) serve(ctx context.Context, stdout io.Writer) error {
 			"  │ Change it with `ream admin set-password`.                    │\n"+
 			"  └──────────────────────────────────────────────────────────────┘\n\n", generated)
 	}
+	if n, err := a.Store.RecoverInterruptedRuns(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		a.Log.Warn("sync runs left running by a stopped server recorded as interrupted", "runs", n)
+	}
 	if err := a.Core.EnsureHealthAPIKey(ctx); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 
-	"github.com/reamprint/ream/internal/commands"
 	"github.com/reamprint/ream/internal/usersync"
 )
 
@@ -15,7 +14,7 @@ func init() {
 		// users' passwords at login and runs nightly on one server.
 		Setup: func(ctx context.Context, app *App) error {
 			svc := usersync.New(app.Core, app.Tasks)
-			app.Features[commands.UserSyncFeature] = svc
+			app.Features.UserSync = svc
 			app.Authenticator = svc
 			app.Jobs = append(app.Jobs, Job{
 				Name: "user-sync",
@@ -34,7 +33,7 @@ func init() {
 						io.WriteString(stderr, "usage: ream users sync [--test] [--delete-missing] [--confirm-delete N] [--no-update]\n")
 						return usersync.ExitUsage
 					}
-					return usersync.RunCLI(ctx, app.Features[commands.UserSyncFeature].(*usersync.Service), args[1:], stdout, stderr)
+					return usersync.RunCLI(ctx, app.Features.UserSync, args[1:], stdout, stderr)
 				},
 			},
 		},

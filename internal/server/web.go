@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/metrics"
@@ -12,9 +14,10 @@ import (
 // API, health and metrics.
 func (a *App) webHandler() (http.Handler, error) {
 	metrics.SetBuildInfo(version())
+	metrics.SyncLastSuccess.Set(a.lastSuccessfulSyncs)
 	deps := web.Deps{
 		Core: a.Core, Store: a.Store, Settings: a.Settings, Config: a.Config, Log: a.Log,
-		Metrics: metrics.Default, LoginLimiter: auth.NewLimiter(auth.DefaultLimiterConfig),
+		Metrics: metrics.Handler(), LoginLimiter: auth.NewLimiter(auth.DefaultLimiterConfig),
 		RPC: a.RPCHandler(), Features: a.Features, Version: version(),
 	}
 	if a.Authenticator != nil {
@@ -25,4 +28,18 @@ func (a *App) webHandler() (http.Handler, error) {
 		return nil, err
 	}
 	return srv.Handler(), nil
+}
+
+// lastSuccessfulSyncs feeds ream_sync_last_success_timestamp_seconds from
+// the shared sync-run records; a scrape must stay quick, so the query has
+// a short deadline and a failure reports no samples (and is logged).
+func (a *App) lastSuccessfulSyncs() map[string]time.Time {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	last, err := a.Store.LastSuccessfulSyncs(ctx)
+	if err != nil {
+		a.Log.Warn("metrics: unable to read the last sync runs", "err", err)
+		return nil
+	}
+	return last
 }

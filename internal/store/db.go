@@ -52,6 +52,8 @@ type Store struct {
 
 	pinKeyMu sync.Mutex
 	pinKey   []byte // see AccountPINKey
+
+	beat heartbeat // renews this process's running sync runs
 }
 
 // ErrNotFound is returned when the object asked for does not exist.
@@ -138,6 +140,7 @@ func (s *Store) Flavor() Flavor { return s.flavor }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopHeartbeat()
 	s.stmtMu.Lock()
 	for _, st := range s.stmts {
 		st.Close()

@@ -31,7 +31,8 @@ var migrations = []migration{
 	{"card numbers and group memberships clustered by their keys (SQLite)", schemaV2, true, nil},
 	{"sessions and audit lines keyed by kind and user id; username skeletons; familiar login addresses", schemaV3, false, fillV3},
 	{"shared-account PINs stored as keyed hashes", "", false, fillV4},
-	{"one user may hold a card number in both fields; account selection per user", "", false, fillV5},
+	{"sync runs name the process running them and its heartbeat, for crash recovery", schemaV5, false, nil},
+	{"one user may hold a card number in both fields; account selection per user", "", false, fillV6},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -477,7 +478,15 @@ func fillV4(ctx context.Context, tx *Tx) error {
 	return nil
 }
 
-// schemaV5Cards lets one user hold the same number in both card fields
+// schemaV5: which process runs a sync run and until when it is taken as
+// alive (see liveness.go). Runs from before it have an empty holder and are
+// recovered as interrupted if still "running".
+const schemaV5 = `
+ALTER TABLE sync_runs ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+ALTER TABLE sync_runs ADD COLUMN alive_until BIGINT NOT NULL DEFAULT 0;
+`
+
+// schemaV6Cards lets one user hold the same number in both card fields
 // (PaperCut allows it, and a swap done with two setUserProperty calls
 // passes through it) while a number still belongs to at most one user:
 // the number stays the primary key, and a row's slot says which fields
@@ -485,7 +494,7 @@ func fillV4(ctx context.Context, tx *Tx) error {
 // number a user through two partial unique indexes instead of UNIQUE
 // (user_id, slot). SQLite cannot drop a table constraint, so the table is
 // rebuilt the way schemaV2 did it.
-const schemaV5CardsSQLite = `
+const schemaV6CardsSQLite = `
 CREATE TABLE user_cards_new (
 	number TEXT PRIMARY KEY,
 	user_id BIGINT NOT NULL REFERENCES users(id),
@@ -497,17 +506,17 @@ DROP TABLE user_cards;
 ALTER TABLE user_cards_new RENAME TO user_cards;
 `
 
-const schemaV5CardsPostgres = `
+const schemaV6CardsPostgres = `
 ALTER TABLE user_cards DROP CONSTRAINT user_cards_user_id_slot_key;
 ALTER TABLE user_cards ADD CONSTRAINT user_cards_slot_check CHECK (slot IN (1, 2, 3));
 `
 
-// schemaV5 is what both databases share: the field indexes, and each
+// schemaV6 is what both databases share: the field indexes, and each
 // user's account selection as PaperCut keeps it (SPEC: account selection;
 // a user without a row auto-charges the personal account). account_id is
 // the shared account auto-charged, default_account_id the popup's
 // default (0: none).
-const schemaV5 = `
+const schemaV6 = `
 CREATE UNIQUE INDEX user_cards_primary ON user_cards (user_id) WHERE slot <> 2;
 CREATE UNIQUE INDEX user_cards_secondary ON user_cards (user_id) WHERE slot <> 1;
 
@@ -525,13 +534,13 @@ CREATE TABLE user_account_selection (
 );
 `
 
-// fillV5 runs the card table change for the flavor, then schemaV5.
-func fillV5(ctx context.Context, tx *Tx) error {
-	ddl := schemaV5CardsSQLite
+// fillV6 runs the card table change for the flavor, then schemaV6.
+func fillV6(ctx context.Context, tx *Tx) error {
+	ddl := schemaV6CardsSQLite
 	if tx.s.flavor == Postgres {
-		ddl = schemaV5CardsPostgres
+		ddl = schemaV6CardsPostgres
 	}
-	for _, stmt := range splitStatements(ddl + tx.s.expand(schemaV5)) {
+	for _, stmt := range splitStatements(ddl + tx.s.expand(schemaV6)) {
 		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%w in %q", err, firstLine(stmt))
 		}

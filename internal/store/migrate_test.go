@@ -259,7 +259,7 @@ func TestMigration4HashesAccountPINs(t *testing.T) {
 	}
 }
 
-func TestMigration5LetsOneUserHoldANumberInBothFields(t *testing.T) {
+func TestMigration6LetsOneUserHoldANumberInBothFields(t *testing.T) {
 	for _, url := range []string{"", "postgres"} {
 		name := "sqlite"
 		if url != "" {
@@ -270,7 +270,7 @@ func TestMigration5LetsOneUserHoldANumberInBothFields(t *testing.T) {
 				url = testenv.PostgresURL(t)
 			}
 			ctx := context.Background()
-			s := openAtVersion(t, url, 4)
+			s := openAtVersion(t, url, 5)
 			for i, user := range []string{"carol", "dave"} {
 				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, created_at, updated_at) VALUES ($1, $2, 0, 0)`), i+1, user); err != nil {
 					t.Fatal(err)
@@ -285,11 +285,11 @@ func TestMigration5LetsOneUserHoldANumberInBothFields(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if n, err := s.migrateTo(ctx, 5); err != nil || n != 1 {
-				t.Fatalf("migration 5: %d steps, %v", n, err)
+			if n, err := s.migrateTo(ctx, 6); err != nil || n != 1 {
+				t.Fatalf("migration 6: %d steps, %v", n, err)
 			}
 			if got := lines(t, s, `SELECT number||' '||user_id||' '||slot FROM user_cards ORDER BY number`); !slices.Equal(got, []string{"800 1 1", "801 1 2", "900 2 1"}) {
-				t.Fatalf("cards after migration 5: %q", got)
+				t.Fatalf("cards after migration 6: %q", got)
 			}
 			err := s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 1, "801", "801") })
 			if err != nil {

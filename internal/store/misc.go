@@ -311,8 +311,10 @@ func (s *Store) TryLock(ctx context.Context, name, holder string, ttl time.Durat
 	if err != nil {
 		return false, fmt.Errorf("store: unable to take lock %q: %w", name, err)
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	if n, _ := res.RowsAffected(); n == 1 {
+		return true, nil
+	}
+	return s.stealLockFromGone(ctx, name, holder, ttl)
 }
 
 // Unlock releases the named lock if holder has it.

@@ -580,7 +580,7 @@ func TestListingOrderIsTheSameOnBothDatabases(t *testing.T) {
 func TestFinishedSyncRunsAreCountedForMetrics(t *testing.T) {
 	s := OpenSQLite(t)
 	ctx := context.Background()
-	before := metrics.SyncRuns.With("metrics-test", "ok").Value()
+	before := metrics.Value(metrics.SyncRuns.WithLabelValues("metrics-test", "ok"))
 	run := &model.SyncRun{Kind: "metrics-test"}
 	if err := s.StartSyncRun(ctx, run); err != nil {
 		t.Fatal(err)
@@ -589,11 +589,23 @@ func TestFinishedSyncRunsAreCountedForMetrics(t *testing.T) {
 	if err := s.FinishSyncRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	if got := metrics.SyncRuns.With("metrics-test", "ok").Value(); got != before+1 {
+	if got := metrics.Value(metrics.SyncRuns.WithLabelValues("metrics-test", "ok")); got != before+1 {
 		t.Errorf("ream_sync_runs_total = %v, want %v", got, before+1)
 	}
-	if got := metrics.SyncItems.With("metrics-test", "created").Value(); got < 7 {
+	if got := metrics.Value(metrics.SyncItems.WithLabelValues("metrics-test", "created")); got < 7 {
 		t.Errorf("ream_sync_items_total{outcome=created} = %v", got)
+	}
+	failed := &model.SyncRun{Kind: "metrics-test"}
+	if err := s.StartSyncRun(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	failed.Status = "failed"
+	if err := s.FinishSyncRun(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	last, err := s.LastSuccessfulSyncs(ctx)
+	if err != nil || len(last) != 1 || !last["metrics-test"].Equal(*run.FinishedAt) {
+		t.Errorf("last successful runs %v, %v; want metrics-test at %v (the later failed run does not count)", last, err, run.FinishedAt)
 	}
 }
 

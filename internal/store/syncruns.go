@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
@@ -12,16 +13,23 @@ import (
 
 // StartSyncRun records the start of a sync or import run.
 func (s *Store) StartSyncRun(ctx context.Context, r *model.SyncRun) error {
+	// Runs whose process died are closed first, so the history never
+	// shows two runs "running" where only one can be.
+	if _, err := s.RecoverInterruptedRuns(ctx); err != nil {
+		return err
+	}
 	now := s.nowMS()
 	if r.Status == "" {
 		r.Status = "running"
 	}
-	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (kind, source, options, started_by, test, status, started_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id`), r.Kind, r.Source, r.Options, r.StartedBy, r.Test, r.Status, now).Scan(&r.ID)
+	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (kind, source, options, started_by, test, status, started_at, holder, alive_until)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`), r.Kind, r.Source, r.Options, r.StartedBy, r.Test, r.Status, now,
+		ProcessHolder(), now+runHeartbeatTTL.Milliseconds()).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("store: unable to record sync run: %w", err)
 	}
 	r.StartedAt = msToTime(now)
+	s.startHeartbeat()
 	return nil
 }
 
@@ -48,15 +56,15 @@ func recordSyncMetrics(r *model.SyncRun) {
 	if r.Test {
 		return
 	}
-	metrics.SyncRuns.With(r.Kind, r.Status).Inc()
+	metrics.SyncRuns.WithLabelValues(r.Kind, r.Status).Inc()
 	if r.FinishedAt != nil && !r.StartedAt.IsZero() {
-		metrics.SyncDuration.Observe(r.FinishedAt.Sub(r.StartedAt).Seconds(), r.Kind)
+		metrics.SyncDuration.WithLabelValues(r.Kind).Observe(r.FinishedAt.Sub(r.StartedAt).Seconds())
 	}
 	c := r.Counts
 	for outcome, n := range map[string]int{"created": c.Created, "updated": c.Updated, "unchanged": c.Unchanged,
 		"deleted": c.Deleted, "skipped": c.Skipped, "errors": c.Errors} {
 		if n > 0 {
-			metrics.SyncItems.With(r.Kind, outcome).Add(float64(n))
+			metrics.SyncItems.WithLabelValues(r.Kind, outcome).Add(float64(n))
 		}
 	}
 }
@@ -151,6 +159,27 @@ func (s *Store) DailyCounts(ctx context.Context, n int) ([]DailyCount, error) {
 			return nil, err
 		}
 		out = append([]DailyCount{d}, out...)
+	}
+	return out, rows.Err()
+}
+
+// LastSuccessfulSyncs returns, per kind, when its last successful ("ok")
+// run finished; test runs do not count. It reads the shared table, so
+// every server of a site answers for the whole site.
+func (s *Store) LastSuccessfulSyncs(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.query(ctx, `SELECT kind, MAX(finished_at) FROM sync_runs WHERE status = 'ok' AND test = $1 AND finished_at IS NOT NULL GROUP BY kind`, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the last sync runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var kind string
+		var at int64
+		if err := rows.Scan(&kind, &at); err != nil {
+			return nil, fmt.Errorf("store: unable to read the last sync runs: %w", err)
+		}
+		out[kind] = msToTime(at)
 	}
 	return out, rows.Err()
 }

@@ -16,7 +16,7 @@ import (
 
 func (h *harness) env() commands.Env {
 	return commands.Env{Core: h.core, Store: h.store, Settings: h.core.Settings, Tasks: h.svc.Tasks,
-		Features: map[string]any{commands.UserSyncFeature: h.svc}}
+		Features: &commands.Features{UserSync: h.svc}}
 }
 
 func (h *harness) serverCommand(args ...string) (string, string, int) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -95,9 +94,8 @@ func (s *Service) TestWith(ctx context.Context, a core.Actor, sc SourceConfig, o
 
 // New returns a service over core's parts.
 func New(c *core.Core, tr *tasks.Runner) *Service {
-	host, _ := os.Hostname()
 	s := &Service{Core: c, Store: c.Store, Settings: c.Settings, Config: c.Config, Log: c.Log, Tasks: tr,
-		Instance: fmt.Sprintf("%s-%d", host, os.Getpid())}
+		Instance: store.NewHolder()}
 	s.BuildSource = s.configuredSource
 	return s
 }

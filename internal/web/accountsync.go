@@ -31,11 +31,10 @@ func init() {
 const accountImportLimit = 256 << 20
 
 func (s *Server) accountSync() (*accounts.Service, error) {
-	svc, ok := s.Feature("accountsync").(*accounts.Service)
-	if !ok {
+	if s.features.AccountSync == nil {
 		return nil, Errorf(http.StatusNotFound, "shared account sync is not available on this server")
 	}
-	return svc, nil
+	return s.features.AccountSync, nil
 }
 
 // accountSyncForm is the page's form. DeleteMissing is never filled from

@@ -60,7 +60,7 @@ func newAccountSyncEnv(t *testing.T, content string) (*testEnv, *accounts.Servic
 		t.Fatal(err)
 	}
 	svc := accounts.NewService(st, set, cfg.Sync.AllowedRoots, log)
-	srv, err := New(Deps{Core: c, Store: st, Settings: set, Config: cfg, Log: log, Features: map[string]any{"accountsync": svc}})
+	srv, err := New(Deps{Core: c, Store: st, Settings: set, Config: cfg, Log: log, Features: Features{AccountSync: svc}})
 	if err != nil {
 		t.Fatal(err)
 	}

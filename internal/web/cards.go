@@ -21,11 +21,10 @@ func init() {
 
 // cardService returns the card service, or a 404 when it is not set up.
 func (s *Server) cardService() (*cards.Service, error) {
-	svc, ok := s.Feature("cards").(*cards.Service)
-	if !ok {
+	if s.features.Cards == nil {
 		return nil, Errorf(http.StatusNotFound, "Card/ID numbers are not available on this server")
 	}
-	return svc, nil
+	return s.features.Cards, nil
 }
 
 type cardOptionsData struct {

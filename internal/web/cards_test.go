@@ -25,7 +25,7 @@ func newCardsEnv(t *testing.T) (*testEnv, *cards.Service, *mail.Worker) {
 	worker := mail.NewWorker(e.store, cards.SMTPConfig(e.core.Settings), e.core.Log)
 	svc := cards.NewService(e.core, worker.Wake)
 	e.core.NewUserHooks = append(e.core.NewUserHooks, svc.Hook())
-	e.server.features = map[string]any{"cards": svc, "mail": worker}
+	e.server.features = Features{Cards: svc, Mail: worker}
 	return e, svc, worker
 }
 

@@ -17,9 +17,9 @@ import (
 // search (?q=) and streams every match, a page of rows at a time.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/users/export.csv", AdminOnly, s.exportUsers)
-		s.Handle("GET /admin/accounts/export.csv", AdminAllAccounts, s.exportAccounts)
-		s.Handle("GET /admin/logs/audit/export.csv", AdminOnly, s.exportAuditLog)
+		s.Handle("GET /admin/export/users.csv", AdminOnly, s.exportUsers)
+		s.Handle("GET /admin/export/accounts.csv", AdminAllAccounts, s.exportAccounts)
+		s.Handle("GET /admin/export/audit.csv", AdminOnly, s.exportAuditLog)
 	})
 }
 

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,7 +19,7 @@ import (
 	"github.com/reamprint/ream/internal/store"
 )
 
-var exportPaths = []string{"/admin/users/export.csv", "/admin/accounts/export.csv", "/admin/logs/audit/export.csv"}
+var exportPaths = []string{"/admin/export/users.csv", "/admin/export/accounts.csv", "/admin/export/audit.csv"}
 
 func TestExportsNeedAnAdminSession(t *testing.T) {
 	e := newTestEnv(t)
@@ -110,7 +112,7 @@ func TestUserExportNeutralisesFormulasAndKeepsNumbers(t *testing.T) {
 	c := e.client()
 	e.login(c, "admin", "admin", adminPassword)
 
-	records := e.export(c, "/admin/users/export.csv", "ream-users")
+	records := e.export(c, "/admin/export/users.csv", "ream-users")
 	wantHeader := "username,full name,email,department,office,primary card,secondary card,balance,restricted,internal,source,created"
 	if got := strings.Join(records[0], ","); got != wantHeader {
 		t.Errorf("header %q, want %q", got, wantHeader)
@@ -136,11 +138,11 @@ func TestUserExportNeutralisesFormulasAndKeepsNumbers(t *testing.T) {
 	}
 
 	// The list page's search narrows the export too, and the page links to it.
-	records = e.export(c, "/admin/users/export.csv?q=zo", "ream-users")
+	records = e.export(c, "/admin/export/users.csv?q=zo", "ream-users")
 	if len(records) != 2 || records[1][0] != "zoë" {
 		t.Errorf("export with ?q=zo: %q, want only zoë", records)
 	}
-	if _, page, _ := e.get(c, "/admin/users?q=zo"); !strings.Contains(page, `href="/admin/users/export.csv?q=zo"`) {
+	if _, page, _ := e.get(c, "/admin/users?q=zo"); !strings.Contains(page, `href="/admin/export/users.csv?q=zo"`) {
 		t.Errorf("the users page searched for zo does not link to the export with that search")
 	}
 
@@ -173,7 +175,7 @@ func TestAccountExport(t *testing.T) {
 	}
 	c := e.client()
 	e.login(c, "admin", "admin", adminPassword)
-	records := e.export(c, "/admin/accounts/export.csv", "ream-shared-accounts")
+	records := e.export(c, "/admin/export/accounts.csv", "ream-shared-accounts")
 	wantHeader := "account,id,enabled,PIN set,balance,overdraft,restricted,access users,access groups,invoice option,comment option,notes,source"
 	if got := strings.Join(records[0], ","); got != wantHeader {
 		t.Errorf("header %q, want %q", got, wantHeader)
@@ -191,10 +193,10 @@ func TestAccountExport(t *testing.T) {
 			t.Errorf("%s = %q, want %q", records[0][col], sub[col], want)
 		}
 	}
-	if _, page, _ := e.get(c, "/admin/accounts"); !strings.Contains(page, `href="/admin/accounts/export.csv"`) {
+	if _, page, _ := e.get(c, "/admin/accounts"); !strings.Contains(page, `href="/admin/export/accounts.csv"`) {
 		t.Errorf("the accounts page does not link to the export")
 	}
-	if _, page, _ := e.get(c, "/admin/accounts/deleted"); strings.Contains(page, "export.csv") {
+	if _, page, _ := e.get(c, "/admin/accounts/deleted"); strings.Contains(page, "/admin/export/") {
 		t.Errorf("the deleted accounts page links to the export of live accounts")
 	}
 }
@@ -227,7 +229,7 @@ func TestExportsArePagedAndComplete(t *testing.T) {
 	c := e.client()
 	e.login(c, "admin", "admin", adminPassword)
 
-	rows := rowsBy(t, e.export(c, "/admin/users/export.csv", "ream-users"))
+	rows := rowsBy(t, e.export(c, "/admin/export/users.csv", "ream-users"))
 	if len(rows) != n+1 {
 		t.Errorf("%d users exported, want %d", len(rows), n+1)
 	}
@@ -241,7 +243,7 @@ func TestExportsArePagedAndComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	records := e.export(c, "/admin/logs/audit/export.csv", "ream-audit-log")
+	records := e.export(c, "/admin/export/audit.csv", "ream-audit-log")
 	if got := strings.Join(records[0], ","); got != "when,who,from,action,target,detail" {
 		t.Errorf("audit header %q", got)
 	}
@@ -258,7 +260,35 @@ func TestExportsArePagedAndComplete(t *testing.T) {
 	if len(records)-1 != before || len(seen) != n {
 		t.Errorf("audit export has %d entries (%d test entries), want %d (%d)", len(records)-1, len(seen), before, n)
 	}
-	if _, page, _ := e.get(c, "/admin/logs?q=test.entry"); !strings.Contains(page, `href="/admin/logs/audit/export.csv?q=test.entry"`) {
+	if _, page, _ := e.get(c, "/admin/logs?q=test.entry"); !strings.Contains(page, `href="/admin/export/audit.csv?q=test.entry"`) {
 		t.Errorf("the audit log page searched for test.entry does not link to the export with that search")
+	}
+}
+
+// TestNoUserNameIsShadowedByAPage: users named like the fixed pages that
+// once lived beside them (export.csv, new-internal) have their own pages;
+// the exports and the new-internal-user page live outside /admin/users/.
+func TestNoUserNameIsShadowedByAPage(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	names := []string{"export.csv", "new-internal", "edit", "new", "deleted", "o'brien.x"}
+	for _, name := range names {
+		if err := e.core.CreateUser(ctx, core.CLI, &model.User{Username: name, FullName: "Shadow " + name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.client()
+	e.login(c, "admin", "admin", adminPassword)
+	for _, name := range names {
+		for _, page := range []string{"", "/edit", "/delete"} {
+			path := "/admin/users/" + url.PathEscape(name) + page
+			code, body, _ := e.get(c, path)
+			if code != http.StatusOK || !strings.Contains(body, html.EscapeString(name)) {
+				t.Errorf("GET %s: %d, page names the user: %v", path, code, strings.Contains(body, html.EscapeString(name)))
+			}
+		}
+	}
+	if code, body, _ := e.get(c, "/admin/internal-users/new"); code != http.StatusOK || !strings.Contains(body, "Create internal user") {
+		t.Errorf("GET /admin/internal-users/new: %d", code)
 	}
 }

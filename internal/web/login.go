@@ -69,7 +69,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	key := limiterKey(kind, username)
 	familiar := s.familiarAddress(ctx, key, client, now)
 	if ok, wait, reason := s.limiter.AllowFrom(key, client, familiar, now); !ok {
-		metrics.LoginFailures.Inc(kind, "throttled-"+reason)
+		metrics.LoginFailures.WithLabelValues(kind, "throttled-"+reason).Inc()
 		if reason == auth.ReasonUnfamiliar {
 			// Guesses from addresses this account never logged in from are
 			// over their budget: answer as for a wrong password, in the
@@ -97,7 +97,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	if !ok {
 		s.padFailedLogin(ctx, now)
 		s.limiter.FailureFrom(key, client, familiar, now)
-		metrics.LoginFailures.Inc(kind, "wrong-password")
+		metrics.LoginFailures.WithLabelValues(kind, "wrong-password").Inc()
 		s.auditLogin(ctx, kind+".login.failure", username, client, "wrong username or password")
 		if allowed, wait, reason := s.limiter.AllowFrom(key, client, familiar, now); !allowed && reason != auth.ReasonUnfamiliar {
 			s.auditLogin(ctx, kind+".login.lockout", username, client, fmt.Sprintf("locked out for %s (%s)", humanWait(wait), reason))

@@ -154,7 +154,7 @@ func TestSmartLockout(t *testing.T) {
 	if _, n, _ := e.store.AuditLog(context.Background(), "admin.login.throttled", 0, 10); n == 0 {
 		t.Error("throttled guesses are not in the audit log")
 	}
-	if got := metrics.LoginFailures.With("admin", "throttled-"+auth.ReasonUnfamiliar).Value(); got < 5 {
+	if got := metrics.Value(metrics.LoginFailures.WithLabelValues("admin", "throttled-"+auth.ReasonUnfamiliar)); got < 5 {
 		t.Errorf("throttled logins counted in metrics: %v", got)
 	}
 	// A portal user is throttled the same way, and not by the admin's guesses.

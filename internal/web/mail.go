@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/store"
 )
 
@@ -60,8 +59,8 @@ func (s *Server) mailRetry(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	if wk, ok := s.Feature("mail").(*mail.Worker); ok {
-		wk.Wake()
+	if s.features.Mail != nil {
+		s.features.Mail.Wake()
 	}
 	return s.Redirect(w, r, "/admin/logs/mail", "ok", "Message #"+strconv.FormatInt(id, 10)+" queued again.")
 }

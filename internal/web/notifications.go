@@ -129,8 +129,8 @@ func (s *Server) notificationsPost(w http.ResponseWriter, r *http.Request) error
 		}
 		return s.renderNotifications(w, r, http.StatusBadRequest, notificationsData{Form: f, Error: msg})
 	}
-	if wk, ok := s.Feature("mail").(*mail.Worker); ok {
-		wk.Wake() // mail waiting for settings goes now
+	if s.features.Mail != nil {
+		s.features.Mail.Wake() // mail waiting for settings goes now
 	}
 	if slices.Contains(cleared, settings.SMTPPassword) {
 		return s.Redirect(w, r, "/admin/options/notifications", "error",

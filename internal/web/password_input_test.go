@@ -76,7 +76,7 @@ func TestPasswordFormsRefuseBadInput(t *testing.T) {
 		checkRefusal(t, "admin reset, "+bad.name, resp, body, bad.says)
 		resp, body = e.post(portal, "/user/details/password", url.Values{"csrf": {portalToken}, "current": {alicePassword}, "password": {bad.pw}, "password2": {bad.pw}}, nil)
 		checkRefusal(t, "portal change, "+bad.name, resp, body, bad.says)
-		resp, body = e.post(admin, "/admin/users/new-internal", url.Values{"csrf": {adminToken}, "username": {"newbie"}, "password": {bad.pw}, "password2": {bad.pw}}, nil)
+		resp, body = e.post(admin, "/admin/internal-users/new", url.Values{"csrf": {adminToken}, "username": {"newbie"}, "password": {bad.pw}, "password2": {bad.pw}}, nil)
 		checkRefusal(t, "create internal user, "+bad.name, resp, body, bad.says)
 	}
 	const good = "a perfectly good passphrase"
@@ -120,7 +120,7 @@ func TestCreateInternalUserRefusesBadUsernames(t *testing.T) {
 		{"empty", "", "must not be empty"},
 		{"not UTF-8", "a\xffb", "UTF-8"},
 	} {
-		resp, body := e.post(c, "/admin/users/new-internal", url.Values{"csrf": {token}, "username": {tc.username}, "password": {pw}, "password2": {pw}}, nil)
+		resp, body := e.post(c, "/admin/internal-users/new", url.Values{"csrf": {token}, "username": {tc.username}, "password": {pw}, "password2": {pw}}, nil)
 		checkRefusal(t, "username with "+tc.name, resp, body, tc.says)
 	}
 	if after, _ := e.store.CountUsers(ctx); after != before {

@@ -177,7 +177,10 @@ func takeFlash(w http.ResponseWriter, r *http.Request) *Flash {
 // NavSection is one tab of the admin top navigation (SPEC §8).
 type NavSection struct {
 	Label, Path string
-	Current     bool
+	// Also are further areas of the section: pages kept out of Path's
+	// namespace so that no user, group or account name is shadowed.
+	Also    []string
+	Current bool
 }
 
 // NavLink is an entry in a section's sub-navigation.
@@ -192,9 +195,9 @@ type NavLink struct {
 // navSections are the admin tabs, in SPEC §8's order.
 var navSections = []NavSection{
 	{Label: "Dashboard", Path: "/admin/"},
-	{Label: "Users", Path: "/admin/users"},
+	{Label: "Users", Path: "/admin/users", Also: []string{"/admin/internal-users", "/admin/export/users.csv"}},
 	{Label: "Groups", Path: "/admin/groups"},
-	{Label: "Accounts", Path: "/admin/accounts"},
+	{Label: "Accounts", Path: "/admin/accounts", Also: []string{"/admin/export/accounts.csv"}},
 	{Label: "Options", Path: "/admin/options"},
 	{Label: "Logs", Path: "/admin/logs"},
 }
@@ -202,7 +205,7 @@ var navSections = []NavSection{
 // baseNav is the sub-navigation of the pages in this file set; features add theirs with AddNav.
 var baseNav = []NavLink{
 	{Section: "Users", Label: "User List", Path: "/admin/users", Order: 10},
-	{Section: "Users", Label: "Create internal user", Path: "/admin/users/new-internal", Order: 20},
+	{Section: "Users", Label: "Create internal user", Path: "/admin/internal-users/new", Order: 20},
 	{Section: "Groups", Label: "Group List", Path: "/admin/groups", Order: 10},
 	{Section: "Accounts", Label: "Account List", Path: "/admin/accounts", Order: 10},
 	{Section: "Accounts", Label: "Create account", Path: "/admin/accounts/new", Order: 20},
@@ -228,6 +231,11 @@ func (s *Server) navFor(p string) ([]NavSection, []NavLink) {
 	for i, t := range tabs {
 		if i > 0 && inArea(p, strings.TrimSuffix(t.Path, "/")) {
 			current = i
+		}
+		for _, also := range t.Also {
+			if inArea(p, also) {
+				current = i
+			}
 		}
 	}
 	tabs[current].Current = true

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"crypto/subtle"
 	"io/fs"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/reamprint/ream/internal/xmlrpc"
 )
@@ -46,8 +48,8 @@ func (s *Server) registerBase() {
 
 	// Users.
 	s.Handle("GET /admin/users", AdminOnly, s.userList)
-	s.Handle("GET /admin/users/new-internal", AdminOnly, s.newInternalUserPage)
-	s.Handle("POST /admin/users/new-internal", AdminOnly, s.newInternalUser)
+	s.Handle("GET /admin/internal-users/new", AdminOnly, s.newInternalUserPage)
+	s.Handle("POST /admin/internal-users/new", AdminOnly, s.newInternalUser)
 	s.Handle("GET /admin/users/{name}", AdminOnly, s.userDetails)
 	s.Handle("GET /admin/users/{name}/edit", AdminOnly, s.userEditPage)
 	s.Handle("POST /admin/users/{name}/edit", AdminOnly, s.userEdit)
@@ -108,15 +110,34 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// metricsPage serves Prometheus metrics to allowed addresses only: they
-// name routes and counts that are no business of the whole network.
+// metricsPage serves Prometheus metrics to metrics.allowed-addresses
+// (default loopback) and to a scraper with metrics.bearer-token: they name
+// routes and counts that are no business of the whole network.
 func (s *Server) metricsPage(w http.ResponseWriter, r *http.Request) error {
 	ip, err := netip.ParseAddr(clientAddress(r))
-	if err != nil || !(ip.Unmap().IsLoopback() || s.cfg.AllowedAddress(ip)) {
-		return Errorf(http.StatusForbidden, "Metrics are available only from allowed addresses.")
+	allowed := err == nil && s.cfg.MetricsAddress(ip)
+	if token := s.cfg.Metrics.BearerToken; !allowed && token != "" {
+		got, ok := bearerToken(r)
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ream-metrics"`)
+			return Errorf(http.StatusUnauthorized, "Metrics need the bearer token (metrics.bearer-token) from this address.")
+		}
+		allowed = true
 	}
-	s.metrics.Handler().ServeHTTP(w, r)
+	if !allowed {
+		return Errorf(http.StatusForbidden, "Metrics are available only from metrics.allowed-addresses.")
+	}
+	s.metrics.ServeHTTP(w, r)
 	return nil
+}
+
+// bearerToken is the token of an "Authorization: Bearer …" header.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
 }
 
 // notFoundPage answers an unknown page inside /admin or /user.

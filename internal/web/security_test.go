@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -353,5 +354,57 @@ func TestUserNamedAdminIsNotTheBuiltInAdmin(t *testing.T) {
 	}
 	if entries[0].ActorKind != model.ActorBuiltInAdmin || entries[0].ActorUserID != 0 {
 		t.Errorf("the built-in admin's change is audited as %q #%d", entries[0].ActorKind, entries[0].ActorUserID)
+	}
+}
+
+// TestMetricsAccess: /metrics answers metrics.allowed-addresses (loopback by
+// default) and, from anywhere else, only a scraper with the bearer token;
+// what it answers is client_golang's exposition with the Go runtime and
+// process collectors beside Ream's own metrics.
+func TestMetricsAccess(t *testing.T) {
+	e := newTestEnv(t)
+	h := e.server.Handler()
+	get := func(auth string) *httptest.ResponseRecorder {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.RemoteAddr = "192.0.2.10:4242"
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := get("Bearer whatever-it-may-be"); rec.Code != http.StatusForbidden {
+		t.Errorf("a token with no metrics.bearer-token set: %d, want 403", rec.Code)
+	}
+	e.server.cfg.Metrics.BearerToken = "scrape-token-0123456789"
+	for _, auth := range []string{"", "Bearer wrong-token-0123456789", "Basic c2NyYXBlOng=", "scrape-token-0123456789"} {
+		if rec := get(auth); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("Authorization %q from a foreign address: %d %q, want 401 with a challenge", auth, rec.Code, rec.Header().Get("WWW-Authenticate"))
+		}
+	}
+	rec := get("Bearer scrape-token-0123456789")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("the right bearer token: %d %s", rec.Code, rec.Body.String())
+	}
+	body := rec.Body.String()
+	for _, want := range []string{"# TYPE go_goroutines gauge", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes",
+		"# HELP ream_http_request_duration_seconds"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	e.server.cfg.Metrics.AllowedAddresses = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
+	if rec := get(""); rec.Code != http.StatusOK {
+		t.Errorf("from an address in metrics.allowed-addresses: %d", rec.Code)
+	}
+	resp, err := http.Get(e.http.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("loopback once metrics.allowed-addresses no longer lists it: %d, want 401", resp.StatusCode)
 	}
 }

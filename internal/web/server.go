@@ -39,12 +39,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/reamprint/ream/internal/accounts"
 	"github.com/reamprint/ream/internal/auth"
+	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/usersync"
 )
 
 // UserAuthenticator checks a directory user's password against the
@@ -55,12 +59,13 @@ type UserAuthenticator interface {
 
 // Deps are the parts the web layer serves.
 type Deps struct {
-	Core         *core.Core
-	Store        *store.Store
-	Settings     *settings.Settings
-	Config       *config.Config
-	Log          *slog.Logger
-	Metrics      *metrics.Registry
+	Core     *core.Core
+	Store    *store.Store
+	Settings *settings.Settings
+	Config   *config.Config
+	Log      *slog.Logger
+	// Metrics writes /metrics; nil means metrics.Handler().
+	Metrics      http.Handler
 	LoginLimiter *auth.Limiter
 	// RPC is the XML-RPC handler, mounted at POST /rpc/api/xmlrpc; it checks
 	// its own token. Nil leaves the route out.
@@ -68,9 +73,9 @@ type Deps struct {
 	// Authenticator checks directory users' passwords; nil means only
 	// internal users and the built-in admin can log in.
 	Authenticator UserAuthenticator
-	// Features holds the services of later features (shared account sync,
-	// user sync, cards and mail) by name, for their pages: s.Feature(name).
-	Features map[string]any
+	// Features are the services of optional features, for their pages; a
+	// nil one makes its pages answer 404.
+	Features Features
 	// Version is the server's version, for the health API.
 	Version string
 }
@@ -118,11 +123,11 @@ type Server struct {
 	settings *settings.Settings
 	cfg      *config.Config
 	log      *slog.Logger
-	metrics  *metrics.Registry
+	metrics  http.Handler
 	limiter  *auth.Limiter
 	rpc      http.Handler
 	authn    UserAuthenticator
-	features map[string]any
+	features Features
 	// loginFloor is how long a failed login takes at least (failedLoginFloor).
 	loginFloor time.Duration
 
@@ -161,7 +166,7 @@ func New(deps Deps) (*Server, error) {
 		s.log = slog.Default()
 	}
 	if s.metrics == nil {
-		s.metrics = metrics.Default
+		s.metrics = metrics.Handler()
 	}
 	if s.limiter == nil {
 		s.limiter = auth.NewLimiter(auth.DefaultLimiterConfig)
@@ -198,8 +203,14 @@ func (s *Server) Handle(pattern string, access Access, h HandlerFunc, opts ...Ro
 // publicUnderArea are the only paths under /admin and /user that need no session.
 var publicUnderArea = map[string]bool{"/admin/login": true, "/user/login": true}
 
-// Feature returns a feature service by name (nil when it is not set up).
-func (s *Server) Feature(name string) any { return s.features[name] }
+// Features are the services behind some pages, one typed field each, so
+// that wiring a missing one is a compile error, not a failed assertion.
+type Features struct {
+	Cards       *cards.Service
+	Mail        *mail.Worker
+	AccountSync *accounts.Service
+	UserSync    *usersync.Service
+}
 
 // Routes lists every registered pattern, in registration order.
 func (s *Server) Routes() []string { return slices.Clone(s.patterns) }

@@ -10,7 +10,7 @@ func TestSmokeAdminPages(t *testing.T) {
 	c := e.client()
 	e.login(c, "admin", "admin", adminPassword)
 	for _, p := range []string{"/admin/", "/admin/users", "/admin/users/alice", "/admin/users/alice/edit", "/admin/users/alice/password",
-		"/admin/users/new-internal", "/admin/groups", "/admin/groups/%5BAll%20Users%5D", "/admin/accounts", "/admin/accounts/new",
+		"/admin/internal-users/new", "/admin/groups", "/admin/groups/%5BAll%20Users%5D", "/admin/accounts", "/admin/accounts/new",
 		"/admin/accounts/deleted", "/admin/logs", "/admin/logs/sync-runs", "/admin/options", "/admin/users/alice/delete"} {
 		status, body, _ := e.get(c, p)
 		if status != http.StatusOK {

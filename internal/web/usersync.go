@@ -28,11 +28,10 @@ func init() {
 }
 
 func (s *Server) userSync() (*usersync.Service, error) {
-	svc, ok := s.Feature("usersync").(*usersync.Service)
-	if !ok {
+	if s.features.UserSync == nil {
 		return nil, Errorf(http.StatusNotFound, "user/group sync is not available on this server")
 	}
-	return svc, nil
+	return s.features.UserSync, nil
 }
 
 // userSyncForm is the page's form, filled from the settings or the post.

@@ -87,7 +87,7 @@ func newUserSyncEnv(t *testing.T) (*httptest.Server, *store.Store, *usersync.Ser
 	t.Cleanup(runner.Wait)
 	svc := usersync.New(c, runner)
 	srv, err := New(Deps{Core: c, Store: st, Settings: set, Config: c.Config, Log: log,
-		Authenticator: svc, Features: map[string]any{"usersync": svc}})
+		Authenticator: svc, Features: Features{UserSync: svc}})
 	if err != nil {
 		t.Fatal(err)
 	}

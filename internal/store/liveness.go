@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Crash recovery. Every process that runs syncs, imports or scheduled jobs
+// has one identity, ProcessHolder: "host/pid/nonce". Job locks and running
+// sync runs are stamped with it, and a running run's row carries a
+// heartbeat (alive_until) this process renews while it lives. A run, or a
+// lock, whose holder is gone is recovered at once when the holder was on
+// this host and its process is dead, and when its heartbeat or lease
+// expired when it was on another host: the run becomes "interrupted" and
+// the lock may be taken.
+
+// RunStatusInterrupted is the status of a run whose process stopped
+// before it finished.
+const RunStatusInterrupted = "interrupted"
+
+const (
+	// runHeartbeatTTL is how long a running run is taken as alive after
+	// its process last renewed it; it is renewed every runHeartbeatEvery.
+	runHeartbeatTTL   = 2 * time.Minute
+	runHeartbeatEvery = 30 * time.Second
+)
+
+var (
+	holderOnce sync.Once
+	holderID   string
+	hostName   string
+)
+
+// ProcessHolder names this process for its sync runs.
+func ProcessHolder() string {
+	holderOnce.Do(func() { holderID = NewHolder() })
+	return holderID
+}
+
+// NewHolder is a fresh lock-holder name of this process, for a component
+// that must exclude others even in the same process (tests run several
+// services in one): host and PID, so HolderGone can judge it, and a nonce.
+func NewHolder() string {
+	host()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%s", hostName, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+var hostOnce sync.Once
+
+func host() string {
+	hostOnce.Do(func() { hostName, _ = os.Hostname() })
+	return hostName
+}
+
+// HolderGone reports whether holder is known to be gone: a process of this
+// host that no longer runs. A holder on another host, or one this process
+// cannot judge, is not known to be gone (its lease or heartbeat decides).
+func HolderGone(holder string) bool {
+	if holder == "" || holder == ProcessHolder() {
+		return false
+	}
+	parts := strings.Split(holder, "/")
+	if len(parts) != 3 || parts[0] != host() {
+		return false
+	}
+	pid, err := strconv.Atoi(parts[1])
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		// This process's own locks and runs (other nonces belong to other
+		// services of this process, alive as long as it is).
+		return false
+	}
+	return !processAlive(pid)
+}
+
+// stealLockFromGone hands the named lock to holder when its present holder
+// is gone (HolderGone); TryLock calls it when the lock is taken.
+func (s *Store) stealLockFromGone(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	var current string
+	if err := s.queryRow(ctx, `SELECT holder FROM job_locks WHERE name = $1`, name).Scan(&current); err != nil {
+		return false, nil // released meanwhile, or unreadable: the caller tries again later
+	}
+	if !HolderGone(current) {
+		return false, nil
+	}
+	res, err := s.exec(ctx, `UPDATE job_locks SET holder = $3, expires_at = $4 WHERE name = $1 AND holder = $2`,
+		name, current, holder, s.nowMS()+ttl.Milliseconds())
+	if err != nil {
+		return false, fmt.Errorf("store: unable to take lock %q from a stopped process: %w", name, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// RecoverInterruptedRuns marks every running run whose process is gone as
+// interrupted, keeping the counts it recorded, and returns how many it
+// marked. It runs at start, before every new run, and on the scheduler's
+// tick, so a run killed with its process never blocks or misleads for long.
+func (s *Store) RecoverInterruptedRuns(ctx context.Context) (int, error) {
+	rows, err := s.query(ctx, `SELECT id, holder, alive_until FROM sync_runs WHERE status = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to read running sync runs: %w", err)
+	}
+	type running struct {
+		id         int64
+		holder     string
+		aliveUntil int64
+	}
+	var all []running
+	for rows.Next() {
+		var r running
+		if err := rows.Scan(&r.id, &r.holder, &r.aliveUntil); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: unable to read running sync runs: %w", err)
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	now := s.nowMS()
+	n := 0
+	for _, r := range all {
+		var why string
+		switch {
+		case r.holder == ProcessHolder():
+			continue
+		case r.holder == "":
+			why = "it was running when Ream was upgraded or restarted, and no process runs it now"
+		case HolderGone(r.holder):
+			why = "the process running it (" + r.holder + ") stopped before it finished"
+		case r.aliveUntil < now:
+			why = "the server running it (" + r.holder + ") stopped answering before it finished"
+		default:
+			continue
+		}
+		res, err := s.exec(ctx, `UPDATE sync_runs SET status = $2, finished_at = $3,
+			message = CASE WHEN message = '' THEN $4 ELSE message || ' ' || $4 END WHERE id = $1 AND status = 'running'`,
+			r.id, RunStatusInterrupted, now, "Interrupted: "+why+".")
+		if err != nil {
+			return n, fmt.Errorf("store: unable to mark sync run #%d interrupted: %w", r.id, err)
+		}
+		if k, _ := res.RowsAffected(); k == 1 {
+			n++
+			if run, err := s.SyncRunByID(ctx, r.id); err == nil {
+				recordSyncMetrics(run)
+			}
+		}
+	}
+	return n, nil
+}
+
+// heartbeat renews alive_until of this process's running runs while the
+// store is open; started by the first run.
+type heartbeat struct {
+	once sync.Once
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (s *Store) startHeartbeat() {
+	s.beat.once.Do(func() {
+		s.beat.stop, s.beat.done = make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(s.beat.done)
+			t := time.NewTicker(runHeartbeatEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-s.beat.stop:
+					return
+				case <-t.C:
+					ctx, cancel := context.WithTimeout(context.Background(), runHeartbeatEvery)
+					_, _ = s.exec(ctx, `UPDATE sync_runs SET alive_until = $1 WHERE status = 'running' AND holder = $2`,
+						s.nowMS()+runHeartbeatTTL.Milliseconds(), ProcessHolder())
+					cancel()
+				}
+			}
+		}()
+	})
+}
+
+func (s *Store) stopHeartbeat() {
+	if s.beat.stop != nil {
+		select {
+		case <-s.beat.stop:
+		default:
+			close(s.beat.stop)
+			<-s.beat.done
+		}
+	}
+}
