@@ -26,6 +26,7 @@ type ListFunc func(ctx context.Context, env *Env, a Args, offset, limit int, emi
 func listCommand(name, help string, lead []Param, trail []Param, list ListFunc) Command {
 	params := append(append(append([]Param(nil), lead...), opt("offset", Int), opt("limit", Int)), trail...)
 	at := len(lead)
+	help += " Over XML-RPC limit is at most 10000 (MaxListLimit), always answered in full; on the command line offset and limit may be left out: all, streamed."
 	return Command{Name: name, Help: help, Params: params, List: list, ListAt: at,
 		Run: func(ctx context.Context, env *Env, a Args) (any, error) {
 			off, lim, err := listRange(env, a, at)

@@ -70,6 +70,13 @@ func TestSetConfigWebServicesToken(t *testing.T) {
 			if code, _, errs := run("set-config", "no.such.key", "1"); code != 1 || !strings.Contains(errs, `"no.such.key"`) {
 				t.Errorf("unknown key: %d %q", code, errs)
 			}
+			// Keys of the configuration file read as `ream config show` shows them.
+			if code, out, _ := run("get-config", "log.level"); code != 0 || out != "info\n" {
+				t.Errorf("get-config log.level: %d %q", code, out)
+			}
+			if code, _, errs := run("set-config", "listen", ":9999"); code != 1 || !strings.Contains(errs, "configuration file") || !strings.Contains(errs, "REAM_LISTEN") {
+				t.Errorf("set-config of a configuration file key: %d %q", code, errs)
+			}
 			// health.api.key is readable, as PaperCut's monitoring scripts read it.
 			const key = "health-key-Heron-88231907"
 			run("set-config", "health.api.key", key)

@@ -258,6 +258,7 @@ func all() []Command {
 	for _, group := range [][]Command{
 		userCommands(),
 		listCommands(),
+		accountSelectionCommands(),
 		groupCommands(),
 		accountCommands(),
 		balanceCommands(),

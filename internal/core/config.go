@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/model"
@@ -27,6 +28,13 @@ func (c *Core) ConfigValue(ctx context.Context, key string) (string, error) {
 func (c *Core) SetConfigValue(ctx context.Context, a Actor, key, value string, fromAPI bool) error {
 	k, ok := settings.Lookup(key)
 	if !ok {
+		if c.Config != nil && !fromAPI {
+			for _, info := range c.Config.Keys() {
+				if info.Name == key {
+					return Errorf(Invalid, "config key %q belongs to the configuration file (%s); change it there and restart", key, info.Env)
+				}
+			}
+		}
 		return Errorf(Invalid, "unknown config key %q", key)
 	}
 	if fromAPI && !k.API {
@@ -141,9 +149,29 @@ func storedSetting(ctx context.Context, tx *store.Tx, k *settings.Key) (string, 
 // setting, but a secret shows only whether it is set ("(set)" or ""),
 // unless it is marked LocalReadable. The web-services token counts as set
 // when the configuration file gives one.
+//
+// A key of the configuration file (listen, data-dir…) is shown too, the
+// way `ream config show` shows it (a database URL without its password).
 func (c *Core) LocalConfigValue(ctx context.Context, key string) (string, error) {
 	k, ok := settings.Lookup(key)
 	if !ok {
+		if c.Config != nil {
+			for _, info := range c.Config.Keys() {
+				if info.Name != key {
+					continue
+				}
+				if info.Secret {
+					if info.Value == SecretIsSet {
+						return SecretIsSet, nil
+					}
+					return "", nil
+				}
+				if v, err := strconv.Unquote(info.Value); err == nil {
+					return v, nil
+				}
+				return info.Value, nil
+			}
+		}
 		return "", Errorf(Invalid, "unknown config key %q", key)
 	}
 	v := c.Settings.Get(ctx, key)

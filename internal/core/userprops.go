@@ -17,7 +17,28 @@ import (
 type userProperty struct {
 	get func(u *model.User) string
 	set func(u *model.User, v string) error // for plain detail fields
+	// selection marks the account-selection.* properties, kept apart
+	// from the user row.
+	selection bool
+	// unsupported, when set, is why a property PaperCut documents cannot
+	// be set here (it belongs to printing or internet control).
+	unsupported string
 }
+
+// fixed is a property PaperCut documents that has no meaning without
+// printing (or internet control), which Ream does not do yet: it reads as
+// the value a user who never printed has, so that scripts asking for many
+// properties in one getUserProperties keep working, and it cannot be set.
+func fixed(v, why string) userProperty {
+	return userProperty{get: func(*model.User) string { return v }, unsupported: why}
+}
+
+const (
+	printStat    = "is a printing statistic; Ream keeps none yet"
+	printSetting = "is a print-release or printing setting; Ream does no printing yet"
+)
+
+var selection = userProperty{selection: true}
 
 func textField(ptr func(u *model.User) *string, max int) userProperty {
 	return userProperty{
@@ -68,12 +89,38 @@ var userProperties = map[string]userProperty{
 	"secondary-card-number": {get: func(u *model.User) string { return u.SecondaryCard }},
 	"card-pin":              {},
 	"password":              {},
+	// Account selection, as PaperCut keeps it per user.
+	"account-selection.mode":                        selection,
+	"account-selection.can-charge-personal":         selection,
+	"account-selection.can-charge-shared-from-list": selection,
+	"account-selection.can-charge-shared-by-pin":    selection,
+	"account-selection.can-print-as-other-user":     selection,
+	"account-selection.charge-to-personal":          selection,
+	"account-selection.auto-shared-account":         selection,
+	"account-selection.default-shared-account":      selection,
+	// Printing and internet control: what a user who never printed has, read only.
+	"print-stats.job-count":                fixed("0", printStat),
+	"print-stats.page-count":               fixed("0", printStat),
+	"net-stats.data-mb":                    fixed("0", printStat),
+	"net-stats.time-hours":                 fixed("0", printStat),
+	"disabled-net":                         fixed("false", "is internet control, which Ream does not do"),
+	"unauthenticated":                      fixed("false", printSetting),
+	"dont-hold-jobs-in-release-station":    fixed("false", printSetting),
+	"dont-apply-printer-filter-rules":      fixed("false", printSetting),
+	"dont-archive":                         fixed("false", printSetting),
+	"auto-release-jobs":                    fixed("false", printSetting),
+	"printer-cost-adjustment-rate-percent": fixed("100", printSetting),
+	"delegated-users":                      fixed("", printSetting),
+	"delegated-groups":                     fixed("", printSetting),
+	"overdraft-amount":                     fixed("0.00", "is a per-user overdraft, which Ream does not keep: a restricted user may not go below zero"),
 }
 
 // propertyAlias maps PaperCut's legacy names.
 var propertyAlias = map[string]string{
-	"card-number":  "primary-card-number",
-	"card-number2": "secondary-card-number",
+	"card-number":            "primary-card-number",
+	"card-number2":           "secondary-card-number",
+	"auto-shared-account":    "account-selection.auto-shared-account",
+	"default-shared-account": "account-selection.default-shared-account",
 }
 
 func canonicalUserProperty(name string) (string, userProperty, error) {
@@ -102,6 +149,13 @@ func (c *Core) UserProperty(ctx context.Context, name, prop string) (string, err
 	prop, p, err := canonicalUserProperty(prop)
 	if err != nil {
 		return "", err
+	}
+	if p.selection {
+		_, sel, err := c.AccountSelection(ctx, name)
+		if err != nil {
+			return "", err
+		}
+		return accountSelectionProperty(sel, prop), nil
 	}
 	if p.get == nil {
 		return "", Errorf(Invalid, "user property %q can be set but never read", prop)
@@ -132,7 +186,8 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 	// once cannot undo each other.
 	var details []func(u *model.User) error
 	var later []pending
-	var cards cardChange // validated and applied together: a swap is one change
+	var cards cardChange            // validated and applied together: a swap is one change
+	var sel *AccountSelectionChange // likewise: a mode and its flags are one change
 	for _, ch := range changes {
 		prop, p, err := canonicalUserProperty(ch.Name)
 		if err != nil {
@@ -168,6 +223,23 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 			}
 			later = append(later, pending{prop, ch.Value})
 		default:
+			if p.selection {
+				if sel == nil {
+					cur, err := c.Store.AccountSelection(ctx, u.ID)
+					if err != nil {
+						return err
+					}
+					start := AccountSelectionChangeOf(cur)
+					sel = &start
+				}
+				if err := applyAccountSelectionProperty(sel, prop, ch.Value); err != nil {
+					return err
+				}
+				continue
+			}
+			if p.unsupported != "" {
+				return Errorf(Invalid, "user property %q is read-only: it %s", prop, p.unsupported)
+			}
 			if p.set == nil {
 				return Errorf(Invalid, "user property %q is read-only", prop)
 			}
@@ -181,6 +253,12 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 			}
 			set, value := p.set, ch.Value
 			details = append(details, func(u *model.User) error { return set(u, value) })
+		}
+	}
+	var newSel model.AccountSelection
+	if sel != nil {
+		if newSel, err = c.resolveAccountSelection(ctx, *sel, []*model.User{u}); err != nil {
+			return err
 		}
 	}
 	// Hash outside the transaction: hashing is slow and bounded.
@@ -219,6 +297,14 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 				return err
 			}
 			if err := audit(ctx, tx, a, "user.update", u.Username, "details changed"); err != nil {
+				return err
+			}
+		}
+		if sel != nil {
+			if err := tx.SetAccountSelection(ctx, []int64{u.ID}, newSel); err != nil {
+				return err
+			}
+			if err := audit(ctx, tx, a, "user.account-selection", u.Username, describeSelection(newSel)); err != nil {
 				return err
 			}
 		}

@@ -236,3 +236,42 @@ type Task struct {
 	Message   string
 	UpdatedAt time.Time
 }
+
+// Account selection modes, PaperCut's names (getUserProperty
+// account-selection.mode).
+const (
+	SelectAutoPersonal        = "AUTO_CHARGE_TO_PERSONAL_ACCOUNT"
+	SelectPersonalWithConfirm = "CHARGE_TO_PERSONAL_ACCOUNT_WITH_CONFIRMATION"
+	SelectAutoShared          = "AUTO_CHARGE_TO_SHARED"
+	SelectStandardPopup       = "SHOW_ACCOUNT_SELECTION_POPUP"
+	SelectAdvancedPopup       = "SHOW_ADVANCED_ACCOUNT_SELECTION_POPUP"
+)
+
+// AccountSelectionModes lists the modes Ream keeps, in PaperCut's order.
+var AccountSelectionModes = []string{SelectAutoPersonal, SelectPersonalWithConfirm, SelectAutoShared, SelectStandardPopup, SelectAdvancedPopup}
+
+// AccountSelection is how a user's printing is to be charged, as PaperCut
+// keeps it per user. Ream stores and shows it; print charging reads it.
+type AccountSelection struct {
+	Mode string
+	// AccountID is the shared account AUTO_CHARGE_TO_SHARED charges;
+	// DefaultAccountID the popups' preselected one (0: none). The names
+	// are filled when read ("" for an account since deleted).
+	AccountID          int64
+	AccountName        string
+	DefaultAccountID   int64
+	DefaultAccountName string
+	// The standard popup's four flags, and "charge to the personal
+	// account, allocate to the shared one" (also of the other modes that
+	// name a shared account).
+	AllowPersonal  bool
+	AllowList      bool
+	AllowPIN       bool
+	AllowOtherUser bool
+	ChargePersonal bool
+}
+
+// DefaultAccountSelection is a user's selection until one is set.
+func DefaultAccountSelection() AccountSelection {
+	return AccountSelection{Mode: SelectAutoPersonal, AllowPersonal: true}
+}

@@ -339,3 +339,22 @@ func TestCommandLineUnderTheNameServerCommand(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCommandLine: any argv[0] is safe, and the binary is server-command
+// exactly when the last path element says so.
+func FuzzCommandLine(f *testing.F) {
+	for _, s := range []string{"ream", "/usr/bin/server-command", `C:\x\server-command.exe`, "", "/", "server-command/", "\x00"} {
+		f.Add(s, "list-user-accounts")
+	}
+	f.Fuzz(func(t *testing.T, argv0, arg string) {
+		got := CommandLine([]string{argv0, arg})
+		name := strings.TrimSuffix(argv0[strings.LastIndexAny(argv0, `/\`)+1:], ".exe")
+		if name == ServerCommandName {
+			if len(got) != 2 || got[0] != ServerCommandName || got[1] != arg {
+				t.Fatalf("CommandLine(%q, %q) = %q", argv0, arg, got)
+			}
+		} else if len(got) != 1 || got[0] != arg {
+			t.Fatalf("CommandLine(%q, %q) = %q", argv0, arg, got)
+		}
+	})
+}

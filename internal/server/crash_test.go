@@ -15,10 +15,11 @@ import (
 
 // TestMain lets a test run the real ream command line in a process of its
 // own (the test binary again, with REAM_TEST_RUN_MAIN=1), so that it can
-// be killed like a real server.
+// be killed like a real server, or run under the name server-command
+// through a link, as cmd/ream's main does.
 func TestMain(m *testing.M) {
 	if os.Getenv("REAM_TEST_RUN_MAIN") == "1" {
-		os.Exit(Main(os.Args[1:], IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}))
+		os.Exit(Main(CommandLine(os.Args), IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()}))
 	}
 	os.Exit(m.Run())
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/reamprint/ream/internal/cards"
+	"github.com/reamprint/ream/internal/model"
 )
 
 // Groups > Bulk User Actions (SPEC §5): generate random primary Card/ID
@@ -26,9 +27,11 @@ type bulkData struct {
 	Result       *cards.BulkResult
 	NoEmail      string
 	Error        string
+	Selection    selectionForm // the account selection form
 }
 
 func (s *Server) bulkData(r *http.Request, d bulkData) bulkData {
+	d.Selection = selectionForm{Modes: selectionModes, Selection: model.DefaultAccountSelection()}
 	d.Groups = []string{"[All Users]"}
 	if groups, err := s.store.ListGroups(r.Context(), 0, 1000); err == nil {
 		for _, g := range groups {

@@ -36,6 +36,8 @@ type userDetailsData struct {
 	// PrimaryOrigin and SecondaryOrigin say where each number came from
 	// and when ("" for a blank field).
 	PrimaryOrigin, SecondaryOrigin string
+	Selection                      selectionForm
+	ModeLabel                      string
 }
 
 // cardOrigin says where a number came from and when it was set.
@@ -67,7 +69,12 @@ func (s *Server) userDetails(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := userDetailsData{User: u, Groups: groups, Transactions: txs}
+	sel, err := s.store.AccountSelection(r.Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	d := userDetailsData{User: u, Groups: groups, Transactions: txs,
+		Selection: selectionForm{Modes: selectionModes, Selection: sel}, ModeLabel: selectionLabel(sel.Mode)}
 	for _, c := range numbers {
 		if c.Slot == store.SecondaryCard {
 			d.SecondaryOrigin = cardOrigin(c)
