@@ -277,10 +277,11 @@ func (s *Store) UserCardNumbers(ctx context.Context, userID int64) ([]model.Card
 	for rows.Next() {
 		var c model.CardNumber
 		var at sql.NullInt64
-		if err := rows.Scan(&c.Slot, &c.Number, &c.Origin, &at); err != nil {
+		var code int
+		if err := rows.Scan(&c.Slot, &c.Number, &code, &at); err != nil {
 			return nil, fmt.Errorf("store: unable to read the card numbers of user #%d: %w", userID, err)
 		}
-		c.SetAt = msPtr(at)
+		c.Origin, c.SetAt = originName(code), msPtr(at)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -327,6 +328,10 @@ func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number, or
 	if current == number {
 		return nil
 	}
+	code, err := originCode(origin)
+	if err != nil {
+		return err
+	}
 	// A savepoint keeps the surrounding transaction usable on PostgreSQL
 	// when the number turns out to be taken, and takes the old number's
 	// removal back with the failed insert: a refused change changes nothing.
@@ -341,7 +346,7 @@ func (t *Tx) SetUserCard(ctx context.Context, userID int64, slot int, number, or
 		}
 	}
 	if number != "" {
-		_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) VALUES ($1, $2, $3, $4, $5)`, number, userID, slot, origin, t.s.nowMS())
+		_, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) VALUES ($1, $2, $3, $4, $5)`, number, userID, slot, code, t.s.nowMS())
 		if isUniqueViolation(err) {
 			if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT card`); rerr != nil {
 				return fmt.Errorf("store: rollback to savepoint: %w", rerr)
