@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/reamprint/ream/internal/model"
@@ -195,7 +196,11 @@ func (t *Tx) setPrimaryCardsArrays(ctx context.Context, cards []UserCard, origin
 	if _, err := t.exec(ctx, `UPDATE users SET updated_at = $1 WHERE id = ANY($2)`, now, ids); err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) SELECT n, u, 1, $3, $4 FROM unnest($1::text[], $2::bigint[]) AS v(n, u)`, numbers, ids, origin, now); err != nil {
+	code, err := originCode(origin)
+	if err != nil {
+		return err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO user_cards (number, user_id, slot, origin, set_at) SELECT n, u, 1, $3, $4 FROM unnest($1::text[], $2::bigint[]) AS v(n, u)`, numbers, ids, code, now); err != nil {
 		return err
 	}
 	if progress != nil {
@@ -231,18 +236,25 @@ func (t *Tx) setPrimaryCardsBatches(ctx context.Context, cards []UserCard, origi
 			return err
 		}
 	}
+	// The origin and the time are the same on every row: written once in
+	// the statement rather than bound on every row.
+	code, err := originCode(origin)
+	if err != nil {
+		return err
+	}
 	for start := 0; start < len(cards); start += cardBatch {
 		batch := cards[start:min(start+cardBatch, len(cards))]
 		var sb strings.Builder
-		sb.WriteString(`INSERT INTO user_cards (number, user_id, slot, origin, set_at) VALUES `)
-		args := make([]any, 0, 4*len(batch))
+		sb.WriteString(`INSERT INTO user_cards (number, user_id, slot, origin, set_at) SELECT column1, column2, 1, ` + strconv.Itoa(code) + `, ` + strconv.FormatInt(now, 10) + ` FROM (VALUES `)
+		args := make([]any, 0, 2*len(batch))
 		for i, c := range batch {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			fmt.Fprintf(&sb, "(%s,%s,1,%s,%s)", t.s.param(4*i+1), t.s.param(4*i+2), t.s.param(4*i+3), t.s.param(4*i+4))
-			args = append(args, c.Number, c.UserID, origin, now)
+			fmt.Fprintf(&sb, "(%s,%s)", t.s.param(2*i+1), t.s.param(2*i+2))
+			args = append(args, c.Number, c.UserID)
 		}
+		sb.WriteByte(')')
 		if _, err := t.exec(ctx, sb.String(), args...); err != nil {
 			return err
 		}
@@ -251,6 +263,39 @@ func (t *Tx) setPrimaryCardsBatches(ctx context.Context, cards []UserCard, origi
 		}
 	}
 	return nil
+}
+
+// cardOrigins are the codes user_cards.origin keeps for model's
+// CardOrigin values: a small integer rather than the word keeps the table
+// (written by the hundred thousand in a bulk change or a sync) small.
+// Never renumber: codes are stored.
+var cardOrigins = []string{
+	0: model.CardOriginUnknown,
+	1: model.CardOriginDirectory,
+	2: model.CardOriginAdmin,
+	3: model.CardOriginBulk,
+	4: model.CardOriginGenerated,
+	5: model.CardOriginSelfRegistered,
+	6: model.CardOriginSelfGenerated,
+}
+
+// originCode returns the stored code of a model.CardOrigin value.
+func originCode(origin string) (int, error) {
+	for code, o := range cardOrigins {
+		if o == origin {
+			return code, nil
+		}
+	}
+	return 0, fmt.Errorf("store: unknown card origin %q", origin)
+}
+
+// originName returns the model.CardOrigin value of a stored code; a code
+// this binary does not know reads as unknown.
+func originName(code int) string {
+	if code < 0 || code >= len(cardOrigins) {
+		return model.CardOriginUnknown
+	}
+	return cardOrigins[code]
 }
 
 // bulkCacheKiB is the SQLite page cache used during a bulk change.

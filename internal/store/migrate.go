@@ -411,11 +411,12 @@ CREATE TABLE login_familiar (
 );
 `
 
-// schemaV7 records each card/ID number's origin (model.CardOrigin…) and
-// when it was set. Numbers already stored keep an empty origin and no time:
-// nothing says reliably where they came from.
+// schemaV7 records each card/ID number's origin (a model.CardOrigin…, as
+// the code of store.cardOrigins) and when it was set. Numbers already
+// stored keep origin 0 (unknown) and no time: nothing says reliably where
+// they came from.
 const schemaV7 = `
-ALTER TABLE user_cards ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE user_cards ADD COLUMN origin INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE user_cards ADD COLUMN set_at BIGINT;
 `
 

@@ -352,8 +352,8 @@ func TestMigration7RecordsCardOrigins(t *testing.T) {
 			if n, err := s.migrateTo(ctx, 7); err != nil || n != 1 {
 				t.Fatalf("migration 7: %d steps, %v", n, err)
 			}
-			got := lines(t, s, `SELECT number||' '||CAST(user_id AS TEXT)||' '||CAST(slot AS TEXT)||' ['||origin||'] '||COALESCE(CAST(set_at AS TEXT), 'none') FROM user_cards ORDER BY number`)
-			if want := []string{"1001 1 1 [] none", "2002 2 1 [] none", "A2 1 2 [] none"}; !slices.Equal(got, want) {
+			got := lines(t, s, `SELECT number||' '||CAST(user_id AS TEXT)||' '||CAST(slot AS TEXT)||' '||CAST(origin AS TEXT)||' '||COALESCE(CAST(set_at AS TEXT), 'none') FROM user_cards ORDER BY number`)
+			if want := []string{"1001 1 1 0 none", "2002 2 1 0 none", "A2 1 2 0 none"}; !slices.Equal(got, want) {
 				t.Fatalf("cards after migration 7: %q, want %q", got, want)
 			}
 			// Numbers written after it record where they came from.

@@ -278,10 +278,11 @@ func (s *Store) UserCardNumbers(ctx context.Context, userID int64) ([]model.Card
 	for rows.Next() {
 		var c model.CardNumber
 		var at sql.NullInt64
-		if err := rows.Scan(&c.Slot, &c.Number, &c.Origin, &at); err != nil {
+		var code int
+		if err := rows.Scan(&c.Slot, &c.Number, &code, &at); err != nil {
 			return nil, fmt.Errorf("store: unable to read the card numbers of user #%d: %w", userID, err)
 		}
-		c.SetAt = msPtr(at)
+		c.Origin, c.SetAt = originName(code), msPtr(at)
 		if c.Slot == BothCards {
 			p, s := c, c
 			p.Slot, s.Slot = PrimaryCard, SecondaryCard
@@ -370,6 +371,10 @@ func (t *Tx) SetUserCards(ctx context.Context, userID int64, primary, secondary,
 	if curPrimary == primary && curSecondary == secondary {
 		return nil
 	}
+	code, err := originCode(origin)
+	if err != nil {
+		return err
+	}
 	// Numbers the user keeps keep their origin and time; new ones get
 	// origin and now.
 	kept := map[string][2]any{}
@@ -379,7 +384,8 @@ func (t *Tx) SetUserCards(ctx context.Context, userID int64, primary, secondary,
 			return fmt.Errorf("store: unable to read cards: %w", err)
 		}
 		for rows.Next() {
-			var n, o string
+			var n string
+			var o int
 			var at sql.NullInt64
 			if err := rows.Scan(&n, &o, &at); err != nil {
 				rows.Close()
@@ -420,7 +426,7 @@ func (t *Tx) SetUserCards(ctx context.Context, userID int64, primary, secondary,
 			return fmt.Errorf("store: unable to clear cards: %w", err)
 		}
 		for _, r := range rows {
-			var o any = origin
+			var o any = code
 			var at any = now
 			if k, ok := kept[r.number]; ok {
 				o, at = k[0], k[1]

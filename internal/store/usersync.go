@@ -253,7 +253,7 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*model.User) error {
 func (t *Tx) insertUserCards(ctx context.Context, users []*model.User, cards int) error {
 	cardRows := make([]userCard, 0, cards)
 	for _, u := range users {
-		origin := creationOrigin(u)
+		origin, _ := originCode(creationOrigin(u)) // one of cardOrigins
 		if u.PrimaryCard != "" && u.PrimaryCard == u.SecondaryCard {
 			cardRows = append(cardRows, userCard{u.PrimaryCard, u.ID, BothCards, origin})
 			continue
@@ -283,7 +283,7 @@ type userCard struct {
 	number string
 	userID int64
 	slot   int
-	origin string
+	origin int // code of cardOrigins
 }
 
 // UserSyncWriter applies a user sync plan's updates and membership changes
