@@ -35,7 +35,7 @@ func builtinJobs(a *App) []Job {
 		{Name: "recover-interrupted-runs", Next: every(time.Minute), Run: func(ctx context.Context) error {
 			n, err := a.Store.RecoverInterruptedRuns(ctx)
 			if n > 0 {
-				a.Log.Warn("sync runs interrupted by a stopped server recorded as interrupted", "runs", n)
+				a.Log.Warn("sync runs and tasks of a stopped server recorded as interrupted", "count", n)
 			}
 			return err
 		}},

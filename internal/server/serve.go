@@ -49,7 +49,7 @@ func (a *App) serve(ctx context.Context, stdout io.Writer) error {
 	if n, err := a.Store.RecoverInterruptedRuns(ctx); err != nil {
 		return err
 	} else if n > 0 {
-		a.Log.Warn("sync runs left running by a stopped server recorded as interrupted", "runs", n)
+		a.Log.Warn("sync runs and tasks left running by a stopped server recorded as interrupted", "count", n)
 	}
 	if err := a.Core.EnsureHealthAPIKey(ctx); err != nil {
 		return err

@@ -104,8 +104,9 @@ func (s *Store) stealLockFromGone(ctx context.Context, name, holder string, ttl 
 }
 
 // RecoverInterruptedRuns marks every running run whose process is gone as
-// interrupted, keeping the counts it recorded, and returns how many it
-// marked. It runs at start, before every new run, and on the scheduler's
+// interrupted, keeping the counts it recorded, completes every unfinished
+// background task of such a process with a line saying so (getTaskStatus
+// then answers completed), and returns how many runs and tasks it closed. It runs at start, before every new run, and on the scheduler's
 // tick, so a run killed with its process never blocks or misleads for long.
 func (s *Store) RecoverInterruptedRuns(ctx context.Context) (int, error) {
 	rows, err := s.query(ctx, `SELECT id, holder, alive_until FROM sync_runs WHERE status = 'running'`)
@@ -131,19 +132,13 @@ func (s *Store) RecoverInterruptedRuns(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	now := s.nowMS()
-	n := 0
+	n, err := s.recoverInterruptedTasks(ctx, now)
+	if err != nil {
+		return 0, err
+	}
 	for _, r := range all {
-		var why string
-		switch {
-		case r.holder == ProcessHolder():
-			continue
-		case r.holder == "":
-			why = "it was running when Ream was upgraded or restarted, and no process runs it now"
-		case HolderGone(r.holder):
-			why = "the process running it (" + r.holder + ") stopped before it finished"
-		case r.aliveUntil < now:
-			why = "the server running it (" + r.holder + ") stopped answering before it finished"
-		default:
+		why := goneReason(r.holder, r.aliveUntil, now)
+		if why == "" {
 			continue
 		}
 		res, err := s.exec(ctx, `UPDATE sync_runs SET status = $2, finished_at = $3,
@@ -183,8 +178,9 @@ func (s *Store) startHeartbeat() {
 					return
 				case <-t.C:
 					ctx, cancel := context.WithTimeout(context.Background(), runHeartbeatEvery)
-					_, _ = s.exec(ctx, `UPDATE sync_runs SET alive_until = $1 WHERE status = 'running' AND holder = $2`,
-						s.nowMS()+runHeartbeatTTL.Milliseconds(), ProcessHolder())
+					until := s.nowMS() + runHeartbeatTTL.Milliseconds()
+					_, _ = s.exec(ctx, `UPDATE sync_runs SET alive_until = $1 WHERE status = 'running' AND holder = $2`, until, ProcessHolder())
+					_, _ = s.exec(ctx, `UPDATE tasks SET alive_until = $1 WHERE completed = $3 AND holder = $2`, until, ProcessHolder(), false)
 					cancel()
 				}
 			}
@@ -201,4 +197,59 @@ func (s *Store) stopHeartbeat() {
 			<-s.beat.done
 		}
 	}
+}
+
+// goneReason says why the holder of a running run or task is taken as
+// gone, or "" when it may still be working.
+func goneReason(holder string, aliveUntil, now int64) string {
+	switch {
+	case holder == ProcessHolder():
+		return ""
+	case holder == "":
+		return "it was running when Ream was upgraded or restarted, and no process runs it now"
+	case HolderGone(holder):
+		return "the process running it (" + holder + ") stopped before it finished"
+	case aliveUntil < now:
+		return "the server running it (" + holder + ") stopped answering before it finished"
+	}
+	return ""
+}
+
+// recoverInterruptedTasks completes every unfinished background task whose
+// process is gone, with a last line saying so, so that getTaskStatus
+// pollers stop waiting; it returns how many.
+func (s *Store) recoverInterruptedTasks(ctx context.Context, now int64) (int, error) {
+	rows, err := s.query(ctx, `SELECT id, holder, alive_until FROM tasks WHERE completed = $1`, false)
+	if err != nil {
+		return 0, fmt.Errorf("store: unable to read unfinished tasks: %w", err)
+	}
+	type task struct {
+		id, aliveUntil int64
+		holder         string
+	}
+	var open []task
+	for rows.Next() {
+		var t task
+		if err := rows.Scan(&t.id, &t.holder, &t.aliveUntil); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: unable to read unfinished tasks: %w", err)
+		}
+		open = append(open, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range open {
+		why := goneReason(t.holder, t.aliveUntil, now)
+		if why == "" {
+			continue
+		}
+		if err := s.AppendTaskMessage(ctx, t.id, "Interrupted: "+why+".", true); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,9 +59,18 @@ func TestRecoverInterruptedRuns(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			for _, holder := range []string{fmt.Sprintf("%s/%d/dead", host(), deadPID(t)), ProcessHolder()} {
+				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tasks (kind, message, updated_at, holder, alive_until) VALUES ('account-import', 'started', 0, $1, $2)`), holder, now+60_000); err != nil {
+					t.Fatal(err)
+				}
+			}
 			n, err := s.RecoverInterruptedRuns(ctx)
-			if err != nil || n != 3 {
-				t.Fatalf("recovered %d runs, %v; want 3", n, err)
+			if err != nil || n != 4 {
+				t.Fatalf("recovered %d runs and tasks, %v; want 3 runs and 1 task", n, err)
+			}
+			if tasks := lines(t, s, `SELECT CAST(completed AS TEXT)||' '||message FROM tasks ORDER BY id`); len(tasks) != 2 ||
+				!strings.Contains(tasks[0], "Interrupted: the process running it") || strings.Contains(tasks[1], "Interrupted") {
+				t.Errorf("tasks after recovery: %q", tasks)
 			}
 			got := lines(t, s, `SELECT status FROM sync_runs ORDER BY id`)
 			if want := []string{"interrupted", "interrupted", "interrupted", "running", "running"}; !slices.Equal(got, want) {

@@ -489,12 +489,15 @@ func fillV4(ctx context.Context, tx *Tx) error {
 	return nil
 }
 
-// schemaV5: which process runs a sync run and until when it is taken as
+// schemaV5: which process runs a sync run or a background task, and until
+// when it is taken as
 // alive (see liveness.go). Runs from before it have an empty holder and are
 // recovered as interrupted if still "running".
 const schemaV5 = `
 ALTER TABLE sync_runs ADD COLUMN holder TEXT NOT NULL DEFAULT '';
 ALTER TABLE sync_runs ADD COLUMN alive_until BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+ALTER TABLE tasks ADD COLUMN alive_until BIGINT NOT NULL DEFAULT 0;
 `
 
 // schemaV6Cards lets one user hold the same number in both card fields

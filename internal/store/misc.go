@@ -326,10 +326,13 @@ func (s *Store) Unlock(ctx context.Context, name, holder string) error {
 // CreateTask starts a background task record.
 func (s *Store) CreateTask(ctx context.Context, kind, message string) (int64, error) {
 	var id int64
-	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO tasks (kind, message, updated_at) VALUES ($1, $2, $3) RETURNING id`), kind, message, s.nowMS()).Scan(&id)
+	now := s.nowMS()
+	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO tasks (kind, message, updated_at, holder, alive_until) VALUES ($1, $2, $3, $4, $5) RETURNING id`),
+		kind, message, now, ProcessHolder(), now+runHeartbeatTTL.Milliseconds()).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: unable to create task: %w", err)
 	}
+	s.startHeartbeat()
 	return id, nil
 }
 
