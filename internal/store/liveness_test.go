@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/reamprint/ream/internal/model"
-	"github.com/reamprint/ream/internal/testenv"
 )
 
 // deadPID is the PID of a process that has ended.
@@ -28,68 +27,59 @@ func deadPID(t *testing.T) int {
 // on another host, and when it predates the holder column; a run of this
 // process, or of a live server elsewhere, is left running. Both databases.
 func TestRecoverInterruptedRuns(t *testing.T) {
-	for _, url := range []string{"", "postgres"} {
-		name := "sqlite"
-		if url != "" {
-			name = "postgres"
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, 4)
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO sync_runs (kind, status, started_at) VALUES ('accounts', 'running', 0)`)); err != nil {
+			t.Fatal(err)
 		}
-		t.Run(name, func(t *testing.T) {
-			if url != "" {
-				url = testenv.PostgresURL(t)
-			}
-			ctx := context.Background()
-			s := openAtVersion(t, url, 4)
-			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO sync_runs (kind, status, started_at) VALUES ('accounts', 'running', 0)`)); err != nil {
+		if n, err := s.migrateTo(ctx, 5); err != nil || n != 1 {
+			t.Fatalf("migration 5: %d, %v", n, err)
+		}
+		now := s.nowMS()
+		for _, r := range []struct {
+			holder string
+			alive  int64
+		}{
+			{fmt.Sprintf("%s/%d/dead", host(), deadPID(t)), now + 60_000},
+			{"elsewhere.example/42/gone", now - 1},
+			{"elsewhere.example/43/alive", now + 60_000},
+			{ProcessHolder(), now - 1},
+		} {
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO sync_runs (kind, status, started_at, holder, alive_until) VALUES ('accounts', 'running', 0, $1, $2)`), r.holder, r.alive); err != nil {
 				t.Fatal(err)
 			}
-			if n, err := s.migrateTo(ctx, 5); err != nil || n != 1 {
-				t.Fatalf("migration 5: %d, %v", n, err)
-			}
-			now := s.nowMS()
-			for _, r := range []struct {
-				holder string
-				alive  int64
-			}{
-				{fmt.Sprintf("%s/%d/dead", host(), deadPID(t)), now + 60_000},
-				{"elsewhere.example/42/gone", now - 1},
-				{"elsewhere.example/43/alive", now + 60_000},
-				{ProcessHolder(), now - 1},
-			} {
-				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO sync_runs (kind, status, started_at, holder, alive_until) VALUES ('accounts', 'running', 0, $1, $2)`), r.holder, r.alive); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, holder := range []string{fmt.Sprintf("%s/%d/dead", host(), deadPID(t)), ProcessHolder()} {
-				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tasks (kind, message, updated_at, holder, alive_until) VALUES ('account-import', 'started', 0, $1, $2)`), holder, now+60_000); err != nil {
-					t.Fatal(err)
-				}
-			}
-			n, err := s.RecoverInterruptedRuns(ctx)
-			if err != nil || n != 4 {
-				t.Fatalf("recovered %d runs and tasks, %v; want 3 runs and 1 task", n, err)
-			}
-			if tasks := lines(t, s, `SELECT CAST(completed AS TEXT)||' '||message FROM tasks ORDER BY id`); len(tasks) != 2 ||
-				!strings.Contains(tasks[0], "Interrupted: the process running it") || strings.Contains(tasks[1], "Interrupted") {
-				t.Errorf("tasks after recovery: %q", tasks)
-			}
-			got := lines(t, s, `SELECT status FROM sync_runs ORDER BY id`)
-			if want := []string{"interrupted", "interrupted", "interrupted", "running", "running"}; !slices.Equal(got, want) {
-				t.Errorf("statuses %q, want %q", got, want)
-			}
-			// A new run closes dead runs before it starts.
-			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO sync_runs (kind, status, started_at, holder) VALUES ('users', 'running', 0, $1)`),
-				fmt.Sprintf("%s/%d/x", host(), deadPID(t))); err != nil {
+		}
+		for _, holder := range []string{fmt.Sprintf("%s/%d/dead", host(), deadPID(t)), ProcessHolder()} {
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO tasks (kind, message, updated_at, holder, alive_until) VALUES ('account-import', 'started', 0, $1, $2)`), holder, now+60_000); err != nil {
 				t.Fatal(err)
 			}
-			run := &model.SyncRun{Kind: "users"}
-			if err := s.StartSyncRun(ctx, run); err != nil {
-				t.Fatal(err)
-			}
-			if r, err := s.SyncRunByID(ctx, run.ID-1); err != nil || r.Status != RunStatusInterrupted || r.FinishedAt == nil {
-				t.Errorf("the dead run before a new one: %+v, %v", r, err)
-			}
-		})
-	}
+		}
+		n, err := s.RecoverInterruptedRuns(ctx)
+		if err != nil || n != 4 {
+			t.Fatalf("recovered %d runs and tasks, %v; want 3 runs and 1 task", n, err)
+		}
+		if tasks := lines(t, s, `SELECT CAST(completed AS TEXT)||' '||message FROM tasks ORDER BY id`); len(tasks) != 2 ||
+			!strings.Contains(tasks[0], "Interrupted: the process running it") || strings.Contains(tasks[1], "Interrupted") {
+			t.Errorf("tasks after recovery: %q", tasks)
+		}
+		got := lines(t, s, `SELECT status FROM sync_runs ORDER BY id`)
+		if want := []string{"interrupted", "interrupted", "interrupted", "running", "running"}; !slices.Equal(got, want) {
+			t.Errorf("statuses %q, want %q", got, want)
+		}
+		// A new run closes dead runs before it starts.
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO sync_runs (kind, status, started_at, holder) VALUES ('users', 'running', 0, $1)`),
+			fmt.Sprintf("%s/%d/x", host(), deadPID(t))); err != nil {
+			t.Fatal(err)
+		}
+		run := &model.SyncRun{Kind: "users"}
+		if err := s.StartSyncRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.SyncRunByID(ctx, run.ID-1); err != nil || r.Status != RunStatusInterrupted || r.FinishedAt == nil {
+			t.Errorf("the dead run before a new one: %+v, %v", r, err)
+		}
+	})
 }
 
 // TestLockOfADeadProcessIsTakenAtOnce: a job lock whose holder is a dead

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/reamprint/ream/internal/auth"
-	"github.com/reamprint/ream/internal/testenv"
 )
 
 // TestLoginJournalSharesLimits: two servers' limiters on one database count
@@ -16,58 +15,49 @@ import (
 // familiar address on the other; a server started later catches up with
 // the last hour. Both databases.
 func TestLoginJournalSharesLimits(t *testing.T) {
-	for _, url := range []string{"", "postgres"} {
-		name := "sqlite"
-		if url != "" {
-			name = "postgres"
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, SchemaVersion())
+		server := func() *auth.Limiter {
+			t.Helper()
+			j, err := NewLoginJournal(ctx, s, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := auth.NewLimiter(auth.DefaultLimiterConfig)
+			l.SetJournal(j)
+			return l
 		}
-		t.Run(name, func(t *testing.T) {
-			if url != "" {
-				url = testenv.PostgresURL(t)
-			}
-			ctx := context.Background()
-			s := openAtVersion(t, url, SchemaVersion())
-			server := func() *auth.Limiter {
-				t.Helper()
-				j, err := NewLoginJournal(ctx, s, slog.New(slog.DiscardHandler))
-				if err != nil {
-					t.Fatal(err)
-				}
-				l := auth.NewLimiter(auth.DefaultLimiterConfig)
-				l.SetJournal(j)
-				return l
-			}
-			a, b := server(), server()
-			now := time.Now()
-			for i := range 10 {
-				a.FailureFrom("bob", fmt.Sprintf("198.51.100.%d", i), false, now)
-			}
-			if ok, _, reason := b.AllowFrom("bob", "203.0.113.9", false, now); ok || reason != auth.ReasonUnfamiliar {
-				t.Errorf("server B after 10 failures on A from unfamiliar addresses: ok %v, reason %q", ok, reason)
-			}
-			for range 5 {
-				a.FailureFrom("carol", "192.0.2.7", true, now)
-			}
-			if ok, _, reason := b.AllowFrom("carol", "192.0.2.7", true, now); ok || reason != auth.ReasonAccount {
-				t.Errorf("server B after 5 failures on A at carol's familiar address: ok %v, reason %q", ok, reason)
-			}
-			if ok, _, _ := b.AllowFrom("carol", "192.0.2.8", true, now); !ok {
-				t.Errorf("carol's other familiar address is locked too")
-			}
-			late := server()
-			if ok, _, reason := late.AllowFrom("bob", "203.0.113.9", false, now); ok || reason != auth.ReasonUnfamiliar {
-				t.Errorf("a server started later: ok %v, reason %q", ok, reason)
-			}
-			// A server does not count its own events twice.
-			if ok, _, _ := a.AllowFrom("dave", "192.0.2.1", true, now); !ok {
-				t.Fatal("dave is locked before any failure")
-			}
-			for range 4 {
-				a.FailureFrom("dave", "192.0.2.1", true, now)
-			}
-			if ok, _, _ := a.AllowFrom("dave", "192.0.2.1", true, now); !ok {
-				t.Errorf("4 failures (under the 5 allowed) lock dave on the server that saw them")
-			}
-		})
-	}
+		a, b := server(), server()
+		now := time.Now()
+		for i := range 10 {
+			a.FailureFrom("bob", fmt.Sprintf("198.51.100.%d", i), false, now)
+		}
+		if ok, _, reason := b.AllowFrom("bob", "203.0.113.9", false, now); ok || reason != auth.ReasonUnfamiliar {
+			t.Errorf("server B after 10 failures on A from unfamiliar addresses: ok %v, reason %q", ok, reason)
+		}
+		for range 5 {
+			a.FailureFrom("carol", "192.0.2.7", true, now)
+		}
+		if ok, _, reason := b.AllowFrom("carol", "192.0.2.7", true, now); ok || reason != auth.ReasonAccount {
+			t.Errorf("server B after 5 failures on A at carol's familiar address: ok %v, reason %q", ok, reason)
+		}
+		if ok, _, _ := b.AllowFrom("carol", "192.0.2.8", true, now); !ok {
+			t.Errorf("carol's other familiar address is locked too")
+		}
+		late := server()
+		if ok, _, reason := late.AllowFrom("bob", "203.0.113.9", false, now); ok || reason != auth.ReasonUnfamiliar {
+			t.Errorf("a server started later: ok %v, reason %q", ok, reason)
+		}
+		// A server does not count its own events twice.
+		if ok, _, _ := a.AllowFrom("dave", "192.0.2.1", true, now); !ok {
+			t.Fatal("dave is locked before any failure")
+		}
+		for range 4 {
+			a.FailureFrom("dave", "192.0.2.1", true, now)
+		}
+		if ok, _, _ := a.AllowFrom("dave", "192.0.2.1", true, now); !ok {
+			t.Errorf("4 failures (under the 5 allowed) lock dave on the server that saw them")
+		}
+	})
 }

@@ -178,196 +178,174 @@ func TestMigration2IsRecordedOnPostgres(t *testing.T) {
 // the built-in admin's sessions and audit lines are its own, everyone
 // else's belong to a user id, and every name has its skeleton.
 func TestMigration3SeparatesTheBuiltInAdmin(t *testing.T) {
-	for _, url := range []string{"", "postgres"} {
-		name := "sqlite"
-		if url != "" {
-			name = "postgres"
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, 2)
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := s.w.ExecContext(ctx, s.q(q), args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
 		}
-		t.Run(name, func(t *testing.T) {
-			if url != "" {
-				url = testenv.PostgresURL(t)
-			}
-			ctx := context.Background()
-			s := openAtVersion(t, url, 2)
-			exec := func(q string, args ...any) {
-				t.Helper()
-				if _, err := s.w.ExecContext(ctx, s.q(q), args...); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-			exec(`INSERT INTO users (id, username, created_at, updated_at) VALUES (7, 'admin', 0, 0), (8, 'frank', 0, 0), (9, 'аdmin', 0, 0)`)
-			for _, se := range [][2]string{{"b1", "admin|admin"}, {"u1", "user|admin"}, {"f1", "user|frank"}, {"g1", "user|ghost"}} {
-				kind, user, _ := strings.Cut(se[1], "|")
-				exec(`INSERT INTO sessions (token_hash, kind, username, csrf_secret, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, 'x', 0, 0, $4)`,
-					se[0], kind, user, int64(1)<<60)
-			}
-			exec(`INSERT INTO audit_log (actor, action, created_at) VALUES ('admin', 'a.builtin', 0), ('frank', 'a.user', 0), ('scheduler', 'a.system', 0), ('api', 'a.api', 0)`)
+		exec(`INSERT INTO users (id, username, created_at, updated_at) VALUES (7, 'admin', 0, 0), (8, 'frank', 0, 0), (9, 'аdmin', 0, 0)`)
+		for _, se := range [][2]string{{"b1", "admin|admin"}, {"u1", "user|admin"}, {"f1", "user|frank"}, {"g1", "user|ghost"}} {
+			kind, user, _ := strings.Cut(se[1], "|")
+			exec(`INSERT INTO sessions (token_hash, kind, username, csrf_secret, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, 'x', 0, 0, $4)`,
+				se[0], kind, user, int64(1)<<60)
+		}
+		exec(`INSERT INTO audit_log (actor, action, created_at) VALUES ('admin', 'a.builtin', 0), ('frank', 'a.user', 0), ('scheduler', 'a.system', 0), ('api', 'a.api', 0)`)
 
-			if n, err := s.migrateTo(ctx, 3); err != nil || n != 1 {
-				t.Fatalf("migration 3: %d steps, %v", n, err)
-			}
-			got := lines(t, s, `SELECT token_hash||' '||kind||' '||COALESCE(CAST(user_id AS TEXT), 'builtin') FROM sessions ORDER BY token_hash`)
-			if want := []string{"b1 admin builtin", "f1 user 8", "u1 user 7"}; !slices.Equal(got, want) {
-				t.Errorf("sessions after migration 3: %q, want %q (a session of a user who is gone is ended)", got, want)
-			}
-			got = lines(t, s, `SELECT action||' '||actor_kind||' '||COALESCE(CAST(actor_user_id AS TEXT), '-') FROM audit_log ORDER BY action`)
-			if want := []string{"a.api api -", "a.builtin builtin-admin -", "a.system system -", "a.user user 8"}; !slices.Equal(got, want) {
-				t.Errorf("audit after migration 3: %q, want %q", got, want)
-			}
-			got = lines(t, s, `SELECT username||' '||name_skeleton FROM users ORDER BY id`)
-			if want := []string{"admin adrnin", "frank frank", "аdmin adrnin"}; !slices.Equal(got, want) {
-				t.Errorf("skeletons after migration 3: %q, want %q", got, want)
-			}
-		})
-	}
+		if n, err := s.migrateTo(ctx, 3); err != nil || n != 1 {
+			t.Fatalf("migration 3: %d steps, %v", n, err)
+		}
+		got := lines(t, s, `SELECT token_hash||' '||kind||' '||COALESCE(CAST(user_id AS TEXT), 'builtin') FROM sessions ORDER BY token_hash`)
+		if want := []string{"b1 admin builtin", "f1 user 8", "u1 user 7"}; !slices.Equal(got, want) {
+			t.Errorf("sessions after migration 3: %q, want %q (a session of a user who is gone is ended)", got, want)
+		}
+		got = lines(t, s, `SELECT action||' '||actor_kind||' '||COALESCE(CAST(actor_user_id AS TEXT), '-') FROM audit_log ORDER BY action`)
+		if want := []string{"a.api api -", "a.builtin builtin-admin -", "a.system system -", "a.user user 8"}; !slices.Equal(got, want) {
+			t.Errorf("audit after migration 3: %q, want %q", got, want)
+		}
+		got = lines(t, s, `SELECT username||' '||name_skeleton FROM users ORDER BY id`)
+		if want := []string{"admin adrnin", "frank frank", "аdmin adrnin"}; !slices.Equal(got, want) {
+			t.Errorf("skeletons after migration 3: %q, want %q", got, want)
+		}
+	})
 }
 
 // TestMigration4HashesAccountPINs: PINs kept in clear before it are keyed
 // hashes after it, accounts without a PIN keep none, and a PIN still finds
 // its account.
 func TestMigration4HashesAccountPINs(t *testing.T) {
-	for _, url := range []string{"", "postgres"} {
-		name := "sqlite"
-		if url != "" {
-			name = "postgres"
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, 3)
+		for i, pin := range []string{"1001", "", "0042"} {
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO accounts (id, name, name_key, pin, created_at, updated_at) VALUES ($1, $2, $3, $4, 0, 0)`),
+				i+1, fmt.Sprint("Account ", i+1), fmt.Sprint("account ", i+1), pin); err != nil {
+				t.Fatal(err)
+			}
 		}
-		t.Run(name, func(t *testing.T) {
-			if url != "" {
-				url = testenv.PostgresURL(t)
-			}
-			ctx := context.Background()
-			s := openAtVersion(t, url, 3)
-			for i, pin := range []string{"1001", "", "0042"} {
-				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO accounts (id, name, name_key, pin, created_at, updated_at) VALUES ($1, $2, $3, $4, 0, 0)`),
-					i+1, fmt.Sprint("Account ", i+1), fmt.Sprint("account ", i+1), pin); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if n, err := s.migrateTo(ctx, 4); err != nil || n != 1 {
-				t.Fatalf("migration 4: %d steps, %v", n, err)
-			}
-			h1, _ := s.HashAccountPIN(ctx, "1001")
-			h3, _ := s.HashAccountPIN(ctx, "0042")
-			got := lines(t, s, `SELECT name||' '||pin FROM accounts ORDER BY id`)
-			if want := []string{"Account 1 " + h1, "Account 2 ", "Account 3 " + h3}; !slices.Equal(got, want) || !strings.HasPrefix(h1, "hmac-sha256:") {
-				t.Fatalf("accounts after migration 4: %q, want %q", got, want)
-			}
-			found, _, err := s.ListAccounts(ctx, AccountFilter{Search: "0042", Limit: 10})
-			if err != nil || len(found) != 1 || found[0].Name != "Account 3" {
-				t.Fatalf("search by PIN after migration 4: %v, %v", found, err)
-			}
-		})
-	}
+		if n, err := s.migrateTo(ctx, 4); err != nil || n != 1 {
+			t.Fatalf("migration 4: %d steps, %v", n, err)
+		}
+		h1, _ := s.HashAccountPIN(ctx, "1001")
+		h3, _ := s.HashAccountPIN(ctx, "0042")
+		got := lines(t, s, `SELECT name||' '||pin FROM accounts ORDER BY id`)
+		if want := []string{"Account 1 " + h1, "Account 2 ", "Account 3 " + h3}; !slices.Equal(got, want) || !strings.HasPrefix(h1, "hmac-sha256:") {
+			t.Fatalf("accounts after migration 4: %q, want %q", got, want)
+		}
+		found, _, err := s.ListAccounts(ctx, AccountFilter{Search: "0042", Limit: 10})
+		if err != nil || len(found) != 1 || found[0].Name != "Account 3" {
+			t.Fatalf("search by PIN after migration 4: %v, %v", found, err)
+		}
+	})
 }
 
 func TestMigration6LetsOneUserHoldANumberInBothFields(t *testing.T) {
-	for _, url := range []string{"", "postgres"} {
-		name := "sqlite"
-		if url != "" {
-			name = "postgres"
-		}
-		t.Run(name, func(t *testing.T) {
-			if url != "" {
-				url = testenv.PostgresURL(t)
-			}
-			ctx := context.Background()
-			s := openAtVersion(t, url, 5)
-			for i, user := range []string{"carol", "dave"} {
-				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, created_at, updated_at) VALUES ($1, $2, 0, 0)`), i+1, user); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, c := range []struct {
-				number string
-				user   int
-				slot   int
-			}{{"800", 1, 1}, {"801", 1, 2}, {"900", 2, 1}} {
-				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`), c.number, c.user, c.slot); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if n, err := s.migrateTo(ctx, 6); err != nil || n != 1 {
-				t.Fatalf("migration 6: %d steps, %v", n, err)
-			}
-			if got := lines(t, s, `SELECT number||' '||user_id||' '||slot FROM user_cards ORDER BY number`); !slices.Equal(got, []string{"800 1 1", "801 1 2", "900 2 1"}) {
-				t.Fatalf("cards after migration 6: %q", got)
-			}
-			// The store's card code is today's: it needs every later step too.
-			if _, err := s.migrateTo(ctx, SchemaVersion()); err != nil {
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, 5)
+		for i, user := range []string{"carol", "dave"} {
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, created_at, updated_at) VALUES ($1, $2, 0, 0)`), i+1, user); err != nil {
 				t.Fatal(err)
 			}
-			err := s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 1, "801", "801", model.CardOriginAdmin) })
-			if err != nil {
-				t.Fatalf("one number in both fields: %v", err)
+		}
+		for _, c := range []struct {
+			number string
+			user   int
+			slot   int
+		}{{"800", 1, 1}, {"801", 1, 2}, {"900", 2, 1}} {
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ($1, $2, $3)`), c.number, c.user, c.slot); err != nil {
+				t.Fatal(err)
 			}
-			carol, err := s.UserByName(ctx, "carol")
-			if err != nil || carol.PrimaryCard != "801" || carol.SecondaryCard != "801" {
-				t.Fatalf("carol after holding 801 twice: %+v, %v", carol, err)
+		}
+		if n, err := s.migrateTo(ctx, 6); err != nil || n != 1 {
+			t.Fatalf("migration 6: %d steps, %v", n, err)
+		}
+		if got := lines(t, s, `SELECT number||' '||user_id||' '||slot FROM user_cards ORDER BY number`); !slices.Equal(got, []string{"800 1 1", "801 1 2", "900 2 1"}) {
+			t.Fatalf("cards after migration 6: %q", got)
+		}
+		// The store's card code is today's: it needs every later step too.
+		if _, err := s.migrateTo(ctx, SchemaVersion()); err != nil {
+			t.Fatal(err)
+		}
+		err := s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 1, "801", "801", model.CardOriginAdmin) })
+		if err != nil {
+			t.Fatalf("one number in both fields: %v", err)
+		}
+		carol, err := s.UserByName(ctx, "carol")
+		if err != nil || carol.PrimaryCard != "801" || carol.SecondaryCard != "801" {
+			t.Fatalf("carol after holding 801 twice: %+v, %v", carol, err)
+		}
+		if u, err := s.UserByCardSlot(ctx, "801", SecondaryCard); err != nil || u.Username != "carol" {
+			t.Errorf("lookup of the secondary field: %v, %v", u, err)
+		}
+		// Still one user's: the database refuses another holder, in any field.
+		for _, slot := range []int{PrimaryCard, SecondaryCard, BothCards} {
+			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('801', 2, $1)`), slot); !isUniqueViolation(err) {
+				t.Errorf("a second holder of 801 in slot %d: %v", slot, err)
 			}
-			if u, err := s.UserByCardSlot(ctx, "801", SecondaryCard); err != nil || u.Username != "carol" {
-				t.Errorf("lookup of the secondary field: %v, %v", u, err)
-			}
-			// Still one user's: the database refuses another holder, in any field.
-			for _, slot := range []int{PrimaryCard, SecondaryCard, BothCards} {
-				if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('801', 2, $1)`), slot); !isUniqueViolation(err) {
-					t.Errorf("a second holder of 801 in slot %d: %v", slot, err)
-				}
-			}
-			// And each field holds one number a user.
-			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('902', 2, 1)`)); !isUniqueViolation(err) {
-				t.Errorf("a second primary number for dave: %v", err)
-			}
-			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('903', 1, 2)`)); !isUniqueViolation(err) {
-				t.Errorf("a second secondary number for carol (who holds 801 in both): %v", err)
-			}
-			err = s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 2, "900", "801", model.CardOriginAdmin) })
-			if !errors.Is(err, ErrCardInUse) {
-				t.Errorf("SetUserCards with carol's number: %v", err)
-			}
-		})
-	}
+		}
+		// And each field holds one number a user.
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('902', 2, 1)`)); !isUniqueViolation(err) {
+			t.Errorf("a second primary number for dave: %v", err)
+		}
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('903', 1, 2)`)); !isUniqueViolation(err) {
+			t.Errorf("a second secondary number for carol (who holds 801 in both): %v", err)
+		}
+		err = s.InTx(ctx, func(tx *Tx) error { return tx.SetUserCards(ctx, 2, "900", "801", model.CardOriginAdmin) })
+		if !errors.Is(err, ErrCardInUse) {
+			t.Errorf("SetUserCards with carol's number: %v", err)
+		}
+	})
 }
 
 // TestMigration7RecordsCardOrigins: numbers stored before it keep their
 // owners and slots, with origin "" (not recorded) and no time; numbers set
 // after it carry both.
 func TestMigration7RecordsCardOrigins(t *testing.T) {
-	for _, url := range []string{"", "postgres"} {
-		name := "sqlite"
-		if url != "" {
-			name = "postgres"
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, 6)
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, created_at, updated_at) VALUES (1, 'alice', 0, 0), (2, 'bob', 0, 0)`)); err != nil {
+			t.Fatal(err)
 		}
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('1001', 1, 1), ('A2', 1, 2), ('2002', 2, 1)`)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.migrateTo(ctx, 7); err != nil || n != 1 {
+			t.Fatalf("migration 7: %d steps, %v", n, err)
+		}
+		got := lines(t, s, `SELECT number||' '||CAST(user_id AS TEXT)||' '||CAST(slot AS TEXT)||' '||CAST(origin AS TEXT)||' '||COALESCE(CAST(set_at AS TEXT), 'none') FROM user_cards ORDER BY number`)
+		if want := []string{"1001 1 1 0 none", "2002 2 1 0 none", "A2 1 2 0 none"}; !slices.Equal(got, want) {
+			t.Fatalf("cards after migration 7: %q, want %q", got, want)
+		}
+		// Numbers written after it record where they came from.
+		err := s.InTx(ctx, func(tx *Tx) error {
+			return tx.SetUserCard(ctx, 2, SecondaryCard, "B2", model.CardOriginSelfRegistered)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards, err := s.UserCardNumbers(ctx, 2)
+		if err != nil || len(cards) != 2 || cards[0].Origin != "" || cards[0].SetAt != nil ||
+			cards[1].Number != "B2" || cards[1].Origin != model.CardOriginSelfRegistered || cards[1].SetAt == nil {
+			t.Fatalf("bob's cards after migration 7: %+v, %v", cards, err)
+		}
+	})
+}
+
+// onBothDatabases runs f as a subtest on SQLite (url "") and on PostgreSQL
+// (a fresh test database's URL; skipped when there is none).
+func onBothDatabases(t *testing.T, f func(t *testing.T, url string)) {
+	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			if url != "" {
+			url := ""
+			if name == "postgres" {
 				url = testenv.PostgresURL(t)
 			}
-			ctx := context.Background()
-			s := openAtVersion(t, url, 6)
-			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, created_at, updated_at) VALUES (1, 'alice', 0, 0), (2, 'bob', 0, 0)`)); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO user_cards (number, user_id, slot) VALUES ('1001', 1, 1), ('A2', 1, 2), ('2002', 2, 1)`)); err != nil {
-				t.Fatal(err)
-			}
-			if n, err := s.migrateTo(ctx, 7); err != nil || n != 1 {
-				t.Fatalf("migration 7: %d steps, %v", n, err)
-			}
-			got := lines(t, s, `SELECT number||' '||CAST(user_id AS TEXT)||' '||CAST(slot AS TEXT)||' '||CAST(origin AS TEXT)||' '||COALESCE(CAST(set_at AS TEXT), 'none') FROM user_cards ORDER BY number`)
-			if want := []string{"1001 1 1 0 none", "2002 2 1 0 none", "A2 1 2 0 none"}; !slices.Equal(got, want) {
-				t.Fatalf("cards after migration 7: %q, want %q", got, want)
-			}
-			// Numbers written after it record where they came from.
-			err := s.InTx(ctx, func(tx *Tx) error {
-				return tx.SetUserCard(ctx, 2, SecondaryCard, "B2", model.CardOriginSelfRegistered)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cards, err := s.UserCardNumbers(ctx, 2)
-			if err != nil || len(cards) != 2 || cards[0].Origin != "" || cards[0].SetAt != nil ||
-				cards[1].Number != "B2" || cards[1].Origin != model.CardOriginSelfRegistered || cards[1].SetAt == nil {
-				t.Fatalf("bob's cards after migration 7: %+v, %v", cards, err)
-			}
+			f(t, url)
 		})
 	}
 }
