@@ -54,13 +54,9 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 	u, _ := url.Parse(cfg.URL) // Validate parsed it already
 	s.tls = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CACertFile != "" {
-		pem, err := os.ReadFile(cfg.CACertFile)
+		pool, err := loadCACertFile(cfg.CACertFile)
 		if err != nil {
-			return nil, fmt.Errorf("directory: CACertFile: unable to read: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("directory: CACertFile %s: holds no PEM certificate", cfg.CACertFile)
+			return nil, err
 		}
 		s.tls.RootCAs = pool
 	}
@@ -89,6 +85,25 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 		}
 	}
 	return s, nil
+}
+
+// CheckCACertFile reports whether path is a readable PEM file holding at
+// least one certificate, for the user-sync.ldap.ca-cert-file setting.
+func CheckCACertFile(path string) error {
+	_, err := loadCACertFile(path)
+	return err
+}
+
+func loadCACertFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("directory: CACertFile: unable to read: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("directory: CACertFile %s: holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // encodeFilter compiles an LDAP filter to its BER form.

@@ -116,7 +116,7 @@ func (c LDAPConfig) Validate() error {
 		return err
 	}
 	if c.BindDN != "" {
-		if _, err := ldap.ParseDN(c.BindDN); err != nil {
+		if _, err := ParseBindIdentity(c.BindDN); err != nil {
 			return fmt.Errorf("directory: BindDN %q: %w", c.BindDN, err)
 		}
 		if c.BindPassword == "" {
@@ -167,6 +167,15 @@ func (c LDAPConfig) Validate() error {
 	return nil
 }
 
+// CheckURL reports what is wrong with an LDAP server URL, for the
+// user-sync.ldap.url setting when it is saved.
+func CheckURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	return validateURL(raw, false)
+}
+
 func validateURL(raw string, startTLS bool) error {
 	if raw == "" {
 		return errors.New("directory: URL: is required")
@@ -180,6 +189,9 @@ func validateURL(raw string, startTLS bool) error {
 	}
 	if u.Hostname() == "" {
 		return fmt.Errorf("directory: URL %q: has no host", raw)
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("directory: URL %q: must be only ldap[s]://host[:port] (the base DN is a setting of its own)", raw)
 	}
 	if startTLS && u.Scheme == "ldaps" {
 		return fmt.Errorf("directory: StartTLS: cannot be used with an ldaps:// URL, which is already encrypted")

@@ -72,6 +72,7 @@ func LoadSourceConfig(ctx context.Context, set *settings.Settings) (SourceConfig
 		c.URL = set.Get(ctx, settings.UserSyncLDAPURL)
 		c.StartTLS = set.Bool(ctx, settings.UserSyncLDAPStartTLS)
 		c.InsecureSkipVerify = set.Bool(ctx, settings.UserSyncLDAPSkipTLS)
+		c.CACertFile = set.Get(ctx, settings.UserSyncLDAPCACert)
 		c.BindDN = set.Get(ctx, settings.UserSyncLDAPBindDN)
 		c.BindPassword = set.Get(ctx, settings.UserSyncLDAPBindPW)
 		c.BaseDN = set.Get(ctx, settings.UserSyncLDAPBaseDN)
