@@ -1,0 +1,104 @@
+package usersync
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/reamprint/ream/internal/settings"
+	"github.com/reamprint/ream/internal/testenv/samba"
+)
+
+// The Active Directory tests share one Samba domain controller per run.
+func TestMain(m *testing.M) { os.Exit(samba.Main(m)) }
+
+// useAD points the sync at the Samba DC over LDAPS, trusting its
+// certificate through ca-cert-file, bound as the service account's UPN.
+func (h *harness) useAD(srv *samba.Server, bindAs string) {
+	h.set(settings.UserSyncSource, SourceLDAP,
+		settings.UserSyncLDAPPreset, "ad",
+		settings.UserSyncLDAPURL, srv.URL,
+		settings.UserSyncLDAPCACert, srv.CACertFile,
+		settings.UserSyncLDAPBindDN, bindAs,
+		settings.UserSyncLDAPBindPW, samba.ServicePassword,
+		settings.UserSyncLDAPBaseDN, srv.BaseDN)
+}
+
+func TestSyncFromActiveDirectory(t *testing.T) {
+	srv := samba.Shared(t)
+	forEachStore(t, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		h.useAD(srv, samba.ServiceUPN)
+
+		// The base DN is the domain root, where AD answers with
+		// continuation references (DomainDnsZones and the like) too.
+		out := h.mustRun(h.syncOpts())
+		if out.Run.Status != "ok" {
+			t.Fatalf("run = %+v", out.Run)
+		}
+		if c := out.Run.Counts; c.Created < samba.Students+3 {
+			t.Errorf("counts = %+v, want at least %d created", c, samba.Students+3)
+		}
+		alice := h.user("alice")
+		if alice.FullName != "Alice Archer" || alice.Email != "alice@corp.example" || alice.Department != "Finance" ||
+			alice.Office != "Level 2" || alice.PrimaryCard != "CARD-0042" || alice.SourceID != "ldap" || alice.Internal {
+			t.Errorf("alice = %+v", alice)
+		}
+		if s := h.user(samba.StudentName(samba.Students)); s.PrimaryCard != "102000" {
+			t.Errorf("%s = %+v, want card 102000 from pager", s.Username, s)
+		}
+		h.noUser("bob") // disabled: userAccountControl bit 2
+
+		// The group of more than 1,500 members arrives whole.
+		if _, err := h.svc.ImportGroup(ctx, admin, samba.BigGroup); err != nil {
+			t.Fatalf("ImportGroup: %v", err)
+		}
+		members, err := h.store.GroupMembers(ctx, samba.BigGroup, 0, 10000)
+		if err != nil || len(members) != samba.BigGroupSize {
+			t.Errorf("%s has %d members (%v), want %d", samba.BigGroup, len(members), err, samba.BigGroupSize)
+		}
+
+		again := h.mustRun(h.syncOpts())
+		if c := again.Run.Counts; c.Created+c.Updated+c.Deleted != 0 {
+			t.Errorf("second run counts = %+v, want nothing changed", c)
+		}
+	})
+}
+
+func TestActiveDirectoryBindIdentities(t *testing.T) {
+	srv := samba.Shared(t)
+	h := newHarness(t, false)
+	for _, id := range []string{samba.ServiceUPN, samba.ServiceDownLevel, samba.ServiceDN} {
+		h.useAD(srv, id)
+		names, err := h.svc.DirectoryGroups(context.Background())
+		if err != nil {
+			t.Errorf("bound as %q: %v", id, err)
+			continue
+		}
+		if len(names) == 0 {
+			t.Errorf("bound as %q: no groups read", id)
+		}
+	}
+	h.useAD(srv, samba.ServiceUPN)
+	h.set(settings.UserSyncLDAPBindPW, "wrong-password")
+	if _, err := h.svc.DirectoryGroups(context.Background()); err == nil {
+		t.Error("a wrong service password was accepted")
+	}
+}
+
+func TestActiveDirectoryLogin(t *testing.T) {
+	srv := samba.Shared(t)
+	h := newHarness(t, false)
+	h.useAD(srv, samba.ServiceUPN)
+	ctx := context.Background()
+	ok, err := h.svc.LoginUser(ctx, "alice", samba.AlicePassword)
+	if err != nil || !ok {
+		t.Fatalf("login as alice = %v, %v", ok, err)
+	}
+	if u := h.user("alice"); u.FullName != "Alice Archer" {
+		t.Errorf("alice created at login as %+v", u)
+	}
+	if ok, err := h.svc.LoginUser(ctx, "alice", "wrong-password"); err != nil || ok {
+		t.Errorf("login with a wrong password = %v, %v", ok, err)
+	}
+}
