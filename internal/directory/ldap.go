@@ -530,7 +530,7 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 	if reason != "" {
 		return nil, ErrInvalidCredentials
 	}
-	user, err := s.findUser(ctx, name)
+	user, err := s.findUser(ctx, s.loginFilter(name))
 	if err != nil {
 		return nil, err
 	}
@@ -550,10 +550,26 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 	return user, nil
 }
 
-// findUser looks up one user by username; the username is escaped, so no
-// character in it can change the meaning of the filter.
-func (s *LDAPSource) findUser(ctx context.Context, username string) (*UserRecord, error) {
-	filter, err := encodeFilter("(&" + s.userFilter + "(" + s.cfg.Attr.Username + "=" + ldap.EscapeFilter(username) + "))")
+// loginFilter is the filter that finds the entry of a login name: its
+// username attribute, or on Active Directory, for a name with an @, its
+// userPrincipalName too (a UPN need not be sAMAccountName@domain). The name
+// is escaped, so no character in it can change the meaning of the filter.
+func (s *LDAPSource) loginFilter(name string) loginName {
+	byName := "(" + s.cfg.Attr.Username + "=" + ldap.EscapeFilter(name) + ")"
+	if s.cfg.Preset == PresetActiveDirectory && strings.Contains(name, "@") {
+		byName = "(|" + byName + "(userPrincipalName=" + ldap.EscapeFilter(name) + "))"
+	}
+	return loginName{name: name, filter: "(&" + s.userFilter + byName + ")"}
+}
+
+// loginName is a name typed at login and the filter that finds its entry.
+type loginName struct{ name, filter string }
+
+// findUser looks up the one user entry a login name belongs to; when two
+// entries answer to it, neither is trusted.
+func (s *LDAPSource) findUser(ctx context.Context, login loginName) (*UserRecord, error) {
+	username := login.name
+	filter, err := encodeFilter(login.filter)
 	if err != nil {
 		return nil, fmt.Errorf("directory: unable to build the filter to look up %q: %w", username, err)
 	}

@@ -101,4 +101,21 @@ func TestActiveDirectoryLogin(t *testing.T) {
 	if ok, err := h.svc.LoginUser(ctx, "alice", "wrong-password"); err != nil || ok {
 		t.Errorf("login with a wrong password = %v, %v", ok, err)
 	}
+	// Her UPN is not alice@…: it is found by userPrincipalName, and the
+	// login is alice's.
+	for _, typed := range []string{samba.AliceUPN, "Alice.Archer@CORP.example"} {
+		name, ok, err := h.svc.LoginName(ctx, typed, samba.AlicePassword)
+		if err != nil || !ok || name != "alice" {
+			t.Errorf("login as %q = %q, %v, %v; want alice", typed, name, ok, err)
+		}
+	}
+	if name, ok, err := h.svc.LoginName(ctx, samba.AliceUPN, "wrong-password"); err != nil || ok || name != "" {
+		t.Errorf("UPN login with a wrong password = %q, %v, %v", name, ok, err)
+	}
+	// Only the AD preset reads UPNs.
+	h.set(settings.UserSyncLDAPPreset, "openldap",
+		settings.UserSyncLDAPAttrs, "username=sAMAccountName\nfull-name=displayName")
+	if _, ok, err := h.svc.LoginName(ctx, samba.AliceUPN, samba.AlicePassword); ok {
+		t.Errorf("a UPN logged in with the OpenLDAP preset (%v)", err)
+	}
 }
