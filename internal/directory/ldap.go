@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -70,7 +72,7 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 		filter:   userFilter,
 		pageSize: cfg.PageSize,
 		attrs: nonEmpty(a.Username, a.FullName, a.Email, a.Department, a.Office,
-			a.PrimaryCard, a.SecondaryCard, a.OtherEmails, a.HomeFolder, a.AccountControl),
+			a.PrimaryCard, a.SecondaryCard, a.OtherEmails, a.HomeFolder, a.AccountControl, a.AccountExpires),
 	}
 	if cfg.GroupFilter != "" {
 		groupFilter, err := encodeFilter(parenthesize(cfg.GroupFilter))
@@ -646,6 +648,7 @@ const (
 	slotOtherEmails
 	slotHomeFolder
 	slotAccountControl
+	slotAccountExpires
 	slotGroupName
 	slotGroupMember
 	slotGroupMemberUID
@@ -657,11 +660,12 @@ const (
 // map access without case folding. One Read owns one mapper.
 type entryMapper struct {
 	src    *LDAPSource
+	now    time.Time        // accountExpires is compared with the start of the read
 	byName map[string][]int // server spelling → slots
 }
 
 func (s *LDAPSource) newEntryMapper() *entryMapper {
-	return &entryMapper{src: s, byName: make(map[string][]int)}
+	return &entryMapper{src: s, byName: make(map[string][]int), now: time.Now()}
 }
 
 func (m *entryMapper) slotsOf(name string) []int {
@@ -735,9 +739,35 @@ func (m *entryMapper) user(dn, attrs string) (UserRecord, *LineError, error) {
 		if err != nil {
 			return UserRecord{}, &LineError{DN: dn, Field: m.src.cfg.Attr.AccountControl, Reason: fmt.Sprintf("%q is not a number", uac)}, nil
 		}
-		u.Disabled = flags&2 != 0
+		if flags&2 != 0 {
+			u.Disabled, u.DisabledWhy = true, "userAccountControl marks it disabled"
+		}
+	}
+	if raw := strings.TrimSpace(v[slotAccountExpires].first()); raw != "" && !u.Disabled {
+		expires, err := ParseAccountExpires(raw)
+		if err != nil {
+			return UserRecord{}, &LineError{DN: dn, Field: m.src.cfg.Attr.AccountExpires, Reason: err.Error()}, nil
+		}
+		if !expires.IsZero() && !expires.After(m.now) {
+			u.Disabled, u.DisabledWhy = true, "accountExpires: expired on "+expires.UTC().Format("2006-01-02 15:04 MST")
+		}
 	}
 	return u, nil, nil
+}
+
+// ParseAccountExpires reads Active Directory's accountExpires: the zero
+// time for never (0 or 9223372036854775807), else the moment it expires.
+func ParseAccountExpires(v string) (time.Time, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("%q is not a number of 100 ns steps since 1601", v)
+	}
+	if n == 0 || n == math.MaxInt64 {
+		return time.Time{}, nil
+	}
+	// 11644473600 seconds lie between 1601-01-01 and 1970-01-01.
+	const epochDiff = 11644473600
+	return time.Unix(n/1e7-epochDiff, n%1e7*100).UTC(), nil
 }
 
 // valueSet is the encoded SET OF values of one attribute.

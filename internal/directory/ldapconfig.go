@@ -38,6 +38,10 @@ type AttrMap struct {
 	// AccountControl is Active Directory's userAccountControl: bit 2 set
 	// means the account is disabled.
 	AccountControl string
+	// AccountExpires is Active Directory's accountExpires: a time in 100 ns
+	// steps since 1601 (UTC); 0 and 9223372036854775807 mean never. An
+	// account past it counts as disabled.
+	AccountExpires string
 	GroupName      string
 	GroupMember    string // values are member DNs (groupOfNames, AD groups)
 	GroupMemberUID string // values are usernames (posixGroup memberUid)
@@ -96,6 +100,7 @@ func Preset(name string) LDAPConfig {
 			PrimaryCard:    "pager",
 			HomeFolder:     "homeDirectory",
 			AccountControl: "userAccountControl",
+			AccountExpires: "accountExpires",
 			GroupName:      "cn",
 			GroupMember:    "member",
 		}
@@ -208,7 +213,7 @@ func (m AttrMap) fields() []namedAttr {
 		{"Department", m.Department}, {"Office", m.Office}, {"PrimaryCard", m.PrimaryCard},
 		{"SecondaryCard", m.SecondaryCard}, {"OtherEmails", m.OtherEmails},
 		{"HomeFolder", m.HomeFolder}, {"AccountControl", m.AccountControl},
-		{"GroupName", m.GroupName}, {"GroupMember", m.GroupMember},
+		{"AccountExpires", m.AccountExpires}, {"GroupName", m.GroupName}, {"GroupMember", m.GroupMember},
 		{"GroupMemberUID", m.GroupMemberUID},
 	}
 }

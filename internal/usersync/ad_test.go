@@ -3,6 +3,8 @@ package usersync
 import (
 	"context"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/reamprint/ream/internal/settings"
@@ -47,7 +49,17 @@ func TestSyncFromActiveDirectory(t *testing.T) {
 		if s := h.user(samba.StudentName(samba.Students)); s.PrimaryCard != "102000" {
 			t.Errorf("%s = %+v, want card 102000 from pager", s.Username, s)
 		}
-		h.noUser("bob") // disabled: userAccountControl bit 2
+		h.noUser("bob")   // disabled: userAccountControl bit 2
+		h.noUser("carol") // accountExpires in 2012
+		h.user("dave")    // accountExpires 0: never
+		h.user("erin")    // accountExpires 9223372036854775807: never
+		report := out.Plan.Report()
+		for _, want := range []string{"left out bob: userAccountControl marks it disabled",
+			"left out carol: accountExpires: expired on 2012-"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("report lacks %q", want)
+			}
+		}
 
 		// The group of more than 1,500 members arrives whole.
 		if _, err := h.svc.ImportGroup(ctx, admin, samba.BigGroup); err != nil {
@@ -59,8 +71,22 @@ func TestSyncFromActiveDirectory(t *testing.T) {
 		}
 
 		again := h.mustRun(h.syncOpts())
-		if c := again.Run.Counts; c.Created+c.Updated+c.Deleted != 0 {
-			t.Errorf("second run counts = %+v, want nothing changed", c)
+		if c := again.Run.Counts; c.Created+c.Updated+c.Deleted != 0 || c.Skipped < 2 {
+			t.Errorf("second run counts = %+v, want nothing changed and the two left out counted", c)
+		}
+
+		// With skip-disabled off, the Test run would import them.
+		h.set(settings.UserSyncSkipDisabled, "N")
+		test, err := h.run(h.syncOpts(), true)
+		if err != nil {
+			t.Fatalf("test run: %v", err)
+		}
+		var create []string
+		for _, c := range test.Plan.Create {
+			create = append(create, c.User.Username)
+		}
+		if !slices.Contains(create, "bob") || !slices.Contains(create, "carol") || len(test.Plan.Disabled) != 0 {
+			t.Errorf("test run with disabled accounts creates %v, leaves out %v", create, test.Plan.Disabled)
 		}
 	})
 }

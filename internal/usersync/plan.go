@@ -76,8 +76,10 @@ type Plan struct {
 	// DeleteLimit is the most users the run may delete without confirmation.
 	DeleteLimit int
 	// Refusal, when set, is why the run must not be applied.
-	Refusal  string
-	Skipped  []directory.LineError
+	Refusal string
+	Skipped []directory.LineError
+	// Disabled are the directory's disabled and expired accounts, left out.
+	Disabled []directory.DisabledAccount
 	Warnings []string
 	Groups   []GroupChange
 	// DirectoryGroups are the names of every group the source has, for
@@ -90,7 +92,7 @@ type Plan struct {
 // Counts are the plan's totals as a sync run records them.
 func (p *Plan) Counts() model.SyncCounts {
 	return model.SyncCounts{Read: p.Read, Created: len(p.Create), Updated: len(p.Update), Unchanged: p.Unchanged,
-		Deleted: len(p.Delete), Skipped: len(p.Skipped) + len(p.NotImported), Errors: len(p.Warnings)}
+		Deleted: len(p.Delete), Skipped: len(p.Skipped) + len(p.NotImported) + len(p.Disabled), Errors: len(p.Warnings)}
 }
 
 // writes reports whether applying the plan changes anything.
@@ -110,7 +112,7 @@ func (p *Plan) writes() bool {
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
-	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped}
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled}
 	// Sized for the users created too: a first import creates them all.
 	byName := make(map[string]*model.User, max(len(snap.Users), len(res.Users)))
 	if opts.ImportNew {
@@ -445,6 +447,9 @@ func (p *Plan) Report() string {
 	}
 	for _, s := range p.Skipped {
 		fmt.Fprintf(&b, "skipped %s\n", s.Error())
+	}
+	for _, d := range p.Disabled {
+		fmt.Fprintf(&b, "left out %s: %s (skip disabled accounts is on)\n", d.Username, d.Why)
 	}
 	for _, g := range p.Groups {
 		switch {

@@ -189,6 +189,7 @@ var attributeFields = map[string]func(*directory.AttrMap) *string{
 	"other-emails":     func(m *directory.AttrMap) *string { return &m.OtherEmails },
 	"home-folder":      func(m *directory.AttrMap) *string { return &m.HomeFolder },
 	"account-control":  func(m *directory.AttrMap) *string { return &m.AccountControl },
+	"account-expires":  func(m *directory.AttrMap) *string { return &m.AccountExpires },
 	"group-name":       func(m *directory.AttrMap) *string { return &m.GroupName },
 	"group-member":     func(m *directory.AttrMap) *string { return &m.GroupMember },
 	"group-member-uid": func(m *directory.AttrMap) *string { return &m.GroupMemberUID },
@@ -197,7 +198,7 @@ var attributeFields = map[string]func(*directory.AttrMap) *string{
 // AttributeFieldNames lists the names accepted in attribute overrides.
 func AttributeFieldNames() []string {
 	return []string{"username", "full-name", "email", "department", "office", "primary-card", "secondary-card",
-		"other-emails", "home-folder", "account-control", "group-name", "group-member", "group-member-uid"}
+		"other-emails", "home-folder", "account-control", "account-expires", "group-name", "group-member", "group-member-uid"}
 }
 
 // ApplyAttributeOverrides applies "field=attribute" lines (blank and "#"
