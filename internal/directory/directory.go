@@ -97,6 +97,16 @@ type Result struct {
 	// disabled or expired (when ReadOptions.IncludeDisabled is off). Unlike
 	// Skipped they are not a fault of the source.
 	Disabled []DisabledAccount
+	// Nesting is what following nested groups found; nil when nested
+	// groups are not followed.
+	Nesting *Nesting
+}
+
+// Nesting describes the nested groups of a read.
+type Nesting struct {
+	Depth     int  // the deepest nesting followed (0: no group contains another)
+	Cycle     bool // some group is, through others, a member of itself
+	Truncated bool // nesting deeper than MaxNestingDepth was not followed
 }
 
 // DisabledAccount is an account left out of a read as disabled or expired.

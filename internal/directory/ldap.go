@@ -180,6 +180,10 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 		if err := s.readGroups(ctx, conn, m, groups); err != nil {
 			return nil, fmt.Errorf("directory: unable to read groups under %q: %w", s.cfg.GroupBaseDN, err)
 		}
+		if s.cfg.NestedGroups {
+			n := groups.expandNested()
+			res.Nesting = &Nesting{Depth: n.depth, Cycle: n.cycle, Truncated: n.truncated}
+		}
 	}
 	groups.dnUser = make([]string, len(groups.dns))
 	memberOf, uidGroups := groups.memberOf()
@@ -295,6 +299,7 @@ type rawGroups struct {
 
 type rawGroup struct {
 	name    string
+	dns     []string    // the entries merged into this group
 	members []memberRef // in the order the entries listed them
 }
 
@@ -355,6 +360,7 @@ func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMap
 			g.list = append(g.list, rawGroup{name: name})
 		}
 		rg := &g.list[i]
+		rg.dns = append(rg.dns, dn)
 		if err := v[slotGroupMember].each(func(dn string) {
 			rg.members = append(rg.members, memberRef{dn: unindexedDN, uid: dn})
 			dns++

@@ -65,8 +65,12 @@ type LDAPConfig struct {
 	// attributes: the first capture group, or the whole match. A value it
 	// does not match gives a blank card.
 	CardRegex string
-	PageSize  uint32        // 0: DefaultPageSize
-	Timeout   time.Duration // per connection and per request; 0: DefaultTimeout
+	// NestedGroups makes a member of a group that is itself a member of
+	// another group a member of that one too, at any depth (to
+	// MaxNestingDepth), cycles included.
+	NestedGroups bool
+	PageSize     uint32        // 0: DefaultPageSize
+	Timeout      time.Duration // per connection and per request; 0: DefaultTimeout
 }
 
 // Preset returns the defaults of a directory kind: PresetOpenLDAP or
@@ -89,6 +93,7 @@ func Preset(name string) LDAPConfig {
 			GroupMemberUID: "memberUid",
 		}
 	case PresetActiveDirectory:
+		c.NestedGroups = true
 		c.UserFilter = "(&(objectCategory=person)(objectClass=user))"
 		c.GroupFilter = "(objectClass=group)"
 		c.Attr = AttrMap{

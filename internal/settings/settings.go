@@ -113,6 +113,7 @@ const (
 	UserSyncLDAPCardRe   = "user-sync.ldap.card-regex"
 	UserSyncLDAPSkipTLS  = "user-sync.ldap.insecure-skip-verify"
 	UserSyncLDAPCACert   = "user-sync.ldap.ca-cert-file"
+	UserSyncLDAPNested   = "user-sync.ldap.nested-groups"
 	UserSyncFileUsers    = "user-sync.file.users"
 	UserSyncFileGroups   = "user-sync.file.groups"
 	WebServicesToken     = "auth.webservices.auth-token"
@@ -173,6 +174,8 @@ var keys = []Key{
 	{Name: UserSyncLDAPSkipTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Do not verify the directory's TLS certificate (testing only)."},
 	{Name: UserSyncLDAPCACert, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, check: checkCACertFile,
 		Help: "Server path of a PEM file with the CA certificate(s) that signed the directory's TLS certificate (empty: the system's)."},
+	{Name: UserSyncLDAPNested, Kind: Enum, Default: "preset", Enum: []string{"preset", "y", "n"},
+		Help: "Enable nested group membership: a member of a group inside a group is a member of both (preset: Y for Active Directory, N for OpenLDAP)."},
 	{Name: UserSyncFileUsers, Kind: String, Default: "", Help: "Server path of the users file."},
 	{Name: UserSyncFileGroups, Kind: String, Default: "", Help: "Server path of the groups file."},
 	{Name: WebServicesToken, Kind: String, Default: "", Secret: true, LocalOnly: true, check: checkTokens,

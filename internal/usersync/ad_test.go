@@ -70,6 +70,32 @@ func TestSyncFromActiveDirectory(t *testing.T) {
 			t.Errorf("%s has %d members (%v), want %d", samba.BigGroup, len(members), err, samba.BigGroupSize)
 		}
 
+		// Nested groups are on for the AD preset: alice is directly only in
+		// Teachers, which is in Staff, which is in Everyone; LoopA and
+		// LoopB contain each other.
+		if !strings.Contains(report, "Nested groups followed to depth 2; a cycle of groups was found") {
+			t.Errorf("report does not tell the nesting:\n%.500s", report)
+		}
+		for group, want := range map[string][]string{
+			"Everyone": {"alice"}, "Staff": {"alice"}, "LoopA": {"dave", "erin"}, "LoopB": {"dave", "erin"},
+		} {
+			if _, err := h.svc.ImportGroup(ctx, admin, group); err != nil {
+				t.Fatalf("ImportGroup(%s): %v", group, err)
+			}
+			if got := h.members(group); !slices.Equal(got, want) {
+				t.Errorf("%s = %v, want %v", group, got, want)
+			}
+		}
+
+		h.set(settings.UserSyncLDAPNested, "n")
+		if _, err := h.svc.SyncGroup(ctx, admin, "LoopA"); err != nil {
+			t.Fatalf("SyncGroup(LoopA): %v", err)
+		}
+		if got := h.members("LoopA"); !slices.Equal(got, []string{"dave"}) {
+			t.Errorf("LoopA without nesting = %v, want [dave]", got)
+		}
+		h.set(settings.UserSyncLDAPNested, "preset")
+
 		again := h.mustRun(h.syncOpts())
 		if c := again.Run.Counts; c.Created+c.Updated+c.Deleted != 0 || c.Skipped < 2 {
 			t.Errorf("second run counts = %+v, want nothing changed and the two left out counted", c)

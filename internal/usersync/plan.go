@@ -80,6 +80,8 @@ type Plan struct {
 	Skipped []directory.LineError
 	// Disabled are the directory's disabled and expired accounts, left out.
 	Disabled []directory.DisabledAccount
+	// Nesting is what following nested groups found, when they are followed.
+	Nesting  *directory.Nesting
 	Warnings []string
 	Groups   []GroupChange
 	// DirectoryGroups are the names of every group the source has, for
@@ -112,7 +114,7 @@ func (p *Plan) writes() bool {
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
-	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled}
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting}
 	// Sized for the users created too: a first import creates them all.
 	byName := make(map[string]*model.User, max(len(snap.Users), len(res.Users)))
 	if opts.ImportNew {
@@ -417,6 +419,16 @@ func (p *Plan) Report() string {
 		p.Source, c.Read, c.Created, c.Updated, c.Unchanged, c.Deleted, c.Skipped, c.Errors)
 	if p.Refusal != "" {
 		fmt.Fprintf(&b, "Refused: %s.\n", p.Refusal)
+	}
+	if n := p.Nesting; n != nil {
+		fmt.Fprintf(&b, "Nested groups followed to depth %d", n.Depth)
+		if n.Cycle {
+			b.WriteString("; a cycle of groups was found and followed once")
+		}
+		if n.Truncated {
+			fmt.Fprintf(&b, "; nesting deeper than %d levels was not followed", directory.MaxNestingDepth)
+		}
+		b.WriteString(".\n")
 	}
 	b.Grow(len(p.Create) * 32) // a first import lists every new user
 	for _, uc := range p.Create {

@@ -73,6 +73,12 @@ func LoadSourceConfig(ctx context.Context, set *settings.Settings) (SourceConfig
 		c.StartTLS = set.Bool(ctx, settings.UserSyncLDAPStartTLS)
 		c.InsecureSkipVerify = set.Bool(ctx, settings.UserSyncLDAPSkipTLS)
 		c.CACertFile = set.Get(ctx, settings.UserSyncLDAPCACert)
+		switch set.Get(ctx, settings.UserSyncLDAPNested) {
+		case "y":
+			c.NestedGroups = true
+		case "n":
+			c.NestedGroups = false
+		} // "preset": as Preset set it
 		c.BindDN = set.Get(ctx, settings.UserSyncLDAPBindDN)
 		c.BindPassword = set.Get(ctx, settings.UserSyncLDAPBindPW)
 		c.BaseDN = set.Get(ctx, settings.UserSyncLDAPBaseDN)
