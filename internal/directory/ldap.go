@@ -342,6 +342,12 @@ func (g *rawGroups) memberOf() (byDN [][]string, byUID map[string][]string) {
 func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper, g *rawGroups) error {
 	index := make(map[string]int)
 	dns := 0 // member DN values, indexed once every group is read
+	type rangedGroup struct {
+		group   int
+		dn      string
+		partial []partialRange
+	}
+	var ranged []rangedGroup
 	entry := func(dn, attrs string) error {
 		v, err := m.values(attrs)
 		if err != nil {
@@ -367,10 +373,30 @@ func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMap
 		}); err != nil {
 			return err
 		}
+		if len(m.partial) > 0 {
+			ranged = append(ranged, rangedGroup{group: i, dn: dn, partial: slices.Clone(m.partial)})
+		}
 		return v[slotGroupMemberUID].each(func(uid string) { rg.members = append(rg.members, memberRef{dn: -1, uid: uid}) })
 	}
 	if err := s.pagedSearch(ctx, conn, s.groupSearch, entry, func() error { return nil }); err != nil {
 		return err
+	}
+	// The rest of the members of groups the server cut short, asked for
+	// once the paged search is over (one operation at a time).
+	for _, r := range ranged {
+		rg := &g.list[r.group]
+		err := s.fetchRanges(ctx, conn, m, r.dn, r.partial, func(slot int, value string) {
+			switch slot {
+			case slotGroupMember:
+				rg.members = append(rg.members, memberRef{dn: unindexedDN, uid: value})
+				dns++
+			case slotGroupMemberUID:
+				rg.members = append(rg.members, memberRef{dn: -1, uid: value})
+			}
+		})
+		if err != nil {
+			return err
+		}
 	}
 	// The DN index is built once the number of member values is known: a
 	// map grown value by value to 100,000 DNs rehashes again and again.
@@ -668,6 +694,9 @@ type entryMapper struct {
 	src    *LDAPSource
 	now    time.Time        // accountExpires is compared with the start of the read
 	byName map[string][]int // server spelling → slots
+	// partial lists the attributes of the last entry that the server cut
+	// short (ranged values); values resets it.
+	partial []partialRange
 }
 
 func (s *LDAPSource) newEntryMapper() *entryMapper {
@@ -691,6 +720,7 @@ func (m *entryMapper) slotsOf(name string) []int {
 // values sorts an encoded attribute list (PartialAttributeList) into slots.
 func (m *entryMapper) values(attrs string) (*[slotCount]valueSet, error) {
 	var v [slotCount]valueSet
+	m.partial = m.partial[:0]
 	list := berString{attrs}
 	for !list.empty() {
 		attr, err := list.expect(tagSequence)
@@ -706,7 +736,25 @@ func (m *entryMapper) values(attrs string) (*[slotCount]valueSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, slot := range m.slotsOf(name) {
+		slots := m.slotsOf(name)
+		if len(slots) == 0 && strings.Contains(name, ";") {
+			base, low, high, ranged, err := rangeOption(name)
+			if err != nil {
+				return nil, err
+			}
+			if ranged {
+				slots = m.slotsOf(base)
+				if len(slots) > 0 && (low != 0 || high >= 0) {
+					if low != 0 {
+						return nil, fmt.Errorf("attribute %q: the first range must start at 0", name)
+					}
+					for _, slot := range slots {
+						m.partial = append(m.partial, partialRange{slot: slot, attr: base, next: high + 1})
+					}
+				}
+			}
+		}
+		for _, slot := range slots {
 			v[slot] = valueSet(set)
 		}
 	}
