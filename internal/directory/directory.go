@@ -97,6 +97,8 @@ type Result struct {
 	// disabled or expired (when ReadOptions.IncludeDisabled is off). Unlike
 	// Skipped they are not a fault of the source.
 	Disabled []DisabledAccount
+	// Server is the directory server that answered (LDAP).
+	Server string
 	// Nesting is what following nested groups found; nil when nested
 	// groups are not followed.
 	Nesting *Nesting

@@ -23,7 +23,7 @@ import (
 // passwords against it. It is safe for concurrent use.
 type LDAPSource struct {
 	cfg         LDAPConfig
-	tls         *tls.Config
+	servers     []server // tried in order
 	cardRegex   *regexp.Regexp
 	userFilter  string
 	userSearch  searchRequest
@@ -34,6 +34,12 @@ var (
 	_ Source        = (*LDAPSource)(nil)
 	_ Authenticator = (*LDAPSource)(nil)
 )
+
+// server is one directory server of the URL setting.
+type server struct {
+	url string
+	tls *tls.Config
+}
 
 // NewLDAPSource validates cfg, fills its defaults and loads the CA file.
 func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
@@ -53,14 +59,18 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 	if cfg.CardRegex != "" {
 		s.cardRegex = regexp.MustCompile(cfg.CardRegex) // Validate compiled it already
 	}
-	u, _ := url.Parse(cfg.URL) // Validate parsed it already
-	s.tls = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	var pool *x509.CertPool
 	if cfg.CACertFile != "" {
-		pool, err := loadCACertFile(cfg.CACertFile)
-		if err != nil {
+		var err error
+		if pool, err = loadCACertFile(cfg.CACertFile); err != nil {
 			return nil, err
 		}
-		s.tls.RootCAs = pool
+	}
+	urls, _ := ParseURLs(cfg.URL) // Validate parsed them already
+	for _, raw := range urls {
+		u, _ := url.Parse(raw)
+		s.servers = append(s.servers, server{url: raw, tls: &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12,
+			InsecureSkipVerify: cfg.InsecureSkipVerify, RootCAs: pool}})
 	}
 	a := cfg.Attr
 	userFilter, err := encodeFilter(s.userFilter)
@@ -148,7 +158,7 @@ func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress f
 	if len(opts.Groups) > 0 && s.cfg.GroupFilter == "" {
 		return nil, errors.New("directory: members of chosen groups were asked for but GroupFilter is not set")
 	}
-	conn, err := s.connect(ctx, true)
+	conn, answered, err := s.connect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +170,12 @@ func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress f
 
 	res, err := s.read(ctx, conn, opts, progress, page)
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return nil, fmt.Errorf("directory: read of %s stopped: %w", s.cfg.URL, ctxErr)
+		return nil, fmt.Errorf("directory: read of %s stopped: %w", answered, ctxErr)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (server %s)", err, answered)
 	}
+	res.Server = answered
 	return res, nil
 }
 
@@ -568,7 +579,7 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.connect(ctx, false)
+	conn, _, err := s.connect(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -607,7 +618,7 @@ func (s *LDAPSource) findUser(ctx context.Context, login loginName) (*UserRecord
 	if err != nil {
 		return nil, fmt.Errorf("directory: unable to build the filter to look up %q: %w", username, err)
 	}
-	conn, err := s.connect(ctx, true)
+	conn, _, err := s.connect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -639,21 +650,43 @@ func (s *LDAPSource) findUser(ctx context.Context, login loginName) (*UserRecord
 
 // connect dials the directory, starts TLS when configured and, when bind is
 // true, binds as the service account (or stays anonymous without BindDN).
-func (s *LDAPSource) connect(ctx context.Context, bind bool) (*wireConn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// The servers of the URL setting are tried in order: one that cannot be
+// reached, or that says it is unavailable or busy, hands over to the next.
+// It returns the URL of the server that answered.
+func (s *LDAPSource) connect(ctx context.Context, bind bool) (*wireConn, string, error) {
+	var failures []string
+	var last error
+	for _, srv := range s.servers {
+		if err := ctx.Err(); err != nil {
+			return nil, "", err
+		}
+		conn, err := s.connectTo(ctx, srv, bind)
+		if err == nil {
+			return conn, srv.url, nil
+		}
+		if !errors.Is(err, ErrUnavailable) {
+			return nil, "", err
+		}
+		failures, last = append(failures, err.Error()), err
 	}
-	conn, err := dialWire(ctx, s.cfg.URL, s.tls, s.cfg.StartTLS, s.cfg.Timeout)
+	if len(failures) == 1 {
+		return nil, "", last
+	}
+	return nil, "", fmt.Errorf("%w: no directory server answered: %s", ErrUnavailable, strings.Join(failures, "; "))
+}
+
+func (s *LDAPSource) connectTo(ctx context.Context, srv server, bind bool) (*wireConn, error) {
+	conn, err := dialWire(ctx, srv.url, srv.tls, s.cfg.StartTLS, s.cfg.Timeout)
 	if err != nil {
-		return nil, fmt.Errorf("directory: unable to connect to %s: %w", s.cfg.URL, classify(err))
+		return nil, fmt.Errorf("directory: unable to connect to %s: %w", srv.url, classify(err))
 	}
 	if bind && s.cfg.BindDN != "" {
 		if err := conn.bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
 			conn.Close()
 			if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
-				return nil, fmt.Errorf("directory: the service account %q was refused: wrong BindDN or BindPassword: %w", s.cfg.BindDN, err)
+				return nil, fmt.Errorf("directory: the service account %q was refused by %s: wrong BindDN or BindPassword: %w", s.cfg.BindDN, srv.url, err)
 			}
-			return nil, fmt.Errorf("directory: unable to bind as %q: %w", s.cfg.BindDN, classify(err))
+			return nil, fmt.Errorf("directory: unable to bind as %q at %s: %w", s.cfg.BindDN, srv.url, classify(err))
 		}
 	}
 	return conn, nil

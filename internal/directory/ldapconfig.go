@@ -122,8 +122,14 @@ func (c LDAPConfig) Validate() error {
 	if c.Preset != PresetOpenLDAP && c.Preset != PresetActiveDirectory {
 		return fmt.Errorf("directory: Preset %q: must be %q or %q", c.Preset, PresetOpenLDAP, PresetActiveDirectory)
 	}
-	if err := validateURL(c.URL, c.StartTLS); err != nil {
+	urls, err := ParseURLs(c.URL)
+	if err != nil {
 		return err
+	}
+	for _, u := range urls {
+		if err := validateURL(u, c.StartTLS); err != nil {
+			return err
+		}
 	}
 	if c.BindDN != "" {
 		if _, err := ParseBindIdentity(c.BindDN); err != nil {
@@ -180,10 +186,39 @@ func (c LDAPConfig) Validate() error {
 // CheckURL reports what is wrong with an LDAP server URL, for the
 // user-sync.ldap.url setting when it is saved.
 func CheckURL(raw string) error {
-	if raw == "" {
+	if strings.TrimSpace(raw) == "" {
 		return nil
 	}
-	return validateURL(raw, false)
+	_, err := ParseURLs(raw)
+	return err
+}
+
+// maxURLs bounds the servers of one source.
+const maxURLs = 16
+
+// ParseURLs splits the URL setting into its servers, tried in order: URLs
+// separated by spaces or commas ("ldaps://dc1.corp.example
+// ldaps://dc2.corp.example"). Each must be ldap[s]://host[:port].
+func ParseURLs(raw string) ([]string, error) {
+	urls := strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(urls) == 0 {
+		return nil, errors.New("directory: URL: is required")
+	}
+	if len(urls) > maxURLs {
+		return nil, fmt.Errorf("directory: URL: lists %d servers, at most %d are tried", len(urls), maxURLs)
+	}
+	seen := make(map[string]bool, len(urls))
+	for _, u := range urls {
+		if err := validateURL(u, false); err != nil {
+			return nil, err
+		}
+		if key := strings.ToLower(u); seen[key] {
+			return nil, fmt.Errorf("directory: URL %q: is listed twice", u)
+		} else {
+			seen[key] = true
+		}
+	}
+	return urls, nil
 }
 
 func validateURL(raw string, startTLS bool) error {
@@ -200,7 +235,7 @@ func validateURL(raw string, startTLS bool) error {
 	if u.Hostname() == "" {
 		return fmt.Errorf("directory: URL %q: has no host", raw)
 	}
-	if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+	if u.Path != "" && u.Path != "/" || strings.ContainsAny(raw, "?#") || u.User != nil {
 		return fmt.Errorf("directory: URL %q: must be only ldap[s]://host[:port] (the base DN is a setting of its own)", raw)
 	}
 	if startTLS && u.Scheme == "ldaps" {

@@ -160,7 +160,7 @@ var keys = []Key{
 	{Name: UserSyncOnlyGroups, Kind: Text, Default: "", Help: "Import only members of these groups (one per line)."},
 	{Name: UserSyncSkipDisabled, Kind: Bool, Default: "Y", Help: "Skip disabled directory accounts (Active Directory)."},
 	{Name: UserSyncLDAPPreset, Kind: Enum, Default: "openldap", Enum: []string{"openldap", "ad"}, Help: "Directory type."},
-	{Name: UserSyncLDAPURL, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "LDAP server URL (ldap:// or ldaps://).", check: directory.CheckURL},
+	{Name: UserSyncLDAPURL, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "LDAP server URL (ldap:// or ldaps://); several, separated by spaces, are tried in order.", check: directory.CheckURL},
 	{Name: UserSyncLDAPStartTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Use StartTLS on ldap:// URLs."},
 	{Name: UserSyncLDAPBindDN, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, check: checkBindIdentity,
 		Help: "Service account the sync binds as: a DN, or for Active Directory also user@domain (UPN) or DOMAIN\\user."},

@@ -2,6 +2,7 @@ package usersync
 
 import (
 	"context"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -169,5 +170,25 @@ func TestActiveDirectoryLogin(t *testing.T) {
 		settings.UserSyncLDAPAttrs, "username=sAMAccountName\nfull-name=displayName")
 	if _, ok, err := h.svc.LoginName(ctx, samba.AliceUPN, samba.AlicePassword); ok {
 		t.Errorf("a UPN logged in with the OpenLDAP preset (%v)", err)
+	}
+}
+
+func TestActiveDirectoryFailover(t *testing.T) {
+	srv := samba.Shared(t)
+	h := newHarness(t, false)
+	h.useAD(srv, samba.ServiceUPN)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "ldaps://" + ln.Addr().String()
+	ln.Close()
+	h.set(settings.UserSyncLDAPURL, down+" "+srv.URL)
+	out, err := h.run(h.syncOpts(), true)
+	if err != nil {
+		t.Fatalf("test run with the first server down: %v", err)
+	}
+	if report := out.Plan.Report(); !strings.Contains(report, "Directory server "+srv.URL+" answered.") {
+		t.Errorf("report does not say which server answered:\n%.300s", report)
 	}
 }

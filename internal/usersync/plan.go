@@ -80,6 +80,8 @@ type Plan struct {
 	Skipped []directory.LineError
 	// Disabled are the directory's disabled and expired accounts, left out.
 	Disabled []directory.DisabledAccount
+	// Server is the directory server that answered, for an LDAP source.
+	Server string
 	// Nesting is what following nested groups found, when they are followed.
 	Nesting  *directory.Nesting
 	Warnings []string
@@ -114,7 +116,7 @@ func (p *Plan) writes() bool {
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
-	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting}
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting, Server: res.Server}
 	// Sized for the users created too: a first import creates them all.
 	byName := make(map[string]*model.User, max(len(snap.Users), len(res.Users)))
 	if opts.ImportNew {
@@ -419,6 +421,9 @@ func (p *Plan) Report() string {
 		p.Source, c.Read, c.Created, c.Updated, c.Unchanged, c.Deleted, c.Skipped, c.Errors)
 	if p.Refusal != "" {
 		fmt.Fprintf(&b, "Refused: %s.\n", p.Refusal)
+	}
+	if p.Server != "" {
+		fmt.Fprintf(&b, "Directory server %s answered.\n", p.Server)
 	}
 	if n := p.Nesting; n != nil {
 		fmt.Fprintf(&b, "Nested groups followed to depth %d", n.Depth)
