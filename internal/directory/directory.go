@@ -97,8 +97,9 @@ type Result struct {
 	// disabled or expired (when ReadOptions.IncludeDisabled is off). Unlike
 	// Skipped they are not a fault of the source.
 	Disabled []DisabledAccount
-	// Server is the directory server that answered (LDAP).
-	Server string
+	// Server is the directory server that answered (LDAP), and BoundAs
+	// whom it was bound as ("" for an anonymous read).
+	Server, BoundAs string
 	// Nesting is what following nested groups found; nil when nested
 	// groups are not followed.
 	Nesting *Nesting

@@ -188,7 +188,36 @@ func TestActiveDirectoryFailover(t *testing.T) {
 	if err != nil {
 		t.Fatalf("test run with the first server down: %v", err)
 	}
-	if report := out.Plan.Report(); !strings.Contains(report, "Directory server "+srv.URL+" answered.") {
+	if report := out.Plan.Report(); !strings.Contains(report, "Directory server "+srv.URL+" answered; bound as "+samba.ServiceUPN+";") {
 		t.Errorf("report does not say which server answered:\n%.300s", report)
+	}
+	if !strings.Contains(out.Plan.Report(), "Sample user ") {
+		t.Errorf("report shows no sample user")
+	}
+}
+
+// Each first-day mistake fails the run with a sentence naming the setting.
+func TestActiveDirectoryFailureHints(t *testing.T) {
+	srv := samba.Shared(t)
+	for _, tc := range []struct {
+		name, key, value, want string
+	}{
+		{"wrong password", settings.UserSyncLDAPBindPW, "wrong-password", "Check user-sync.ldap.bind-dn and user-sync.ldap.bind-password"},
+		{"no CA", settings.UserSyncLDAPCACert, "", "set user-sync.ldap.ca-cert-file"},
+		{"base DN", settings.UserSyncLDAPBaseDN, "OU=Nowhere,DC=corp,DC=example", "check user-sync.ldap.base-dn"},
+		{"plain LDAP", settings.UserSyncLDAPURL, "ldap://127.0.0.1:389", "use an ldaps://"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, false)
+			h.useAD(srv, samba.ServiceUPN)
+			h.set(tc.key, tc.value)
+			_, err := h.run(h.syncOpts(), true)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one saying %q", err, tc.want)
+			}
+			if err != nil && strings.Contains(err.Error(), samba.ServicePassword) {
+				t.Error("the error shows the password")
+			}
+		})
 	}
 }

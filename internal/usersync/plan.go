@@ -80,8 +80,11 @@ type Plan struct {
 	Skipped []directory.LineError
 	// Disabled are the directory's disabled and expired accounts, left out.
 	Disabled []directory.DisabledAccount
-	// Server is the directory server that answered, for an LDAP source.
-	Server string
+	// Server is the directory server that answered, for an LDAP source,
+	// and BoundAs the service account ("" when anonymous).
+	Server, BoundAs string
+	// Sample is the first user read, to show how the fields map.
+	Sample *directory.UserRecord
 	// Nesting is what following nested groups found, when they are followed.
 	Nesting  *directory.Nesting
 	Warnings []string
@@ -116,7 +119,11 @@ func (p *Plan) writes() bool {
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
-	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting, Server: res.Server}
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting, Server: res.Server, BoundAs: res.BoundAs}
+	if len(res.Users) > 0 {
+		sample := res.Users[0]
+		p.Sample = &sample
+	}
 	// Sized for the users created too: a first import creates them all.
 	byName := make(map[string]*model.User, max(len(snap.Users), len(res.Users)))
 	if opts.ImportNew {
@@ -423,7 +430,16 @@ func (p *Plan) Report() string {
 		fmt.Fprintf(&b, "Refused: %s.\n", p.Refusal)
 	}
 	if p.Server != "" {
-		fmt.Fprintf(&b, "Directory server %s answered.\n", p.Server)
+		as := "anonymously"
+		if p.BoundAs != "" {
+			as = "as " + p.BoundAs
+		}
+		fmt.Fprintf(&b, "Directory server %s answered; bound %s; %d users and %d groups match the filters.\n",
+			p.Server, as, c.Read+len(p.Disabled), len(p.DirectoryGroups))
+	}
+	if u := p.Sample; u != nil && p.Server != "" {
+		fmt.Fprintf(&b, "Sample user %s: full name %q, email %q, department %q, office %q, primary card %q, secondary card %q, home folder %q, %d groups.\n",
+			u.Username, u.FullName, u.Email, u.Department, u.Office, u.PrimaryCard, u.SecondaryCard, u.HomeFolder, len(u.Groups))
 	}
 	if n := p.Nesting; n != nil {
 		fmt.Fprintf(&b, "Nested groups followed to depth %d", n.Depth)
