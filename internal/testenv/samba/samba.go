@@ -267,6 +267,16 @@ func (s *Server) Admin(t testing.TB) *ldap.Conn {
 	return conn
 }
 
+// Add loads more entries (LDIF) with ldapadd over LDAPS, for a benchmark
+// that needs a bigger directory than the fixture. They stay for the rest
+// of the run: tests that count entries must not share a binary with it.
+func (s *Server) Add(t testing.TB, ldif string) {
+	t.Helper()
+	if err := s.load(ldif); err != nil {
+		t.Fatalf("samba: %v", err)
+	}
+}
+
 // load adds an LDIF document with ldapadd over LDAPS, as an administrator.
 func (s *Server) load(ldif string) error {
 	path := filepath.Join(s.dir, "fixture.ldif")
