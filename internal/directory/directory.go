@@ -41,8 +41,11 @@ type UserRecord struct {
 	Alias         string
 	HomeFolder    string
 	PIN           string // plain text from the users file; the store hashes it
-	Disabled      bool   // the directory marks the account disabled (AD)
-	DN            string // distinguished name of a directory entry
+	Disabled      bool   // the directory marks the account disabled or expired (AD)
+	// DisabledWhy says how: "userAccountControl marks it disabled" or
+	// "accountExpires: expired on 2012-12-21".
+	DisabledWhy string
+	DN          string // distinguished name of a directory entry
 	// Groups names the groups read that list this entry as a member, by
 	// its DN as written or by its username (memberUid), so that a caller
 	// handed a page can act on memberships before the read ends. It is a
@@ -90,6 +93,28 @@ type Result struct {
 	Users   []UserRecord
 	Groups  []GroupRecord
 	Skipped []LineError
+	// Disabled are the accounts left out because the directory marks them
+	// disabled or expired (when ReadOptions.IncludeDisabled is off). Unlike
+	// Skipped they are not a fault of the source.
+	Disabled []DisabledAccount
+	// Server is the directory server that answered (LDAP), and BoundAs
+	// whom it was bound as ("" for an anonymous read).
+	Server, BoundAs string
+	// Nesting is what following nested groups found; nil when nested
+	// groups are not followed.
+	Nesting *Nesting
+}
+
+// Nesting describes the nested groups of a read.
+type Nesting struct {
+	Depth     int  // the deepest nesting followed (0: no group contains another)
+	Cycle     bool // some group is, through others, a member of itself
+	Truncated bool // nesting deeper than MaxNestingDepth was not followed
+}
+
+// DisabledAccount is an account left out of a read as disabled or expired.
+type DisabledAccount struct {
+	Username, DN, Why string
 }
 
 // ReadOptions narrow what a source returns.
@@ -166,6 +191,13 @@ func filterUsers(res *Result, opts ReadOptions) {
 	}
 	keeps := func(u *UserRecord) bool {
 		return (!u.Disabled || opts.IncludeDisabled) && (chosen == nil || chosen[u.Username])
+	}
+	if !opts.IncludeDisabled {
+		for i := range res.Users {
+			if u := &res.Users[i]; u.Disabled && (chosen == nil || chosen[u.Username]) {
+				res.Disabled = append(res.Disabled, DisabledAccount{Username: u.Username, DN: u.DN, Why: u.DisabledWhy})
+			}
+		}
 	}
 	// The users are not filtered in place: pages of them may have been
 	// handed to a caller that is still reading them (ReadPages). A new

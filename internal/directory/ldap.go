@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
 )
@@ -21,7 +23,7 @@ import (
 // passwords against it. It is safe for concurrent use.
 type LDAPSource struct {
 	cfg         LDAPConfig
-	tls         *tls.Config
+	servers     []server // tried in order
 	cardRegex   *regexp.Regexp
 	userFilter  string
 	userSearch  searchRequest
@@ -32,6 +34,12 @@ var (
 	_ Source        = (*LDAPSource)(nil)
 	_ Authenticator = (*LDAPSource)(nil)
 )
+
+// server is one directory server of the URL setting.
+type server struct {
+	url string
+	tls *tls.Config
+}
 
 // NewLDAPSource validates cfg, fills its defaults and loads the CA file.
 func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
@@ -51,18 +59,18 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 	if cfg.CardRegex != "" {
 		s.cardRegex = regexp.MustCompile(cfg.CardRegex) // Validate compiled it already
 	}
-	u, _ := url.Parse(cfg.URL) // Validate parsed it already
-	s.tls = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	var pool *x509.CertPool
 	if cfg.CACertFile != "" {
-		pem, err := os.ReadFile(cfg.CACertFile)
-		if err != nil {
-			return nil, fmt.Errorf("directory: CACertFile: unable to read: %w", err)
+		var err error
+		if pool, err = loadCACertFile(cfg.CACertFile); err != nil {
+			return nil, err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("directory: CACertFile %s: holds no PEM certificate", cfg.CACertFile)
-		}
-		s.tls.RootCAs = pool
+	}
+	urls, _ := ParseURLs(cfg.URL) // Validate parsed them already
+	for _, raw := range urls {
+		u, _ := url.Parse(raw)
+		s.servers = append(s.servers, server{url: raw, tls: &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12,
+			InsecureSkipVerify: cfg.InsecureSkipVerify, RootCAs: pool}})
 	}
 	a := cfg.Attr
 	userFilter, err := encodeFilter(s.userFilter)
@@ -74,7 +82,7 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 		filter:   userFilter,
 		pageSize: cfg.PageSize,
 		attrs: nonEmpty(a.Username, a.FullName, a.Email, a.Department, a.Office,
-			a.PrimaryCard, a.SecondaryCard, a.OtherEmails, a.HomeFolder, a.AccountControl),
+			a.PrimaryCard, a.SecondaryCard, a.OtherEmails, a.HomeFolder, a.AccountControl, a.AccountExpires),
 	}
 	if cfg.GroupFilter != "" {
 		groupFilter, err := encodeFilter(parenthesize(cfg.GroupFilter))
@@ -89,6 +97,25 @@ func NewLDAPSource(cfg LDAPConfig) (*LDAPSource, error) {
 		}
 	}
 	return s, nil
+}
+
+// CheckCACertFile reports whether path is a readable PEM file holding at
+// least one certificate, for the user-sync.ldap.ca-cert-file setting.
+func CheckCACertFile(path string) error {
+	_, err := loadCACertFile(path)
+	return err
+}
+
+func loadCACertFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("directory: CACertFile: unable to read: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("directory: CACertFile %s: holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // encodeFilter compiles an LDAP filter to its BER form.
@@ -131,7 +158,7 @@ func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress f
 	if len(opts.Groups) > 0 && s.cfg.GroupFilter == "" {
 		return nil, errors.New("directory: members of chosen groups were asked for but GroupFilter is not set")
 	}
-	conn, err := s.connect(ctx, true)
+	conn, answered, err := s.connect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +170,12 @@ func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress f
 
 	res, err := s.read(ctx, conn, opts, progress, page)
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return nil, fmt.Errorf("directory: read of %s stopped: %w", s.cfg.URL, ctxErr)
+		return nil, fmt.Errorf("directory: read of %s stopped: %w", answered, ctxErr)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (server %s)", err, answered)
 	}
+	res.Server, res.BoundAs = answered, s.cfg.BindDN
 	return res, nil
 }
 
@@ -162,6 +190,10 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 	if s.cfg.GroupFilter != "" {
 		if err := s.readGroups(ctx, conn, m, groups); err != nil {
 			return nil, fmt.Errorf("directory: unable to read groups under %q: %w", s.cfg.GroupBaseDN, err)
+		}
+		if s.cfg.NestedGroups {
+			n := groups.expandNested()
+			res.Nesting = &Nesting{Depth: n.depth, Cycle: n.cycle, Truncated: n.truncated}
 		}
 	}
 	groups.dnUser = make([]string, len(groups.dns))
@@ -278,6 +310,7 @@ type rawGroups struct {
 
 type rawGroup struct {
 	name    string
+	dns     []string    // the entries merged into this group
 	members []memberRef // in the order the entries listed them
 }
 
@@ -320,6 +353,12 @@ func (g *rawGroups) memberOf() (byDN [][]string, byUID map[string][]string) {
 func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMapper, g *rawGroups) error {
 	index := make(map[string]int)
 	dns := 0 // member DN values, indexed once every group is read
+	type rangedGroup struct {
+		group   int
+		dn      string
+		partial []partialRange
+	}
+	var ranged []rangedGroup
 	entry := func(dn, attrs string) error {
 		v, err := m.values(attrs)
 		if err != nil {
@@ -338,16 +377,37 @@ func (s *LDAPSource) readGroups(ctx context.Context, conn *wireConn, m *entryMap
 			g.list = append(g.list, rawGroup{name: name})
 		}
 		rg := &g.list[i]
+		rg.dns = append(rg.dns, dn)
 		if err := v[slotGroupMember].each(func(dn string) {
 			rg.members = append(rg.members, memberRef{dn: unindexedDN, uid: dn})
 			dns++
 		}); err != nil {
 			return err
 		}
+		if len(m.partial) > 0 {
+			ranged = append(ranged, rangedGroup{group: i, dn: dn, partial: slices.Clone(m.partial)})
+		}
 		return v[slotGroupMemberUID].each(func(uid string) { rg.members = append(rg.members, memberRef{dn: -1, uid: uid}) })
 	}
 	if err := s.pagedSearch(ctx, conn, s.groupSearch, entry, func() error { return nil }); err != nil {
 		return err
+	}
+	// The rest of the members of groups the server cut short, asked for
+	// once the paged search is over (one operation at a time).
+	for _, r := range ranged {
+		rg := &g.list[r.group]
+		err := s.fetchRanges(ctx, conn, m, r.dn, r.partial, func(slot int, value string) {
+			switch slot {
+			case slotGroupMember:
+				rg.members = append(rg.members, memberRef{dn: unindexedDN, uid: value})
+				dns++
+			case slotGroupMemberUID:
+				rg.members = append(rg.members, memberRef{dn: -1, uid: value})
+			}
+		})
+		if err != nil {
+			return err
+		}
 	}
 	// The DN index is built once the number of member values is known: a
 	// map grown value by value to 100,000 DNs rehashes again and again.
@@ -515,11 +575,11 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 	if reason != "" {
 		return nil, ErrInvalidCredentials
 	}
-	user, err := s.findUser(ctx, name)
+	user, err := s.findUser(ctx, s.loginFilter(name))
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.connect(ctx, false)
+	conn, _, err := s.connect(ctx, false)
 	if err != nil {
 		return nil, err
 	}
@@ -535,14 +595,30 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 	return user, nil
 }
 
-// findUser looks up one user by username; the username is escaped, so no
-// character in it can change the meaning of the filter.
-func (s *LDAPSource) findUser(ctx context.Context, username string) (*UserRecord, error) {
-	filter, err := encodeFilter("(&" + s.userFilter + "(" + s.cfg.Attr.Username + "=" + ldap.EscapeFilter(username) + "))")
+// loginFilter is the filter that finds the entry of a login name: its
+// username attribute, or on Active Directory, for a name with an @, its
+// userPrincipalName too (a UPN need not be sAMAccountName@domain). The name
+// is escaped, so no character in it can change the meaning of the filter.
+func (s *LDAPSource) loginFilter(name string) loginName {
+	byName := "(" + s.cfg.Attr.Username + "=" + ldap.EscapeFilter(name) + ")"
+	if s.cfg.Preset == PresetActiveDirectory && strings.Contains(name, "@") {
+		byName = "(|" + byName + "(userPrincipalName=" + ldap.EscapeFilter(name) + "))"
+	}
+	return loginName{name: name, filter: "(&" + s.userFilter + byName + ")"}
+}
+
+// loginName is a name typed at login and the filter that finds its entry.
+type loginName struct{ name, filter string }
+
+// findUser looks up the one user entry a login name belongs to; when two
+// entries answer to it, neither is trusted.
+func (s *LDAPSource) findUser(ctx context.Context, login loginName) (*UserRecord, error) {
+	username := login.name
+	filter, err := encodeFilter(login.filter)
 	if err != nil {
 		return nil, fmt.Errorf("directory: unable to build the filter to look up %q: %w", username, err)
 	}
-	conn, err := s.connect(ctx, true)
+	conn, _, err := s.connect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -574,21 +650,43 @@ func (s *LDAPSource) findUser(ctx context.Context, username string) (*UserRecord
 
 // connect dials the directory, starts TLS when configured and, when bind is
 // true, binds as the service account (or stays anonymous without BindDN).
-func (s *LDAPSource) connect(ctx context.Context, bind bool) (*wireConn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+// The servers of the URL setting are tried in order: one that cannot be
+// reached, or that says it is unavailable or busy, hands over to the next.
+// It returns the URL of the server that answered.
+func (s *LDAPSource) connect(ctx context.Context, bind bool) (*wireConn, string, error) {
+	var failures []string
+	var last error
+	for _, srv := range s.servers {
+		if err := ctx.Err(); err != nil {
+			return nil, "", err
+		}
+		conn, err := s.connectTo(ctx, srv, bind)
+		if err == nil {
+			return conn, srv.url, nil
+		}
+		if !errors.Is(err, ErrUnavailable) {
+			return nil, "", err
+		}
+		failures, last = append(failures, err.Error()), err
 	}
-	conn, err := dialWire(ctx, s.cfg.URL, s.tls, s.cfg.StartTLS, s.cfg.Timeout)
+	if len(failures) == 1 {
+		return nil, "", last
+	}
+	return nil, "", fmt.Errorf("%w: no directory server answered: %s", ErrUnavailable, strings.Join(failures, "; "))
+}
+
+func (s *LDAPSource) connectTo(ctx context.Context, srv server, bind bool) (*wireConn, error) {
+	conn, err := dialWire(ctx, srv.url, srv.tls, s.cfg.StartTLS, s.cfg.Timeout)
 	if err != nil {
-		return nil, fmt.Errorf("directory: unable to connect to %s: %w", s.cfg.URL, classify(err))
+		return nil, fmt.Errorf("directory: unable to connect to %s: %w", srv.url, classify(err))
 	}
 	if bind && s.cfg.BindDN != "" {
 		if err := conn.bind(s.cfg.BindDN, s.cfg.BindPassword); err != nil {
 			conn.Close()
 			if ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
-				return nil, fmt.Errorf("directory: the service account %q was refused: wrong BindDN or BindPassword: %w", s.cfg.BindDN, err)
+				return nil, fmt.Errorf("directory: the service account %q was refused by %s: wrong BindDN or BindPassword: %w", s.cfg.BindDN, srv.url, err)
 			}
-			return nil, fmt.Errorf("directory: unable to bind as %q: %w", s.cfg.BindDN, classify(err))
+			return nil, fmt.Errorf("directory: unable to bind as %q at %s: %w", s.cfg.BindDN, srv.url, classify(err))
 		}
 	}
 	return conn, nil
@@ -615,6 +713,7 @@ const (
 	slotOtherEmails
 	slotHomeFolder
 	slotAccountControl
+	slotAccountExpires
 	slotGroupName
 	slotGroupMember
 	slotGroupMemberUID
@@ -626,11 +725,15 @@ const (
 // map access without case folding. One Read owns one mapper.
 type entryMapper struct {
 	src    *LDAPSource
+	now    time.Time        // accountExpires is compared with the start of the read
 	byName map[string][]int // server spelling → slots
+	// partial lists the attributes of the last entry that the server cut
+	// short (ranged values); values resets it.
+	partial []partialRange
 }
 
 func (s *LDAPSource) newEntryMapper() *entryMapper {
-	return &entryMapper{src: s, byName: make(map[string][]int)}
+	return &entryMapper{src: s, byName: make(map[string][]int), now: time.Now()}
 }
 
 func (m *entryMapper) slotsOf(name string) []int {
@@ -650,6 +753,7 @@ func (m *entryMapper) slotsOf(name string) []int {
 // values sorts an encoded attribute list (PartialAttributeList) into slots.
 func (m *entryMapper) values(attrs string) (*[slotCount]valueSet, error) {
 	var v [slotCount]valueSet
+	m.partial = m.partial[:0]
 	list := berString{attrs}
 	for !list.empty() {
 		attr, err := list.expect(tagSequence)
@@ -665,7 +769,25 @@ func (m *entryMapper) values(attrs string) (*[slotCount]valueSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, slot := range m.slotsOf(name) {
+		slots := m.slotsOf(name)
+		if len(slots) == 0 && strings.Contains(name, ";") {
+			base, low, high, ranged, err := rangeOption(name)
+			if err != nil {
+				return nil, err
+			}
+			if ranged {
+				slots = m.slotsOf(base)
+				if len(slots) > 0 && (low != 0 || high >= 0) {
+					if low != 0 {
+						return nil, fmt.Errorf("attribute %q: the first range must start at 0", name)
+					}
+					for _, slot := range slots {
+						m.partial = append(m.partial, partialRange{slot: slot, attr: base, next: high + 1})
+					}
+				}
+			}
+		}
+		for _, slot := range slots {
 			v[slot] = valueSet(set)
 		}
 	}
@@ -704,9 +826,35 @@ func (m *entryMapper) user(dn, attrs string) (UserRecord, *LineError, error) {
 		if err != nil {
 			return UserRecord{}, &LineError{DN: dn, Field: m.src.cfg.Attr.AccountControl, Reason: fmt.Sprintf("%q is not a number", uac)}, nil
 		}
-		u.Disabled = flags&2 != 0
+		if flags&2 != 0 {
+			u.Disabled, u.DisabledWhy = true, "userAccountControl marks it disabled"
+		}
+	}
+	if raw := strings.TrimSpace(v[slotAccountExpires].first()); raw != "" && !u.Disabled {
+		expires, err := ParseAccountExpires(raw)
+		if err != nil {
+			return UserRecord{}, &LineError{DN: dn, Field: m.src.cfg.Attr.AccountExpires, Reason: err.Error()}, nil
+		}
+		if !expires.IsZero() && !expires.After(m.now) {
+			u.Disabled, u.DisabledWhy = true, "accountExpires: expired on "+expires.UTC().Format("2006-01-02 15:04 MST")
+		}
 	}
 	return u, nil, nil
+}
+
+// ParseAccountExpires reads Active Directory's accountExpires: the zero
+// time for never (0 or 9223372036854775807), else the moment it expires.
+func ParseAccountExpires(v string) (time.Time, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("%q is not a number of 100 ns steps since 1601", v)
+	}
+	if n == 0 || n == math.MaxInt64 {
+		return time.Time{}, nil
+	}
+	// 11644473600 seconds lie between 1601-01-01 and 1970-01-01.
+	const epochDiff = 11644473600
+	return time.Unix(n/1e7-epochDiff, n%1e7*100).UTC(), nil
 }
 
 // valueSet is the encoded SET OF values of one attribute.

@@ -467,6 +467,14 @@ func TestLDAPConfigValidate(t *testing.T) {
 	if err := valid().Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)
 	}
+	// Active Directory takes a UPN and a down-level name as bind identities.
+	for _, id := range []string{"svc-ream@corp.example", `CORP\svc-ream`} {
+		c := valid()
+		c.BindDN = id
+		if err := c.Validate(); err != nil {
+			t.Errorf("bind identity %q: %v", id, err)
+		}
+	}
 	tests := []struct {
 		field string
 		edit  func(*LDAPConfig)
@@ -475,6 +483,9 @@ func TestLDAPConfigValidate(t *testing.T) {
 		{"URL", func(c *LDAPConfig) { c.URL = "" }},
 		{"URL", func(c *LDAPConfig) { c.URL = "http://ldap.example.org" }},
 		{"URL", func(c *LDAPConfig) { c.URL = "ldap://" }},
+		{"URL", func(c *LDAPConfig) { c.URL = "ftp://x" }},
+		{"URL", func(c *LDAPConfig) { c.URL = "ldap://dc1.corp.example/dc=corp" }},
+		{"BindDN", func(c *LDAPConfig) { c.BindDN = "svc@" }},
 		{"StartTLS", func(c *LDAPConfig) { c.URL = "ldaps://ldap.example.org"; c.StartTLS = true }},
 		{"BindPassword", func(c *LDAPConfig) { c.BindPassword = "" }},
 		{"BindDN", func(c *LDAPConfig) { c.BindDN = "not a dn" }},

@@ -38,6 +38,10 @@ type AttrMap struct {
 	// AccountControl is Active Directory's userAccountControl: bit 2 set
 	// means the account is disabled.
 	AccountControl string
+	// AccountExpires is Active Directory's accountExpires: a time in 100 ns
+	// steps since 1601 (UTC); 0 and 9223372036854775807 mean never. An
+	// account past it counts as disabled.
+	AccountExpires string
 	GroupName      string
 	GroupMember    string // values are member DNs (groupOfNames, AD groups)
 	GroupMemberUID string // values are usernames (posixGroup memberUid)
@@ -61,8 +65,12 @@ type LDAPConfig struct {
 	// attributes: the first capture group, or the whole match. A value it
 	// does not match gives a blank card.
 	CardRegex string
-	PageSize  uint32        // 0: DefaultPageSize
-	Timeout   time.Duration // per connection and per request; 0: DefaultTimeout
+	// NestedGroups makes a member of a group that is itself a member of
+	// another group a member of that one too, at any depth (to
+	// MaxNestingDepth), cycles included.
+	NestedGroups bool
+	PageSize     uint32        // 0: DefaultPageSize
+	Timeout      time.Duration // per connection and per request; 0: DefaultTimeout
 }
 
 // Preset returns the defaults of a directory kind: PresetOpenLDAP or
@@ -85,6 +93,7 @@ func Preset(name string) LDAPConfig {
 			GroupMemberUID: "memberUid",
 		}
 	case PresetActiveDirectory:
+		c.NestedGroups = true
 		c.UserFilter = "(&(objectCategory=person)(objectClass=user))"
 		c.GroupFilter = "(objectClass=group)"
 		c.Attr = AttrMap{
@@ -96,6 +105,7 @@ func Preset(name string) LDAPConfig {
 			PrimaryCard:    "pager",
 			HomeFolder:     "homeDirectory",
 			AccountControl: "userAccountControl",
+			AccountExpires: "accountExpires",
 			GroupName:      "cn",
 			GroupMember:    "member",
 		}
@@ -112,11 +122,17 @@ func (c LDAPConfig) Validate() error {
 	if c.Preset != PresetOpenLDAP && c.Preset != PresetActiveDirectory {
 		return fmt.Errorf("directory: Preset %q: must be %q or %q", c.Preset, PresetOpenLDAP, PresetActiveDirectory)
 	}
-	if err := validateURL(c.URL, c.StartTLS); err != nil {
+	urls, err := ParseURLs(c.URL)
+	if err != nil {
 		return err
 	}
+	for _, u := range urls {
+		if err := validateURL(u, c.StartTLS); err != nil {
+			return err
+		}
+	}
 	if c.BindDN != "" {
-		if _, err := ldap.ParseDN(c.BindDN); err != nil {
+		if _, err := ParseBindIdentity(c.BindDN); err != nil {
 			return fmt.Errorf("directory: BindDN %q: %w", c.BindDN, err)
 		}
 		if c.BindPassword == "" {
@@ -167,6 +183,44 @@ func (c LDAPConfig) Validate() error {
 	return nil
 }
 
+// CheckURL reports what is wrong with an LDAP server URL, for the
+// user-sync.ldap.url setting when it is saved.
+func CheckURL(raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return nil
+	}
+	_, err := ParseURLs(raw)
+	return err
+}
+
+// maxURLs bounds the servers of one source.
+const maxURLs = 16
+
+// ParseURLs splits the URL setting into its servers, tried in order: URLs
+// separated by spaces or commas ("ldaps://dc1.corp.example
+// ldaps://dc2.corp.example"). Each must be ldap[s]://host[:port].
+func ParseURLs(raw string) ([]string, error) {
+	urls := strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(urls) == 0 {
+		return nil, errors.New("directory: URL: is required")
+	}
+	if len(urls) > maxURLs {
+		return nil, fmt.Errorf("directory: URL: lists %d servers, at most %d are tried", len(urls), maxURLs)
+	}
+	seen := make(map[string]bool, len(urls))
+	for _, u := range urls {
+		if err := validateURL(u, false); err != nil {
+			return nil, err
+		}
+		if key := strings.ToLower(u); seen[key] {
+			return nil, fmt.Errorf("directory: URL %q: is listed twice", u)
+		} else {
+			seen[key] = true
+		}
+	}
+	return urls, nil
+}
+
 func validateURL(raw string, startTLS bool) error {
 	if raw == "" {
 		return errors.New("directory: URL: is required")
@@ -180,6 +234,9 @@ func validateURL(raw string, startTLS bool) error {
 	}
 	if u.Hostname() == "" {
 		return fmt.Errorf("directory: URL %q: has no host", raw)
+	}
+	if u.Path != "" && u.Path != "/" || strings.ContainsAny(raw, "?#") || u.User != nil {
+		return fmt.Errorf("directory: URL %q: must be only ldap[s]://host[:port] (the base DN is a setting of its own)", raw)
 	}
 	if startTLS && u.Scheme == "ldaps" {
 		return fmt.Errorf("directory: StartTLS: cannot be used with an ldaps:// URL, which is already encrypted")
@@ -196,7 +253,7 @@ func (m AttrMap) fields() []namedAttr {
 		{"Department", m.Department}, {"Office", m.Office}, {"PrimaryCard", m.PrimaryCard},
 		{"SecondaryCard", m.SecondaryCard}, {"OtherEmails", m.OtherEmails},
 		{"HomeFolder", m.HomeFolder}, {"AccountControl", m.AccountControl},
-		{"GroupName", m.GroupName}, {"GroupMember", m.GroupMember},
+		{"AccountExpires", m.AccountExpires}, {"GroupName", m.GroupName}, {"GroupMember", m.GroupMember},
 		{"GroupMemberUID", m.GroupMemberUID},
 	}
 }

@@ -53,6 +53,7 @@ const (
 	tagExtendedName   = 0x80
 	oidStartTLS       = "1.3.6.1.4.1.1466.20037"
 	oidPagedResults   = "1.2.840.113556.1.4.319"
+	scopeBaseObject   = 0
 	scopeWholeSubtree = 2
 	derefNever        = 0
 )
@@ -143,6 +144,7 @@ type searchRequest struct {
 	attrs     []string
 	sizeLimit int
 	pageSize  uint32 // 0: no paging control
+	baseScope bool   // the base entry only, rather than the whole subtree
 }
 
 // searchPage runs one search (one page when pageSize is set), calling
@@ -151,7 +153,11 @@ type searchRequest struct {
 // cookie for the next page, empty after the last one.
 func (c *wireConn) searchPage(req searchRequest, cookie []byte, entry func(dn, attrs string) error) ([]byte, error) {
 	op := appendTLV(nil, tagOctetString, []byte(req.base))
-	op = appendInt(op, tagEnumerated, scopeWholeSubtree)
+	scope := int64(scopeWholeSubtree)
+	if req.baseScope {
+		scope = scopeBaseObject
+	}
+	op = appendInt(op, tagEnumerated, scope)
 	op = appendInt(op, tagEnumerated, derefNever)
 	op = appendInt(op, tagInteger, int64(req.sizeLimit))
 	op = appendInt(op, tagInteger, int64(c.timeout/time.Second))

@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/reamprint/ream/internal/config"
+	"github.com/reamprint/ream/internal/directory"
 	"github.com/reamprint/ream/internal/store"
 )
 
@@ -110,6 +112,8 @@ const (
 	UserSyncLDAPAttrs    = "user-sync.ldap.attributes" // name=attribute lines
 	UserSyncLDAPCardRe   = "user-sync.ldap.card-regex"
 	UserSyncLDAPSkipTLS  = "user-sync.ldap.insecure-skip-verify"
+	UserSyncLDAPCACert   = "user-sync.ldap.ca-cert-file"
+	UserSyncLDAPNested   = "user-sync.ldap.nested-groups"
 	UserSyncFileUsers    = "user-sync.file.users"
 	UserSyncFileGroups   = "user-sync.file.groups"
 	WebServicesToken     = "auth.webservices.auth-token"
@@ -156,9 +160,10 @@ var keys = []Key{
 	{Name: UserSyncOnlyGroups, Kind: Text, Default: "", Help: "Import only members of these groups (one per line)."},
 	{Name: UserSyncSkipDisabled, Kind: Bool, Default: "Y", Help: "Skip disabled directory accounts (Active Directory)."},
 	{Name: UserSyncLDAPPreset, Kind: Enum, Default: "openldap", Enum: []string{"openldap", "ad"}, Help: "Directory type."},
-	{Name: UserSyncLDAPURL, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "LDAP server URL (ldap:// or ldaps://)."},
+	{Name: UserSyncLDAPURL, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "LDAP server URL (ldap:// or ldaps://); several, separated by spaces, are tried in order.", check: directory.CheckURL},
 	{Name: UserSyncLDAPStartTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Use StartTLS on ldap:// URLs."},
-	{Name: UserSyncLDAPBindDN, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "Bind DN."},
+	{Name: UserSyncLDAPBindDN, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, check: checkBindIdentity,
+		Help: "Service account the sync binds as: a DN, or for Active Directory also user@domain (UPN) or DOMAIN\\user."},
 	{Name: UserSyncLDAPBindPW, Kind: String, Default: "", Secret: true, Help: "Bind password."},
 	{Name: UserSyncLDAPBaseDN, Kind: String, Default: "", Help: "Base DN of users."},
 	{Name: UserSyncLDAPFilter, Kind: String, Default: "", Help: "User filter (empty: the preset's)."},
@@ -167,6 +172,10 @@ var keys = []Key{
 	{Name: UserSyncLDAPAttrs, Kind: Text, Default: "", Help: "Attribute mapping overrides, one field=attribute per line."},
 	{Name: UserSyncLDAPCardRe, Kind: String, Default: "", Help: "Regular expression extracting the card number from its attribute.", check: checkRegexp},
 	{Name: UserSyncLDAPSkipTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Do not verify the directory's TLS certificate (testing only)."},
+	{Name: UserSyncLDAPCACert, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, check: checkCACertFile,
+		Help: "Server path of a PEM file with the CA certificate(s) that signed the directory's TLS certificate (empty: the system's)."},
+	{Name: UserSyncLDAPNested, Kind: Enum, Default: "preset", Enum: []string{"preset", "y", "n"},
+		Help: "Enable nested group membership: a member of a group inside a group is a member of both (preset: Y for Active Directory, N for OpenLDAP)."},
 	{Name: UserSyncFileUsers, Kind: String, Default: "", Help: "Server path of the users file."},
 	{Name: UserSyncFileGroups, Kind: String, Default: "", Help: "Server path of the groups file."},
 	{Name: WebServicesToken, Kind: String, Default: "", Secret: true, LocalOnly: true, check: checkTokens,
@@ -295,6 +304,24 @@ func checkClock(v string) error {
 		return fmt.Errorf("%q is not a time like 00:55", v)
 	}
 	return nil
+}
+
+func checkBindIdentity(v string) error {
+	if v == "" {
+		return nil
+	}
+	_, err := directory.ParseBindIdentity(v)
+	return err
+}
+
+func checkCACertFile(v string) error {
+	if v == "" {
+		return nil
+	}
+	if !filepath.IsAbs(v) {
+		return fmt.Errorf("%q is not an absolute path on the server", v)
+	}
+	return directory.CheckCACertFile(v)
 }
 
 func checkRegexp(v string) error {

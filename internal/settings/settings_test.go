@@ -34,6 +34,14 @@ func TestNormalize(t *testing.T) {
 		{settings.UserSyncLDAPCardRe, "([0-9]+", "", "not a regular expression"},
 		{settings.CurrencySymbol, "€\nX", "", "line breaks"},
 		{settings.CurrencySymbol, "a\x00", "", "NUL"},
+		{settings.UserSyncLDAPURL, "ldaps://dc1.corp.example", "ldaps://dc1.corp.example", ""},
+		{settings.UserSyncLDAPURL, "ftp://x", "", "must start with ldap:// or ldaps://"},
+		{settings.UserSyncLDAPBindDN, "cn=reader,dc=example,dc=org", "cn=reader,dc=example,dc=org", ""},
+		{settings.UserSyncLDAPBindDN, "svc-ream@corp.example", "svc-ream@corp.example", ""},
+		{settings.UserSyncLDAPBindDN, `CORP\svc-ream`, `CORP\svc-ream`, ""},
+		{settings.UserSyncLDAPBindDN, "svc-ream", "", "is not a DN"},
+		{settings.UserSyncLDAPCACert, "relative/ca.pem", "", "not an absolute path"},
+		{settings.UserSyncLDAPCACert, "/nonexistent/ca.pem", "", "unable to read"},
 		{"no.such.key", "1", "", "unknown setting"},
 	} {
 		got, err := settings.Normalize(tc.key, tc.in)

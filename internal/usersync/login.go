@@ -25,37 +25,55 @@ func (s *Service) Authenticate(ctx context.Context, username, password string) (
 // with no error; only a directory that cannot be asked gives an error.
 // Sources that hold no passwords (text files) always give false.
 func (s *Service) LoginUser(ctx context.Context, username, password string) (bool, error) {
+	_, ok, err := s.LoginName(ctx, username, password)
+	return ok, err
+}
+
+// LoginName is LoginUser that also says whose login it was: the Ream
+// username of the directory entry, which differs from the name typed when
+// an Active Directory user types a UPN (alice.archer@corp.example for the
+// sAMAccountName alice). The name is "" unless ok.
+func (s *Service) LoginName(ctx context.Context, username, password string) (string, bool, error) {
+	rec, ok, err := s.login(ctx, username, password)
+	if !ok || err != nil {
+		return "", false, err
+	}
+	return rec, true, nil
+}
+
+func (s *Service) login(ctx context.Context, username, password string) (string, bool, error) {
 	if password == "" || !s.SourceConfigured(ctx) {
-		return false, nil
+		return "", false, nil
 	}
 	src, err := s.BuildSource(ctx)
 	if err != nil {
-		return false, fmt.Errorf("usersync: the directory is not usable for login: %w", err)
+		return "", false, fmt.Errorf("usersync: the directory is not usable for login: %w", err)
 	}
 	authn, ok := src.Source.(directory.Authenticator)
 	if !ok {
-		return false, nil
+		return "", false, nil
 	}
 	rec, err := authn.Authenticate(ctx, username, password)
 	if errors.Is(err, directory.ErrInvalidCredentials) {
-		return false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("usersync: unable to check the password of %q: %w", username, err)
+		return "", false, fmt.Errorf("usersync: unable to check the password of %q: %w", username, err)
 	}
 	if rec.Disabled && s.Settings.Bool(ctx, settings.UserSyncSkipDisabled) {
-		return false, nil
+		return "", false, nil
 	}
 	existing, err := s.Store.UserByName(ctx, rec.Username)
 	switch {
 	case err == nil:
 		// An internal user of the same name keeps its own password until a
 		// sync merges the two; the directory's answer does not log it in.
-		return !existing.Internal, nil
+		return rec.Username, !existing.Internal, nil
 	case !errors.Is(err, store.ErrNotFound):
-		return false, err
+		return "", false, err
 	}
-	return s.createOnLogin(ctx, src, rec)
+	ok, err = s.createOnLogin(ctx, src, rec)
+	return rec.Username, ok, err
 }
 
 // createOnLogin creates a directory user at first login, unless importing

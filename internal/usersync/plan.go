@@ -76,8 +76,17 @@ type Plan struct {
 	// DeleteLimit is the most users the run may delete without confirmation.
 	DeleteLimit int
 	// Refusal, when set, is why the run must not be applied.
-	Refusal  string
-	Skipped  []directory.LineError
+	Refusal string
+	Skipped []directory.LineError
+	// Disabled are the directory's disabled and expired accounts, left out.
+	Disabled []directory.DisabledAccount
+	// Server is the directory server that answered, for an LDAP source,
+	// and BoundAs the service account ("" when anonymous).
+	Server, BoundAs string
+	// Sample is the first user read, to show how the fields map.
+	Sample *directory.UserRecord
+	// Nesting is what following nested groups found, when they are followed.
+	Nesting  *directory.Nesting
 	Warnings []string
 	Groups   []GroupChange
 	// DirectoryGroups are the names of every group the source has, for
@@ -90,7 +99,7 @@ type Plan struct {
 // Counts are the plan's totals as a sync run records them.
 func (p *Plan) Counts() model.SyncCounts {
 	return model.SyncCounts{Read: p.Read, Created: len(p.Create), Updated: len(p.Update), Unchanged: p.Unchanged,
-		Deleted: len(p.Delete), Skipped: len(p.Skipped) + len(p.NotImported), Errors: len(p.Warnings)}
+		Deleted: len(p.Delete), Skipped: len(p.Skipped) + len(p.NotImported) + len(p.Disabled), Errors: len(p.Warnings)}
 }
 
 // writes reports whether applying the plan changes anything.
@@ -110,7 +119,11 @@ func (p *Plan) writes() bool {
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
-	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped}
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting, Server: res.Server, BoundAs: res.BoundAs}
+	if len(res.Users) > 0 {
+		sample := res.Users[0]
+		p.Sample = &sample
+	}
 	// Sized for the users created too: a first import creates them all.
 	byName := make(map[string]*model.User, max(len(snap.Users), len(res.Users)))
 	if opts.ImportNew {
@@ -416,6 +429,28 @@ func (p *Plan) Report() string {
 	if p.Refusal != "" {
 		fmt.Fprintf(&b, "Refused: %s.\n", p.Refusal)
 	}
+	if p.Server != "" {
+		as := "anonymously"
+		if p.BoundAs != "" {
+			as = "as " + p.BoundAs
+		}
+		fmt.Fprintf(&b, "Directory server %s answered; bound %s; %d users and %d groups match the filters.\n",
+			p.Server, as, c.Read+len(p.Disabled), len(p.DirectoryGroups))
+	}
+	if u := p.Sample; u != nil && p.Server != "" {
+		fmt.Fprintf(&b, "Sample user %s: full name %q, email %q, department %q, office %q, primary card %q, secondary card %q, home folder %q, %d groups.\n",
+			u.Username, u.FullName, u.Email, u.Department, u.Office, u.PrimaryCard, u.SecondaryCard, u.HomeFolder, len(u.Groups))
+	}
+	if n := p.Nesting; n != nil {
+		fmt.Fprintf(&b, "Nested groups followed to depth %d", n.Depth)
+		if n.Cycle {
+			b.WriteString("; a cycle of groups was found and followed once")
+		}
+		if n.Truncated {
+			fmt.Fprintf(&b, "; nesting deeper than %d levels was not followed", directory.MaxNestingDepth)
+		}
+		b.WriteString(".\n")
+	}
 	b.Grow(len(p.Create) * 32) // a first import lists every new user
 	for _, uc := range p.Create {
 		b.WriteString("create ")
@@ -445,6 +480,9 @@ func (p *Plan) Report() string {
 	}
 	for _, s := range p.Skipped {
 		fmt.Fprintf(&b, "skipped %s\n", s.Error())
+	}
+	for _, d := range p.Disabled {
+		fmt.Fprintf(&b, "left out %s: %s (skip disabled accounts is on)\n", d.Username, d.Why)
 	}
 	for _, g := range p.Groups {
 		switch {

@@ -274,7 +274,7 @@ func (s *Service) run(ctx context.Context, a core.Actor, src *Source, j job, run
 // readFailure turns a failed or empty read into the run's error.
 func readFailure(src *Source, res *directory.Result, err error) (*Plan, error) {
 	if err != nil {
-		return nil, fmt.Errorf("usersync: the source could not be read, nothing was changed: %w", err)
+		return nil, fmt.Errorf("usersync: the source could not be read, nothing was changed: %w%s", err, directoryHint(err))
 	}
 	if len(res.Users) == 0 {
 		return &Plan{Source: src.Name(), Skipped: res.Skipped}, fmt.Errorf("usersync: nothing was changed: %w", directory.ErrEmptySource)

@@ -72,6 +72,13 @@ func LoadSourceConfig(ctx context.Context, set *settings.Settings) (SourceConfig
 		c.URL = set.Get(ctx, settings.UserSyncLDAPURL)
 		c.StartTLS = set.Bool(ctx, settings.UserSyncLDAPStartTLS)
 		c.InsecureSkipVerify = set.Bool(ctx, settings.UserSyncLDAPSkipTLS)
+		c.CACertFile = set.Get(ctx, settings.UserSyncLDAPCACert)
+		switch set.Get(ctx, settings.UserSyncLDAPNested) {
+		case "y":
+			c.NestedGroups = true
+		case "n":
+			c.NestedGroups = false
+		} // "preset": as Preset set it
 		c.BindDN = set.Get(ctx, settings.UserSyncLDAPBindDN)
 		c.BindPassword = set.Get(ctx, settings.UserSyncLDAPBindPW)
 		c.BaseDN = set.Get(ctx, settings.UserSyncLDAPBaseDN)
@@ -188,6 +195,7 @@ var attributeFields = map[string]func(*directory.AttrMap) *string{
 	"other-emails":     func(m *directory.AttrMap) *string { return &m.OtherEmails },
 	"home-folder":      func(m *directory.AttrMap) *string { return &m.HomeFolder },
 	"account-control":  func(m *directory.AttrMap) *string { return &m.AccountControl },
+	"account-expires":  func(m *directory.AttrMap) *string { return &m.AccountExpires },
 	"group-name":       func(m *directory.AttrMap) *string { return &m.GroupName },
 	"group-member":     func(m *directory.AttrMap) *string { return &m.GroupMember },
 	"group-member-uid": func(m *directory.AttrMap) *string { return &m.GroupMemberUID },
@@ -196,7 +204,7 @@ var attributeFields = map[string]func(*directory.AttrMap) *string{
 // AttributeFieldNames lists the names accepted in attribute overrides.
 func AttributeFieldNames() []string {
 	return []string{"username", "full-name", "email", "department", "office", "primary-card", "secondary-card",
-		"other-emails", "home-folder", "account-control", "group-name", "group-member", "group-member-uid"}
+		"other-emails", "home-folder", "account-control", "account-expires", "group-name", "group-member", "group-member-uid"}
 }
 
 // ApplyAttributeOverrides applies "field=attribute" lines (blank and "#"

@@ -168,11 +168,11 @@ func (s *Server) checkCredentials(ctx context.Context, kind, username, password 
 		}
 		// A directory user who logs in before the first sync: the
 		// authenticator checks the password and creates the user.
-		ok, err := s.authn.Authenticate(ctx, username, password)
+		name, ok, err := s.directoryLogin(ctx, username, password)
 		if err != nil || !ok {
 			return nil, false, err
 		}
-		if u, err = s.store.UserByName(ctx, username); err != nil {
+		if u, err = s.store.UserByName(ctx, name); err != nil {
 			return nil, false, err
 		}
 		return s.mayEnter(ctx, kind, u)
@@ -185,6 +185,17 @@ func (s *Server) checkCredentials(ctx context.Context, kind, username, password 
 		return nil, false, err
 	}
 	return s.mayEnter(ctx, kind, u)
+}
+
+// directoryLogin asks the directory about a name Ream does not know and
+// returns the username it belongs to: the name typed, or the user an
+// Active Directory UPN names when the authenticator can tell.
+func (s *Server) directoryLogin(ctx context.Context, username, password string) (string, bool, error) {
+	if dl, ok := s.authn.(DirectoryLogin); ok {
+		return dl.LoginName(ctx, username, password)
+	}
+	ok, err := s.authn.Authenticate(ctx, username, password)
+	return username, ok, err
 }
 
 // mayEnter reports whether a user whose password was right may log in to

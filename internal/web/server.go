@@ -57,6 +57,13 @@ type UserAuthenticator interface {
 	Authenticate(ctx context.Context, username, password string) (ok bool, err error)
 }
 
+// DirectoryLogin is an authenticator that also tells which user a login
+// name belongs to, for directories where a person has more than one (an
+// Active Directory UPN beside the sAMAccountName).
+type DirectoryLogin interface {
+	LoginName(ctx context.Context, username, password string) (name string, ok bool, err error)
+}
+
 // Deps are the parts the web layer serves.
 type Deps struct {
 	Core     *core.Core

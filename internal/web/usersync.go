@@ -38,6 +38,7 @@ func (s *Server) userSync() (*usersync.Service, error) {
 type userSyncForm struct {
 	Source, Preset, URL, BindDN, BaseDN, UserFilter, GroupBaseDN, GroupFilter string
 	Attributes, CardRegex, UsersFile, GroupsFile, Schedule, Time, OnlyGroups  string
+	CACertFile, Nested                                                        string
 	StartTLS, SkipVerify, ImportNew, UpdateDetails, SkipDisabled, HasBindPW   bool
 	DeleteMissing                                                             bool
 	ConfirmDelete                                                             string
@@ -119,7 +120,8 @@ func (s *Server) userSyncFormFromSettings(ctx context.Context) userSyncForm {
 		Schedule: g(settings.UserSyncSchedule), Time: g(settings.UserSyncTime), OnlyGroups: g(settings.UserSyncOnlyGroups),
 		StartTLS: b(settings.UserSyncLDAPStartTLS), SkipVerify: b(settings.UserSyncLDAPSkipTLS),
 		ImportNew: b(settings.UserSyncImportNew), UpdateDetails: b(settings.UserSyncUpdate), SkipDisabled: b(settings.UserSyncSkipDisabled),
-		HasBindPW: g(settings.UserSyncLDAPBindPW) != "",
+		HasBindPW:  g(settings.UserSyncLDAPBindPW) != "",
+		CACertFile: g(settings.UserSyncLDAPCACert), Nested: g(settings.UserSyncLDAPNested),
 	}
 }
 
@@ -133,6 +135,7 @@ func userSyncFormFromPost(r *http.Request) userSyncForm {
 		GroupsFile: v("groups_file"), Schedule: v("schedule"), Time: v("time"), OnlyGroups: r.PostFormValue("only_groups"),
 		StartTLS: on("starttls"), SkipVerify: on("skip_verify"), ImportNew: on("import_new"), UpdateDetails: on("update_details"),
 		SkipDisabled: on("skip_disabled"), DeleteMissing: on("delete_missing"), ConfirmDelete: v("confirm_delete"),
+		CACertFile: v("ca_cert_file"), Nested: v("nested_groups"),
 	}
 }
 
@@ -155,6 +158,7 @@ func (f userSyncForm) settingsOf(bindPassword string) [][2]string {
 		{settings.UserSyncLDAPStartTLS, yn(f.StartTLS)}, {settings.UserSyncLDAPSkipTLS, yn(f.SkipVerify)},
 		{settings.UserSyncImportNew, yn(f.ImportNew)}, {settings.UserSyncUpdate, yn(f.UpdateDetails)},
 		{settings.UserSyncSkipDisabled, yn(f.SkipDisabled)},
+		{settings.UserSyncLDAPCACert, f.CACertFile}, {settings.UserSyncLDAPNested, nestedOrPreset(f.Nested)},
 	}
 	if bindPassword != "" {
 		out = append(out, [2]string{settings.UserSyncLDAPBindPW, bindPassword})
@@ -260,6 +264,15 @@ func (s *Server) userSyncPost(w http.ResponseWriter, r *http.Request) error {
 // directory or login than the saved one and no password was typed.
 var errBindPasswordNeeded = core.Errorf(core.Invalid, "Bind password: the saved password is used only with the saved server URL, TLS options and bind DN; type the password to test these settings.")
 
+// nestedOrPreset reads the nested-groups choice; a form from before the
+// choice existed leaves it to the preset.
+func nestedOrPreset(v string) string {
+	if v == "" {
+		return "preset"
+	}
+	return v
+}
+
 // sourceConfigOf is the source the form describes. Without a typed bind
 // password the stored one is used, but only for the stored server, TLS
 // options and bind DN: otherwise anyone at this form could have it sent
@@ -272,10 +285,18 @@ func (s *Server) sourceConfigOf(ctx context.Context, f userSyncForm, bindPW stri
 	c := directory.Preset(f.Preset)
 	c.URL, c.StartTLS, c.InsecureSkipVerify, c.BindDN, c.BaseDN, c.GroupBaseDN, c.CardRegex =
 		f.URL, f.StartTLS, f.SkipVerify, f.BindDN, f.BaseDN, f.GroupBaseDN, f.CardRegex
+	c.CACertFile = f.CACertFile
+	switch nestedOrPreset(f.Nested) {
+	case "y":
+		c.NestedGroups = true
+	case "n":
+		c.NestedGroups = false
+	}
 	c.BindPassword = bindPW
 	if bindPW == "" && f.BindDN != "" {
 		stored := s.userSyncFormFromSettings(ctx)
-		if f.URL != stored.URL || f.BindDN != stored.BindDN || f.StartTLS != stored.StartTLS || f.SkipVerify != stored.SkipVerify {
+		if f.URL != stored.URL || f.BindDN != stored.BindDN || f.StartTLS != stored.StartTLS || f.SkipVerify != stored.SkipVerify ||
+			f.CACertFile != stored.CACertFile {
 			return sc, errBindPasswordNeeded
 		}
 		c.BindPassword = s.settings.Get(ctx, settings.UserSyncLDAPBindPW)
