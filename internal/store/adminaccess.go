@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/reamprint/ream/internal/model"
+)
+
+// AdminAccess is one entry of the admin-access list: a user or group, the
+// rights it gives and the shared accounts they cover.
+type AdminAccess struct {
+	Kind        string // "user" or "group"
+	Name        string
+	AllAccounts bool // Scope is model.ScopeAll
+	Rights      []model.AdminRight
+	Scope       string // model.ScopeAll, ScopeAccessList or ScopeAccounts
+	// Accounts are the top-level accounts of a ScopeAccounts entry, by name.
+	Accounts   []string
+	AccountIDs []int64
+}
+
+// encodeRights is how a set of rights is kept in admin_access.rights.
+func encodeRights(rights []model.AdminRight) string {
+	names := make([]string, 0, len(rights))
+	for _, r := range model.SortAdminRights(rights) {
+		names = append(names, string(r))
+	}
+	return strings.Join(names, ",")
+}
+
+// decodeRights reads admin_access.rights; a name this binary does not know
+// gives nothing.
+func decodeRights(s string) []model.AdminRight {
+	var set []model.AdminRight
+	for _, name := range strings.Split(s, ",") {
+		if r := model.AdminRight(strings.TrimSpace(name)); model.KnownAdminRight(r) {
+			set = append(set, r)
+		}
+	}
+	return model.SortAdminRights(set)
+}
+
+// SetAdminAccess adds (or, with add=false, removes) a user or group from the
+// admin list. A new entry has every right and all shared accounts, as in
+// PaperCut; adding an existing one leaves it as it is.
+func (t *Tx) SetAdminAccess(ctx context.Context, kind, name string, add bool) error {
+	var err error
+	if add {
+		_, err = t.exec(ctx, `INSERT INTO admin_access (kind, name, all_accounts, rights, scope, created_at) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`,
+			kind, groupKey(name), true, encodeRights(model.AllAdminRights()), model.ScopeAll, t.s.nowMS())
+	} else {
+		_, err = t.exec(ctx, `DELETE FROM admin_access WHERE kind = $1 AND name = $2`, kind, groupKey(name))
+	}
+	if err != nil {
+		return fmt.Errorf("store: unable to change admin access: %w", err)
+	}
+	return nil
+}
+
+// SetAdminAccessRights replaces the rights of an existing entry.
+func (t *Tx) SetAdminAccessRights(ctx context.Context, kind, name string, rights []model.AdminRight) error {
+	res, err := t.exec(ctx, `UPDATE admin_access SET rights = $3 WHERE kind = $1 AND name = $2`, kind, groupKey(name), encodeRights(rights))
+	if err != nil {
+		return fmt.Errorf("store: unable to change the rights of admin access %s %q: %w", kind, name, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetAdminAccessScope replaces the shared-account scope of an existing
+// entry; accountIDs (top-level accounts) go with model.ScopeAccounts only.
+func (t *Tx) SetAdminAccessScope(ctx context.Context, kind, name, scope string, accountIDs []int64) error {
+	key := groupKey(name)
+	res, err := t.exec(ctx, `UPDATE admin_access SET scope = $3, all_accounts = $4 WHERE kind = $1 AND name = $2`, kind, key, scope, scope == model.ScopeAll)
+	if err != nil {
+		return fmt.Errorf("store: unable to change the scope of admin access %s %q: %w", kind, name, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrNotFound
+	}
+	if _, err := t.exec(ctx, `DELETE FROM admin_access_accounts WHERE kind = $1 AND name = $2`, kind, key); err != nil {
+		return fmt.Errorf("store: unable to change the scope of admin access %s %q: %w", kind, name, err)
+	}
+	for _, id := range accountIDs {
+		if _, err := t.exec(ctx, `INSERT INTO admin_access_accounts (kind, name, account_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING`, kind, key, id); err != nil {
+			return fmt.Errorf("store: unable to change the scope of admin access %s %q: %w", kind, name, err)
+		}
+	}
+	return nil
+}
+
+// AdminAccessEntry returns one entry of the admin list inside the
+// transaction, or ErrNotFound.
+func (t *Tx) AdminAccessEntry(ctx context.Context, kind, name string) (*AdminAccess, error) {
+	list, err := adminAccessList(ctx, t.tx, t.s, `WHERE kind = $1 AND name = $2`, kind, groupKey(name))
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, ErrNotFound
+	}
+	return &list[0], nil
+}
+
+// AdminAccessList returns the admin-access list, users first, by name.
+func (s *Store) AdminAccessList(ctx context.Context) ([]AdminAccess, error) {
+	return adminAccessList(ctx, s.r, s, "")
+}
+
+func adminAccessList(ctx context.Context, q querier, s *Store, where string, args ...any) ([]AdminAccess, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT kind, name, all_accounts, rights, scope FROM admin_access `+where+` ORDER BY kind DESC, name`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read admin access: %w", err)
+	}
+	var out []AdminAccess
+	for rows.Next() {
+		var a AdminAccess
+		var rights string
+		if err := rows.Scan(&a.Kind, &a.Name, &a.AllAccounts, &rights, &a.Scope); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: unable to read admin access: %w", err)
+		}
+		a.Rights = decodeRights(rights)
+		out = append(out, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unable to read admin access: %w", err)
+	}
+	for i := range out {
+		a := &out[i]
+		if a.Scope != model.ScopeAccounts {
+			continue
+		}
+		rows, err := q.QueryContext(ctx, s.q(`SELECT ac.id, ac.name FROM admin_access_accounts x JOIN accounts ac ON ac.id = x.account_id
+			WHERE x.kind = $1 AND x.name = $2 ORDER BY ac.name_key, ac.id`), a.Kind, a.Name)
+		if err != nil {
+			return nil, fmt.Errorf("store: unable to read the accounts of admin access %s %q: %w", a.Kind, a.Name, err)
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			a.AccountIDs, a.Accounts = append(a.AccountIDs, id), append(a.Accounts, name)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// IsAdmin reports whether a (non built-in) user has admin access, directly or
+// through a group, and whether that access covers all shared accounts.
+func (s *Store) IsAdmin(ctx context.Context, username string) (admin, allAccounts bool, err error) {
+	var n, all int
+	err = s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN a.all_accounts THEN 1 ELSE 0 END), 0) FROM admin_access a
+		WHERE (a.kind = 'user' AND a.name = $1)
+		   OR (a.kind = 'group' AND a.name IN (SELECT g.name_key FROM groups g JOIN group_members m ON m.group_id = g.id
+		        JOIN users u ON u.id = m.user_id WHERE u.username = $1 AND u.deleted_at IS NULL))`, NormalizeUsername(username)).Scan(&n, &all)
+	if err != nil {
+		return false, false, fmt.Errorf("store: unable to check admin access: %w", err)
+	}
+	return n > 0, all > 0, nil
+}
