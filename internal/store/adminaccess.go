@@ -171,3 +171,43 @@ func (s *Store) IsAdmin(ctx context.Context, username string) (admin, allAccount
 	}
 	return n > 0, all > 0, nil
 }
+
+// AdminGrant is what a (non built-in) user may do in the admin area: the
+// union of the rights of their own entry and their groups' entries, and
+// whether one of them covers all shared accounts.
+type AdminGrant struct {
+	Rights      []model.AdminRight
+	AllAccounts bool
+}
+
+// AdminGrantOf reads a user's admin grant; read on every admin request, so
+// that a removed right or group membership counts from the next one.
+func (s *Store) AdminGrantOf(ctx context.Context, username string) (AdminGrant, error) {
+	rows, err := s.query(ctx, `SELECT a.rights, a.all_accounts FROM admin_access a
+		WHERE (a.kind = 'user' AND a.name = $1)
+		   OR (a.kind = 'group' AND a.name IN (SELECT g.name_key FROM groups g JOIN group_members m ON m.group_id = g.id
+		        JOIN users u ON u.id = m.user_id WHERE u.username = $1 AND u.deleted_at IS NULL))`, NormalizeUsername(username))
+	if err != nil {
+		return AdminGrant{}, fmt.Errorf("store: unable to read the admin rights of %q: %w", username, err)
+	}
+	defer rows.Close()
+	var g AdminGrant
+	var all []model.AdminRight
+	for rows.Next() {
+		var rights string
+		var allAccounts bool
+		if err := rows.Scan(&rights, &allAccounts); err != nil {
+			return AdminGrant{}, fmt.Errorf("store: unable to read the admin rights of %q: %w", username, err)
+		}
+		// An entry without rights gives nothing, not even its scope.
+		if own := decodeRights(rights); len(own) > 0 {
+			all = append(all, own...)
+			g.AllAccounts = g.AllAccounts || allAccounts
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return AdminGrant{}, fmt.Errorf("store: unable to read the admin rights of %q: %w", username, err)
+	}
+	g.Rights = model.SortAdminRights(all)
+	return g, nil
+}
