@@ -141,6 +141,9 @@ func (c *Core) SetAdminAccessRights(ctx context.Context, a Actor, kind, name str
 			held[r] = true
 		}
 		for r, on := range changes {
+			if held[r] != on && !a.holds(r) {
+				return Errorf(Forbidden, "rights: %s is a right you do not hold, so you cannot grant or take it away", r)
+			}
 			held[r] = on
 		}
 		var after []model.AdminRight
@@ -164,6 +167,9 @@ func (c *Core) SetAdminAccessRights(ctx context.Context, a Actor, kind, name str
 func (c *Core) SetAdminAccessScope(ctx context.Context, a Actor, kind, name, scope string, accounts []string) error {
 	if err := checkAdminKind(kind); err != nil {
 		return err
+	}
+	if !a.fullAdmin() {
+		return Errorf(Forbidden, "scope: only an administrator with every right and all shared accounts may change the scope of admin access")
 	}
 	name = strings.TrimSpace(name)
 	return c.Store.InTx(ctx, func(tx *store.Tx) error {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 
 	"github.com/reamprint/ream/internal/auth"
@@ -33,6 +34,30 @@ type Actor struct {
 	// AllAccounts is true when the actor may see and change every shared
 	// account (the built-in admin, the CLI, the API and full admins).
 	AllAccounts bool
+	// Delegated is true for a delegated administrator acting through the
+	// admin pages; Rights are then theirs, and nobody grants a right they
+	// do not hold. The built-in admin, the CLI and the API hold every right.
+	Delegated bool
+	Rights    []model.AdminRight
+}
+
+// holds reports whether the actor holds right r.
+func (a Actor) holds(r model.AdminRight) bool {
+	return !a.Delegated || slices.Contains(a.Rights, r)
+}
+
+// fullAdmin reports whether the actor holds every right and all shared
+// accounts: what adding, removing and scoping admin access needs.
+func (a Actor) fullAdmin() bool {
+	if !a.Delegated {
+		return true
+	}
+	for _, r := range model.AllAdminRights() {
+		if !a.holds(r) {
+			return false
+		}
+	}
+	return a.AllAccounts
 }
 
 // System actors.

@@ -59,6 +59,12 @@ func (s *Server) Actor(r *http.Request) core.Actor {
 			a.Kind = model.ActorBuiltInAdmin
 		} else {
 			a.Kind, a.UserID = model.ActorUser, se.User.ID
+			a.Delegated = true // a portal user holds no admin right
+			for _, r := range model.AllAdminRights() {
+				if se.Rights[r] {
+					a.Rights = append(a.Rights, r)
+				}
+			}
 		}
 	}
 	return a
