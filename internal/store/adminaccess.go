@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/reamprint/ream/internal/model"
@@ -210,4 +212,127 @@ func (s *Store) AdminGrantOf(ctx context.Context, username string) (AdminGrant, 
 	}
 	g.Rights = model.SortAdminRights(all)
 	return g, nil
+}
+
+// AccountScope is the set of shared accounts a delegated administrator
+// may see and change, sub-accounts included; a nil *AccountScope is every
+// account. Account queries take it as a filter, so that what is out of
+// scope cannot even be counted.
+type AccountScope struct {
+	ids map[int64]bool
+}
+
+// Contains reports whether account id is in scope.
+func (sc *AccountScope) Contains(id int64) bool { return sc == nil || sc.ids[id] }
+
+// AdminAccountScope returns the shared accounts a (non built-in) user's
+// admin entries with rights cover: nil when one of them covers all;
+// otherwise the listed top-level accounts and, for an access-list entry,
+// the accounts whose access list includes the user or one of their groups,
+// each with its sub-accounts.
+func (s *Store) AdminAccountScope(ctx context.Context, username string) (*AccountScope, error) {
+	username = NormalizeUsername(username)
+	rows, err := s.query(ctx, `SELECT a.kind, a.name, a.rights, a.scope FROM admin_access a
+		WHERE (a.kind = 'user' AND a.name = $1)
+		   OR (a.kind = 'group' AND a.name IN (SELECT g.name_key FROM groups g JOIN group_members m ON m.group_id = g.id
+		        JOIN users u ON u.id = m.user_id WHERE u.username = $1 AND u.deleted_at IS NULL))`, username)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+	}
+	type entry struct{ kind, name string }
+	var listed []entry
+	accessList := false
+	for rows.Next() {
+		var e entry
+		var rights, scope string
+		if err := rows.Scan(&e.kind, &e.name, &rights, &scope); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+		}
+		if len(decodeRights(rights)) == 0 {
+			continue
+		}
+		switch scope {
+		case model.ScopeAll:
+			rows.Close()
+			return nil, nil
+		case model.ScopeAccessList:
+			accessList = true
+		case model.ScopeAccounts:
+			listed = append(listed, e)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+	}
+	tops := map[int64]bool{}
+	for _, e := range listed {
+		ids, err := s.strings(ctx, `SELECT CAST(account_id AS TEXT) FROM admin_access_accounts WHERE kind = $1 AND name = $2`, e.kind, e.name)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+			}
+			tops[n] = true
+		}
+	}
+	inGroup := map[string]bool{}
+	if accessList {
+		groups, err := s.strings(ctx, `SELECT g.name_key FROM groups g JOIN group_members m ON m.group_id = g.id
+			JOIN users u ON u.id = m.user_id WHERE u.username = $1 AND u.deleted_at IS NULL`, username)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			inGroup[g] = true
+		}
+	}
+	// Parents first, so that a sub-account follows its parent's answer.
+	arows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` ORDER BY a.parent_id <> 0, a.id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+	}
+	defer arows.Close()
+	sc := &AccountScope{ids: map[int64]bool{}}
+	for arows.Next() {
+		a, err := scanAccount(arows)
+		if err != nil {
+			return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+		}
+		top := a.ID
+		if a.ParentID != 0 {
+			top = a.ParentID
+		}
+		if tops[top] || sc.ids[a.ParentID] || accessList && AccountAllows(a, username, inGroup) {
+			sc.ids[a.ID] = true
+		}
+	}
+	return sc, arows.Err()
+}
+
+// scopeCondition is the SQL condition of an AccountScope on accounts a,
+// its arguments numbered from next.
+func scopeCondition(sc *AccountScope, next int) (string, []any) {
+	if sc == nil {
+		return "", nil
+	}
+	if len(sc.ids) == 0 {
+		return ` AND 1 = 0`, nil
+	}
+	ids := make([]int64, 0, len(sc.ids))
+	for id := range sc.ids {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	marks := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		marks[i] = fmt.Sprintf("$%d", next+i)
+		args[i] = id
+	}
+	return ` AND a.id IN (` + strings.Join(marks, ",") + `)`, args
 }
