@@ -39,6 +39,14 @@ type Actor struct {
 	// do not hold. The built-in admin, the CLI and the API hold every right.
 	Delegated bool
 	Rights    []model.AdminRight
+	// Scope, for an actor without AllAccounts, are the shared accounts it
+	// may change (the admin pages set it from the session); nil: none.
+	Scope *store.AccountScope
+}
+
+// mayChangeAccount reports whether the actor may change account id.
+func (a Actor) mayChangeAccount(id int64) bool {
+	return a.AllAccounts || a.Scope != nil && a.Scope.Contains(id)
 }
 
 // holds reports whether the actor holds right r.

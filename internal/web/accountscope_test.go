@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -80,6 +81,36 @@ func TestScopedAdminSeesOnlyHerAccounts(t *testing.T) {
 			}
 			if status, _, _ := e.get(c, "/admin/export/accounts.csv"); status != http.StatusForbidden {
 				t.Errorf("the accounts CSV for a scoped admin: %d", status)
+			}
+
+			// With Shared accounts: adjust balances she adjusts Physics\Lab, not Chemistry.
+			setRole(t, e.core, "user", "sec", adminRole{rights: []model.AdminRight{model.RightAccountsView, model.RightAccountsBalance}, scope: model.ScopeAccounts})
+			lab := fmt.Sprintf("/admin/accounts/%d", ids[`Physics\Lab`])
+			status, page, csrf := e.get(c, lab)
+			if status != http.StatusOK || !strings.Contains(page, `id="adjust-balance"`) || strings.Contains(page, `id="edit"`) {
+				t.Fatalf("Lab's page for a balance-only admin: %d\n%s", status, page)
+			}
+			if resp, body := e.post(c, lab+"/adjust", url.Values{"csrf": {csrf}, "adjust": {"5.25"}, "comment": {"top-up"}}, nil); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("adjusting Lab: %d %s", resp.StatusCode, body)
+			}
+			if _, body, _ := e.get(c, lab); !strings.Contains(body, `adjusted by 5.25; it is now 5.25`) {
+				t.Errorf("Lab's page after the adjustment does not say so")
+			}
+			if acc, err := e.store.AccountByID(ctx, ids[`Physics\Lab`]); err != nil || acc.Balance.String() != "5.25" {
+				t.Fatalf("Lab after the adjustment: %v, %v", acc, err)
+			}
+			tx, err := e.store.Transactions(ctx, 0, ids[`Physics\Lab`], 1)
+			if err != nil || len(tx) != 1 || tx[0].Actor != "sec" {
+				t.Fatalf("Lab's transaction: %+v, %v", tx, err)
+			}
+			chem := fmt.Sprintf("/admin/accounts/%d/adjust", ids["Chemistry"])
+			resp, chemBody := e.post(c, chem, url.Values{"csrf": {csrf}, "adjust": {"1"}}, nil)
+			_, noneBody := e.post(c, "/admin/accounts/999999/adjust", url.Values{"csrf": {csrf}, "adjust": {"1"}}, nil)
+			if resp.StatusCode != http.StatusNotFound || withoutCSRF(strings.Replace(chemBody, fmt.Sprint(ids["Chemistry"]), "999999", -1)) != withoutCSRF(noneBody) {
+				t.Errorf("adjusting Chemistry: %d, not the answer for an account that does not exist", resp.StatusCode)
+			}
+			if acc, _ := e.store.AccountByID(ctx, ids["Chemistry"]); acc.Balance != 0 {
+				t.Errorf("Chemistry's balance changed: %s", acc.Balance)
 			}
 
 			setRole(t, e.core, "user", "sec", adminRole{rights: []model.AdminRight{model.RightAccountsView}, scope: model.ScopeAccessList})

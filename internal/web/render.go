@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/settings"
 )
@@ -97,6 +98,23 @@ type Page struct {
 	SubNav   []NavLink
 	Currency string
 	Data     any
+}
+
+// Can reports whether the page's admin session holds every one of rights,
+// so that a page shows only the buttons the person may use.
+func (p *Page) Can(rights ...string) bool {
+	if p.Session == nil || p.Session.Kind != kindAdmin {
+		return false
+	}
+	if p.Session.BuiltIn {
+		return true
+	}
+	for _, r := range rights {
+		if !p.Session.Rights[model.AdminRight(r)] {
+			return false
+		}
+	}
+	return true
 }
 
 // Money formats an amount with the configured currency symbol.
