@@ -92,3 +92,27 @@ const (
 	// ScopeAccounts: the listed top-level accounts and their sub-accounts.
 	ScopeAccounts = "accounts"
 )
+
+// impliedBy lists the rights that come with another: nobody adjusts,
+// edits or resets what they cannot see.
+var impliedBy = map[AdminRight]AdminRight{
+	RightUsersEdit:       RightUsersView,
+	RightUsersBalance:    RightUsersView,
+	RightUsersCards:      RightUsersView,
+	RightUsersInternal:   RightUsersView,
+	RightAccountsEdit:    RightAccountsView,
+	RightAccountsBalance: RightAccountsView,
+}
+
+// WithImpliedAdminRights returns rights with the view rights they imply
+// (users.balance gives users.view, accounts.balance accounts.view…), in
+// the admin page's order.
+func WithImpliedAdminRights(rights []AdminRight) []AdminRight {
+	out := append([]AdminRight(nil), rights...)
+	for _, r := range rights {
+		if v, ok := impliedBy[r]; ok {
+			out = append(out, v)
+		}
+	}
+	return SortAdminRights(out)
+}

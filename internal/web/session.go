@@ -134,7 +134,7 @@ func (s *Server) loadSession(ctx context.Context, r *http.Request, kind string) 
 			}
 			se.AllAccounts = grant.AllAccounts
 			se.Rights = map[model.AdminRight]bool{}
-			for _, r := range grant.Rights {
+			for _, r := range model.WithImpliedAdminRights(grant.Rights) {
 				se.Rights[r] = true
 			}
 		}
