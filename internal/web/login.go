@@ -112,10 +112,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	if err := s.startSession(w, r, kind, u); err != nil {
 		return err
 	}
+	target := "/" + kind + "/"
 	if kind == kindAdmin {
 		s.auditLogin(ctx, "admin.login", username, client, "logged in")
+		if u != nil {
+			target = s.adminLanding(ctx, u)
+		}
 	}
-	http.Redirect(w, r, "/"+kind+"/", http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
 

@@ -132,11 +132,7 @@ func (s *Server) loadSession(ctx context.Context, r *http.Request, kind string) 
 			if len(grant.Rights) == 0 {
 				return nil, s.store.DeleteSession(ctx, hash)
 			}
-			se.AllAccounts = grant.AllAccounts
-			se.Rights = map[model.AdminRight]bool{}
-			for _, r := range model.WithImpliedAdminRights(grant.Rights) {
-				se.Rights[r] = true
-			}
+			se.AllAccounts, se.Rights = grant.AllAccounts, grantRights(grant)
 		}
 	}
 	if time.Since(rec.LastSeenAt) >= touchInterval {
@@ -332,4 +328,31 @@ func rightLabels(rights []model.AdminRight) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// grantRights is the set of rights of an admin grant, with the view rights
+// they imply.
+func grantRights(g store.AdminGrant) map[model.AdminRight]bool {
+	set := map[model.AdminRight]bool{}
+	for _, r := range model.WithImpliedAdminRights(g.Rights) {
+		set[r] = true
+	}
+	return set
+}
+
+// adminLanding is where a delegated admin lands after logging in: the
+// dashboard, or the first area of the menu they may open.
+func (s *Server) adminLanding(ctx context.Context, u *model.User) string {
+	grant, err := s.store.AdminGrantOf(ctx, u.Username)
+	if err != nil {
+		return "/admin/"
+	}
+	se := &Session{Kind: kindAdmin, Username: u.Username, User: u, AllAccounts: grant.AllAccounts, Rights: grantRights(grant)}
+	if s.mayOpen(se, "/admin/") {
+		return "/admin/"
+	}
+	if tabs, _ := s.navFor("/admin/", se); len(tabs) > 0 {
+		return tabs[0].Path
+	}
+	return "/admin/"
 }
