@@ -240,3 +240,28 @@ func TestAdminRightsAreReadOnEveryRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminLoginNeedsARight: an entry whose rights are all off lets nobody
+// in at /admin; the answer is that of a wrong password and is audited.
+func TestAdminLoginNeedsARight(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	if err := e.core.ChangeAdminAccess(ctx, core.CLI, "user", "alice", true); err != nil {
+		t.Fatal(err)
+	}
+	setRole(t, e.core, "user", "alice", adminRole{scope: model.ScopeAll})
+	if status := e.tryLogin("admin", "alice", alicePassword); status != http.StatusUnauthorized {
+		t.Fatalf("login of an admin without rights: %d, want 401", status)
+	}
+	if status := e.tryLogin("admin", "alice", "a wrong password"); status != http.StatusUnauthorized {
+		t.Fatalf("login with a wrong password: %d, want 401", status)
+	}
+	entries, _, err := e.store.AuditLog(ctx, "admin.login.failure", 0, 10)
+	if err != nil || len(entries) != 2 {
+		t.Fatalf("audited login failures: %+v, %v", entries, err)
+	}
+	setRole(t, e.core, "user", "alice", adminRole{rights: []model.AdminRight{model.RightLogs}, scope: model.ScopeAll})
+	if status := e.tryLogin("admin", "alice", alicePassword); status != http.StatusSeeOther {
+		t.Fatalf("login with the Logs right: %d, want 303", status)
+	}
+}
