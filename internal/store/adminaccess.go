@@ -336,3 +336,9 @@ func scopeCondition(sc *AccountScope, next int) (string, []any) {
 	}
 	return ` AND a.id IN (` + strings.Join(marks, ",") + `)`, args
 }
+
+// GroupNamesMatching returns up to limit group names containing search
+// (case-insensitive), in order, for the Admin Rights page's search box.
+func (s *Store) GroupNamesMatching(ctx context.Context, search string, limit int) ([]string, error) {
+	return s.strings(ctx, `SELECT name FROM groups WHERE name_key LIKE $1 ESCAPE '\' ORDER BY name_key COLLATE "C" LIMIT $2`, likePattern(search), limit)
+}

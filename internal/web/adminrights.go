@@ -44,6 +44,9 @@ type adminRightBox struct {
 
 type adminRightsData struct {
 	Entries []adminRightsEntry
+	// Query and its matches: users and groups known to Ream to add.
+	Query         string
+	Users, Groups []string
 	// MayManage: the person may add, remove and scope entries.
 	MayManage bool
 }
@@ -57,6 +60,18 @@ func (s *Server) adminRightsPage(w http.ResponseWriter, r *http.Request) error {
 	d := adminRightsData{MayManage: se.BuiltIn || se.AllAccounts && len(se.Rights) == len(model.AdminRights)}
 	for _, e := range list {
 		d.Entries = append(d.Entries, adminRightsView(se, e))
+	}
+	if d.Query = strings.TrimSpace(r.URL.Query().Get("q")); d.Query != "" && d.MayManage {
+		users, _, err := s.store.ListUsers(r.Context(), store.UserFilter{Search: d.Query, Limit: 20})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			d.Users = append(d.Users, u.Username)
+		}
+		if d.Groups, err = s.store.GroupNamesMatching(r.Context(), d.Query, 20); err != nil {
+			return err
+		}
 	}
 	return s.Render(w, r, http.StatusOK, "admin_rights.html", "Admin Rights", d)
 }

@@ -32,6 +32,13 @@ func TestAdminRightsPage(t *testing.T) {
 				resp, body := e.post(c, path, form, nil)
 				return resp.StatusCode, body
 			}
+			if err := e.core.CreateGroup(ctx, core.CLI, "Alien Studies"); err != nil {
+				t.Fatal(err)
+			}
+			st, found, _ := e.get(admin, "/admin/options/admin-rights?q=ali")
+			if st != http.StatusOK || !strings.Contains(found, `<li>User alice`) || !strings.Contains(found, `<li>Group Alien Studies`) || strings.Contains(found, "User dele") {
+				t.Fatalf("search for ali: %d\n%s", st, found)
+			}
 			for _, name := range []string{"alice", "dele"} {
 				if st, body := post(admin, "/admin/options/admin-rights/add", url.Values{"csrf": {csrf}, "kind": {"user"}, "name": {name}}); st != http.StatusSeeOther {
 					t.Fatalf("add %s: %d %s", name, st, body)
@@ -59,8 +66,8 @@ func TestAdminRightsPage(t *testing.T) {
 			}
 
 			dele, dcsrf := e.adminSessionOf(mustUser(t, e, "dele"))
-			st, body, _ := e.get(dele, "/admin/options/admin-rights")
-			if st != http.StatusOK || strings.Contains(body, `id="add-admin"`) || !strings.Contains(body, "User alice") {
+			st, body, _ := e.get(dele, "/admin/options/admin-rights?q=ali")
+			if st != http.StatusOK || strings.Contains(body, `id="add-admin"`) || strings.Contains(body, `id="found"`) || !strings.Contains(body, "User alice") {
 				t.Fatalf("the page for dele: %d\n%s", st, body)
 			}
 			// She ticks logs for alice and, by hand, users.view, which she does not hold.
