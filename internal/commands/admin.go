@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 
+	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
@@ -22,6 +23,39 @@ func adminCommands() []Command {
 		access("removeAdminAccessUser", "user", false),
 		access("addAdminAccessGroup", "group", true),
 		access("removeAdminAccessGroup", "group", false),
+		{Name: "listAdminAccess", CLIName: "list-admin-access",
+			Help: "The admin-access entries, one a line: user or group, name, rights=RIGHT,… and scope=all|access-list|ACCOUNT,…, separated by tabs.",
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				list, err := env.Core.AdminAccessList(ctx)
+				if err != nil {
+					return nil, err
+				}
+				lines := []string{}
+				for _, e := range list {
+					lines = append(lines, core.AdminAccessLine(e))
+				}
+				return lines, nil
+			}},
+		{Name: "setAdminAccessRights", CLIName: "set-admin-access-rights",
+			Help:   "Turn rights of an admin-access entry on (RIGHT=Y) or off (RIGHT=N); the others stay. Rights: dashboard, users.view, users.edit, users.balance, users.cards, users.internal, groups, accounts.view, accounts.edit, accounts.balance, accounts.sync, user-sync, options, logs, admin-rights.",
+			Params: []Param{p("kind", String), p("name", String), p("rights", Words)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				changes, err := core.ParseRightChanges(a.List(2))
+				if err != nil {
+					return nil, err
+				}
+				return true, env.Core.SetAdminAccessRights(ctx, env.Actor, a.Str(0), a.Str(1), changes)
+			}},
+		{Name: "setAdminAccessScope", CLIName: "set-admin-access-scope",
+			Help:   "Set the shared accounts an admin-access entry covers: all, access-list (accounts whose access list includes the person) or ACCOUNT[,ACCOUNT…] (top-level accounts; their sub-accounts follow).",
+			Params: []Param{p("kind", String), p("name", String), p("scope", String)},
+			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
+				scope, accounts, err := core.ParseAdminScope(a.Str(2))
+				if err != nil {
+					return nil, err
+				}
+				return true, env.Core.SetAdminAccessScope(ctx, env.Actor, a.Str(0), a.Str(1), scope, accounts)
+			}},
 		{Name: "getConfigValue", Help: "Read a setting (API: allow-listed keys only).", Params: []Param{p("configName", String)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
 				if !env.FromAPI {

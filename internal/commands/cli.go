@@ -108,10 +108,15 @@ func convertCLIArgs(cmd *Command, args []string) (Args, error) {
 	if err := cmd.checkArity(len(args), true); err != nil {
 		return Args{}, err
 	}
-	vals := make([]any, len(args))
+	vals := make([]any, min(len(args), len(cmd.Params)))
 	for i, s := range args {
+		if i >= len(vals) {
+			break
+		}
 		p := cmd.Params[i]
 		switch p.Kind {
+		case Words:
+			vals[i] = append([]string(nil), args[i:]...)
 		case String:
 			vals[i] = s
 		case Int:

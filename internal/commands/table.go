@@ -36,10 +36,13 @@ const (
 	Amount     // exact decimal; an XML-RPC double with more than 6 decimal places is refused
 	StringList // XML-RPC array of strings; on the CLI, comma separated
 	Pairs      // XML-RPC array of [name, value] arrays; on the CLI, name=value words
+	// Words is a last parameter taking the rest of the command line's
+	// words; over XML-RPC, an array of strings.
+	Words
 )
 
 func (k Kind) String() string {
-	return [...]string{"string", "integer", "boolean", "amount", "list", "name=value list"}[k]
+	return [...]string{"string", "integer", "boolean", "amount", "list", "name=value list", "words"}[k]
 }
 
 // Param describes one parameter.
@@ -172,11 +175,14 @@ func newTable(cmds []Command) *Table {
 		t.byAPI[c.Name] = c
 		t.byCLI[c.CLIName] = c
 		seenOptional := false
-		for _, p := range c.Params {
+		for j, p := range c.Params {
 			if seenOptional && !p.Optional {
 				panic("commands: " + c.Name + ": a required parameter follows an optional one")
 			}
 			seenOptional = seenOptional || p.Optional
+			if p.Kind == Words && j != len(c.Params)-1 {
+				panic("commands: " + c.Name + ": only the last parameter may take the rest of the words")
+			}
 		}
 	}
 	return t
@@ -223,6 +229,9 @@ func (c *Command) Usage(cli bool) string {
 	var parts []string
 	for _, p := range c.Params {
 		s := p.Name
+		if p.Kind == Words && cli {
+			s += " …"
+		}
 		if p.Optional {
 			s = "[" + s + "]"
 		}
@@ -242,7 +251,8 @@ func (c *Command) checkArity(n int, cli bool) error {
 			required++
 		}
 	}
-	if n < required || n > len(c.Params) {
+	rest := cli && len(c.Params) > 0 && c.Params[len(c.Params)-1].Kind == Words
+	if n < required || n > len(c.Params) && !rest {
 		want := fmt.Sprintf("%d", required)
 		if required != len(c.Params) {
 			want = fmt.Sprintf("%d to %d", required, len(c.Params))

@@ -268,7 +268,7 @@ func convertAPIArgs(cmd *Command, params []any) (Args, error) {
 			vals[i], err = xmlrpc.AsBool(p.Name, v)
 		case Amount:
 			vals[i], err = apiAmount(p.Name, v)
-		case StringList:
+		case StringList, Words:
 			vals[i], err = xmlrpc.AsStringSlice(p.Name, v)
 		case Pairs:
 			vals[i], err = xmlrpc.AsStringPairs(p.Name, v)

@@ -239,13 +239,18 @@ func (c *Core) RestoreAccount(ctx context.Context, a Actor, id int64) (*model.Ac
 }
 
 // AdjustAccountBalance adds amount to (or, with set, sets) an account's balance.
+// An actor scoped to some accounts may adjust those; another account
+// answers as one that does not exist.
 func (c *Core) AdjustAccountBalance(ctx context.Context, a Actor, full string, amount money.Amount, set bool, comment string) (money.Amount, error) {
-	if err := c.requireAllAccounts(a); err != nil {
-		return 0, err
+	if !a.AllAccounts && a.Scope == nil {
+		return 0, c.requireAllAccounts(a)
 	}
 	acc, err := c.Account(ctx, full)
 	if err != nil {
 		return 0, err
+	}
+	if !a.mayChangeAccount(acc.ID) {
+		return 0, notFound(store.ErrNotFound, "shared account", full)
 	}
 	if utf8.RuneCountInString(comment) > 1000 {
 		return 0, Errorf(Invalid, "comment is longer than 1000 characters")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 
 	"github.com/reamprint/ream/internal/auth"
@@ -33,6 +34,38 @@ type Actor struct {
 	// AllAccounts is true when the actor may see and change every shared
 	// account (the built-in admin, the CLI, the API and full admins).
 	AllAccounts bool
+	// Delegated is true for a delegated administrator acting through the
+	// admin pages; Rights are then theirs, and nobody grants a right they
+	// do not hold. The built-in admin, the CLI and the API hold every right.
+	Delegated bool
+	Rights    []model.AdminRight
+	// Scope, for an actor without AllAccounts, are the shared accounts it
+	// may change (the admin pages set it from the session); nil: none.
+	Scope *store.AccountScope
+}
+
+// mayChangeAccount reports whether the actor may change account id.
+func (a Actor) mayChangeAccount(id int64) bool {
+	return a.AllAccounts || a.Scope != nil && a.Scope.Contains(id)
+}
+
+// holds reports whether the actor holds right r.
+func (a Actor) holds(r model.AdminRight) bool {
+	return !a.Delegated || slices.Contains(a.Rights, r)
+}
+
+// fullAdmin reports whether the actor holds every right and all shared
+// accounts: what adding, removing and scoping admin access needs.
+func (a Actor) fullAdmin() bool {
+	if !a.Delegated {
+		return true
+	}
+	for _, r := range model.AllAdminRights() {
+		if !a.holds(r) {
+			return false
+		}
+	}
+	return a.AllAccounts
 }
 
 // System actors.

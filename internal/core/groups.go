@@ -82,7 +82,15 @@ func (c *Core) ChangeGroupMember(ctx context.Context, a Actor, user, group strin
 }
 
 // ChangeAdminAccess adds or removes a user or group from the admin list.
+// Only an administrator with every right and all shared accounts may do
+// it: a new entry has every right, and removing one is not a delegate's call.
 func (c *Core) ChangeAdminAccess(ctx context.Context, a Actor, kind, name string, add bool) error {
+	if err := checkAdminKind(kind); err != nil {
+		return err
+	}
+	if !a.fullAdmin() {
+		return Errorf(Forbidden, "only an administrator with every right and all shared accounts may add or remove admin access")
+	}
 	name = strings.TrimSpace(name)
 	var user *model.User
 	if kind == "user" {

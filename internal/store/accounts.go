@@ -120,8 +120,11 @@ type AccountFilter struct {
 	Search   string
 	Deleted  bool // list deleted accounts instead of live ones
 	ParentID int64
-	Offset   int
-	Limit    int
+	// Scope limits the list (and its count) to a delegated admin's
+	// shared accounts; nil is every account.
+	Scope  *AccountScope
+	Offset int
+	Limit  int
 }
 
 // ListAccounts returns one page of accounts ordered by full name, and the total matching.
@@ -145,6 +148,9 @@ func (s *Store) ListAccounts(ctx context.Context, f AccountFilter) ([]*model.Acc
 		args = append(args, f.ParentID)
 		where += fmt.Sprintf(` AND a.parent_id = $%d`, len(args))
 	}
+	cond, scopeArgs := scopeCondition(f.Scope, len(args)+1)
+	where += cond
+	args = append(args, scopeArgs...)
 	var total int
 	if err := s.queryRow(ctx, `SELECT COUNT(*)`+accountFrom+` WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: unable to count accounts: %w", err)

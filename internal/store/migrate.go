@@ -35,6 +35,7 @@ var migrations = []migration{
 	{"one user may hold a card number in both fields; account selection per user", "", false, fillV6},
 	{"where each card/ID number came from and when it was set", schemaV7, false, nil},
 	{"login outcomes shared between the servers of a site, for their rate limits", schemaV8, false, nil},
+	{"admin rights and shared-account scope per admin-access entry", schemaV9, false, nil},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -575,4 +576,23 @@ CREATE TABLE login_events (
 	at BIGINT NOT NULL
 );
 CREATE INDEX login_events_at ON login_events (at);
+`
+
+// schemaV9: each admin-access entry gives a set of rights and covers a
+// shared-account scope. The entries of before keep what they had: every
+// right of this version (listed here, not taken from the code, so that a
+// later right is not granted by replaying this step) and all accounts; an
+// entry that did not cover all accounts is limited to its access lists.
+const schemaV9 = `
+ALTER TABLE admin_access ADD COLUMN rights TEXT NOT NULL DEFAULT '';
+ALTER TABLE admin_access ADD COLUMN scope TEXT NOT NULL DEFAULT 'all';
+CREATE TABLE admin_access_accounts (
+	kind TEXT NOT NULL,
+	name TEXT NOT NULL,
+	account_id BIGINT NOT NULL REFERENCES accounts(id),
+	PRIMARY KEY (kind, name, account_id),
+	FOREIGN KEY (kind, name) REFERENCES admin_access (kind, name) ON DELETE CASCADE ON UPDATE CASCADE
+);
+UPDATE admin_access SET rights = 'dashboard,users.view,users.edit,users.balance,users.cards,users.internal,groups,accounts.view,accounts.edit,accounts.balance,accounts.sync,user-sync,options,logs,admin-rights';
+UPDATE admin_access SET scope = 'access-list' WHERE NOT all_accounts;
 `

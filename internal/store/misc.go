@@ -122,60 +122,6 @@ func (t *Tx) Setting(ctx context.Context, key string) (value string, ok bool, er
 	return value, err == nil, err
 }
 
-// AdminAccess is one entry of the admin-access list.
-type AdminAccess struct {
-	Kind        string // "user" or "group"
-	Name        string
-	AllAccounts bool
-}
-
-// SetAdminAccess adds (or, with add=false, removes) a user or group from the admin list.
-func (t *Tx) SetAdminAccess(ctx context.Context, kind, name string, add bool) error {
-	var err error
-	if add {
-		_, err = t.exec(ctx, `INSERT INTO admin_access (kind, name, all_accounts, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
-			kind, groupKey(name), true, t.s.nowMS())
-	} else {
-		_, err = t.exec(ctx, `DELETE FROM admin_access WHERE kind = $1 AND name = $2`, kind, groupKey(name))
-	}
-	if err != nil {
-		return fmt.Errorf("store: unable to change admin access: %w", err)
-	}
-	return nil
-}
-
-// AdminAccessList returns the admin-access list.
-func (s *Store) AdminAccessList(ctx context.Context) ([]AdminAccess, error) {
-	rows, err := s.query(ctx, `SELECT kind, name, all_accounts FROM admin_access ORDER BY kind, name`)
-	if err != nil {
-		return nil, fmt.Errorf("store: unable to read admin access: %w", err)
-	}
-	defer rows.Close()
-	var out []AdminAccess
-	for rows.Next() {
-		var a AdminAccess
-		if err := rows.Scan(&a.Kind, &a.Name, &a.AllAccounts); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// IsAdmin reports whether a (non built-in) user has admin access, directly or
-// through a group, and whether that access covers all shared accounts.
-func (s *Store) IsAdmin(ctx context.Context, username string) (admin, allAccounts bool, err error) {
-	var n, all int
-	err = s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN a.all_accounts THEN 1 ELSE 0 END), 0) FROM admin_access a
-		WHERE (a.kind = 'user' AND a.name = $1)
-		   OR (a.kind = 'group' AND a.name IN (SELECT g.name_key FROM groups g JOIN group_members m ON m.group_id = g.id
-		        JOIN users u ON u.id = m.user_id WHERE u.username = $1 AND u.deleted_at IS NULL))`, NormalizeUsername(username)).Scan(&n, &all)
-	if err != nil {
-		return false, false, fmt.Errorf("store: unable to check admin access: %w", err)
-	}
-	return n > 0, all > 0, nil
-}
-
 // Session is a logged-in browser session. Only the token's hash is stored.
 // It belongs to a user by id; an admin-area session with UserID 0 is the
 // built-in admin's, so a user who is called "admin" is someone else.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -27,10 +28,25 @@ func (s *Server) deletedAccountList(w http.ResponseWriter, r *http.Request) erro
 	return s.listAccounts(w, r, true)
 }
 
+// accountScope is the shared accounts the session may see and change: nil
+// (all) for the built-in admin and admins with all-accounts scope. It is
+// read on every request, like the rights.
+func (s *Server) accountScope(r *http.Request) (*store.AccountScope, error) {
+	se := SessionOf(r)
+	if se == nil || se.BuiltIn || se.AllAccounts {
+		return nil, nil
+	}
+	return s.store.AdminAccountScope(r.Context(), se.Username)
+}
+
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, deleted bool) error {
 	page, q := pageParams(r)
+	scope, err := s.accountScope(r)
+	if err != nil {
+		return err
+	}
 	accounts, total, err := s.store.ListAccounts(r.Context(), store.AccountFilter{Search: q, Deleted: deleted,
-		Offset: (page - 1) * pageSize, Limit: pageSize})
+		Scope: scope, Offset: (page - 1) * pageSize, Limit: pageSize})
 	if err != nil {
 		return err
 	}
@@ -48,7 +64,18 @@ func (s *Server) accountByPathID(r *http.Request) (*model.Account, error) {
 	if err != nil || id <= 0 {
 		return nil, Errorf(http.StatusNotFound, "There is no shared account #%s.", r.PathValue("id"))
 	}
+	scope, err := s.accountScope(r)
+	if err != nil {
+		return nil, err
+	}
+	if !scope.Contains(id) {
+		// Out of scope answers as if there were no such account.
+		return nil, Errorf(http.StatusNotFound, "There is no shared account #%s.", r.PathValue("id"))
+	}
 	acc, err := s.store.AccountByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, Errorf(http.StatusNotFound, "There is no shared account #%s.", r.PathValue("id"))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +98,11 @@ func (s *Server) accountDetails(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := accountDetailsData{Account: acc, Enabled: acc.DeletedAt == nil && core.AccountEnabled(acc, timeNow())}
 	if acc.ParentID == 0 && acc.DeletedAt == nil {
-		if d.SubAccounts, _, err = s.store.ListAccounts(r.Context(), store.AccountFilter{ParentID: acc.ID, Limit: 200}); err != nil {
+		scope, err := s.accountScope(r)
+		if err != nil {
+			return err
+		}
+		if d.SubAccounts, _, err = s.store.ListAccounts(r.Context(), store.AccountFilter{ParentID: acc.ID, Scope: scope, Limit: 200}); err != nil {
 			return err
 		}
 	}

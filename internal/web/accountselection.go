@@ -16,8 +16,8 @@ import (
 // many users will be changed.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("POST /admin/users/{name}/account-selection", AdminOnly, s.userAccountSelection)
-		s.Handle("POST /admin/groups/bulk/account-selection", AdminOnly, s.bulkAccountSelection)
+		s.Handle("POST /admin/users/{name}/account-selection", Admin(model.RightUsersView, model.RightUsersEdit), s.userAccountSelection)
+		s.Handle("POST /admin/groups/bulk/account-selection", Admin(model.RightGroups, model.RightUsersEdit), s.bulkAccountSelection)
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reamprint/ream/internal/accounts"
 	"github.com/reamprint/ream/internal/accounts/source"
+	"github.com/reamprint/ream/internal/model"
 )
 
 // Accounts > Shared Account Sync and Accounts > Batch Import / Update
@@ -16,11 +17,11 @@ import (
 // them (AdminAllAccounts); the others are told why.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/accounts/sync", AdminAllAccounts, s.accountSyncPage)
-		s.Handle("POST /admin/accounts/sync", AdminAllAccounts, s.accountSyncPost)
-		s.Handle("GET /admin/accounts/sync/progress", AdminAllAccounts, s.accountSyncProgress)
-		s.Handle("GET /admin/accounts/import", AdminAllAccounts, s.accountImportPage)
-		s.Handle("POST /admin/accounts/import", AdminAllAccounts, s.accountImportPost, WithBodyLimit(accountImportLimit))
+		s.Handle("GET /admin/accounts/sync", AdminAllAccounts(model.RightAccountsSync), s.accountSyncPage)
+		s.Handle("POST /admin/accounts/sync", AdminAllAccounts(model.RightAccountsSync), s.accountSyncPost)
+		s.Handle("GET /admin/accounts/sync/progress", AdminAllAccounts(model.RightAccountsSync), s.accountSyncProgress)
+		s.Handle("GET /admin/accounts/import", AdminAllAccounts(model.RightAccountsSync), s.accountImportPage)
+		s.Handle("POST /admin/accounts/import", AdminAllAccounts(model.RightAccountsSync), s.accountImportPost, WithBodyLimit(accountImportLimit))
 		s.AddNav(NavLink{Section: "Accounts", Label: "Shared Account Sync", Path: "/admin/accounts/sync", Order: 40})
 		s.AddNav(NavLink{Section: "Accounts", Label: "Batch Import / Update", Path: "/admin/accounts/import", Order: 30})
 	})

@@ -13,8 +13,8 @@ import (
 // many users will be changed.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/groups/bulk", AdminOnly, s.bulkPage)
-		s.Handle("POST /admin/groups/bulk", AdminOnly, s.bulkPost)
+		s.Handle("GET /admin/groups/bulk", Admin(model.RightGroups), s.bulkPage)
+		s.Handle("POST /admin/groups/bulk", Admin(model.RightGroups, model.RightUsersEdit, model.RightUsersBalance, model.RightUsersCards), s.bulkPost)
 		s.AddNav(NavLink{Section: "Groups", Label: "Bulk User Actions", Path: "/admin/groups/bulk", Order: 30})
 	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 )
 
@@ -13,8 +14,8 @@ import (
 // converters and how guessable generated numbers are.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/options/cards", AdminOnly, s.cardOptionsPage)
-		s.Handle("POST /admin/options/cards", AdminOnly, s.cardOptionsSave)
+		s.Handle("GET /admin/options/cards", Admin(model.RightOptions), s.cardOptionsPage)
+		s.Handle("POST /admin/options/cards", Admin(model.RightOptions), s.cardOptionsSave)
 		s.AddNav(NavLink{Section: "Options", Label: "Card/ID numbers", Path: "/admin/options/cards", Order: 40})
 	})
 }

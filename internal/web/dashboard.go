@@ -31,7 +31,14 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if d.Groups, err = s.store.CountGroups(ctx); err != nil {
 		return err
 	}
-	if d.Accounts, err = s.store.CountAccounts(ctx); err != nil {
+	if scope, err := s.accountScope(r); err != nil {
+		return err
+	} else if scope != nil {
+		// A scoped admin counts only the accounts in scope.
+		if _, d.Accounts, err = s.store.ListAccounts(ctx, store.AccountFilter{Scope: scope, Limit: 1}); err != nil {
+			return err
+		}
+	} else if d.Accounts, err = s.store.CountAccounts(ctx); err != nil {
 		return err
 	}
 	if d.Runs, _, err = s.store.ListSyncRuns(ctx, "", 0, 10); err != nil {

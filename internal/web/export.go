@@ -17,9 +17,9 @@ import (
 // search (?q=) and streams every match, a page of rows at a time.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/export/users.csv", AdminOnly, s.exportUsers)
-		s.Handle("GET /admin/export/accounts.csv", AdminAllAccounts, s.exportAccounts)
-		s.Handle("GET /admin/export/audit.csv", AdminOnly, s.exportAuditLog)
+		s.Handle("GET /admin/export/users.csv", Admin(model.RightUsersView), s.exportUsers)
+		s.Handle("GET /admin/export/accounts.csv", AdminAllAccounts(model.RightAccountsView), s.exportAccounts)
+		s.Handle("GET /admin/export/audit.csv", Admin(model.RightLogs), s.exportAuditLog)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/reamprint/ream/internal/internalusers"
+	"github.com/reamprint/ream/internal/model"
 )
 
 // internalUserImportPath is Users > Batch Import (internal users). It sits
@@ -17,8 +18,8 @@ const maxInternalUserImport = 16 << 20
 
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET "+internalUserImportPath, AdminOnly, s.internalUserImportPage)
-		s.Handle("POST "+internalUserImportPath, AdminOnly, s.internalUserImport, WithBodyLimit(maxInternalUserImport+64<<10))
+		s.Handle("GET "+internalUserImportPath, Admin(model.RightUsersInternal, model.RightUsersCards), s.internalUserImportPage)
+		s.Handle("POST "+internalUserImportPath, Admin(model.RightUsersInternal, model.RightUsersCards), s.internalUserImport, WithBodyLimit(maxInternalUserImport+64<<10))
 		s.AddNav(NavLink{Section: "Users", Label: "Batch Import (internal users)", Path: internalUserImportPath, Order: 35})
 	})
 }

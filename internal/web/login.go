@@ -112,10 +112,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	if err := s.startSession(w, r, kind, u); err != nil {
 		return err
 	}
+	target := "/" + kind + "/"
 	if kind == kindAdmin {
 		s.auditLogin(ctx, "admin.login", username, client, "logged in")
+		if u != nil {
+			target = s.adminLanding(ctx, u)
+		}
 	}
-	http.Redirect(w, r, "/"+kind+"/", http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
 }
 
@@ -204,8 +208,8 @@ func (s *Server) mayEnter(ctx context.Context, kind string, u *model.User) (*mod
 	if kind != kindAdmin {
 		return u, true, nil
 	}
-	admin, _, err := s.store.IsAdmin(ctx, u.Username)
-	if err != nil || !admin {
+	grant, err := s.store.AdminGrantOf(ctx, u.Username)
+	if err != nil || len(grant.Rights) == 0 {
 		return nil, false, err
 	}
 	return u, true, nil

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/store"
 )
 
@@ -12,8 +13,8 @@ import (
 // sent, failed with the reason), and a retry for failed ones.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/logs/mail", AdminOnly, s.mailOutboxPage)
-		s.Handle("POST /admin/logs/mail/{id}/retry", AdminOnly, s.mailRetry)
+		s.Handle("GET /admin/logs/mail", Admin(model.RightLogs), s.mailOutboxPage)
+		s.Handle("POST /admin/logs/mail/{id}/retry", Admin(model.RightLogs), s.mailRetry)
 		s.AddNav(NavLink{Section: "Logs", Label: "Mail outbox", Path: "/admin/logs/mail", Order: 30})
 	})
 }

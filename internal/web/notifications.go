@@ -9,6 +9,7 @@ import (
 
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/mail"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 )
 
@@ -16,8 +17,8 @@ import (
 // template with a preview, the SMTP settings and Send test email.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/options/notifications", AdminOnly, s.notificationsPage)
-		s.Handle("POST /admin/options/notifications", AdminOnly, s.notificationsPost)
+		s.Handle("GET /admin/options/notifications", Admin(model.RightOptions), s.notificationsPage)
+		s.Handle("POST /admin/options/notifications", Admin(model.RightOptions), s.notificationsPost)
 		s.AddNav(NavLink{Section: "Options", Label: "Notifications", Path: "/admin/options/notifications", Order: 30})
 	})
 }

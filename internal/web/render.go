@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/money"
 	"github.com/reamprint/ream/internal/settings"
 )
@@ -99,6 +100,23 @@ type Page struct {
 	Data     any
 }
 
+// Can reports whether the page's admin session holds every one of rights,
+// so that a page shows only the buttons the person may use.
+func (p *Page) Can(rights ...string) bool {
+	if p.Session == nil || p.Session.Kind != kindAdmin {
+		return false
+	}
+	if p.Session.BuiltIn {
+		return true
+	}
+	for _, r := range rights {
+		if !p.Session.Rights[model.AdminRight(r)] {
+			return false
+		}
+	}
+	return true
+}
+
 // Money formats an amount with the configured currency symbol.
 func (p *Page) Money(a money.Amount) string {
 	s := a.String()
@@ -125,7 +143,7 @@ func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name
 	if se := SessionOf(r); se != nil {
 		p.Session, p.CSRF = se, se.CSRF
 		if se.Kind == kindAdmin {
-			p.Nav, p.SubNav = s.navFor(r.URL.Path)
+			p.Nav, p.SubNav = s.navFor(r.URL.Path, se)
 		} else {
 			p.Nav = portalNav(r.URL.Path)
 		}
@@ -223,8 +241,20 @@ func (s *Server) AddNav(l NavLink) {
 	sort.SliceStable(s.nav, func(i, j int) bool { return s.nav[i].Order < s.nav[j].Order })
 }
 
-// navFor returns the tabs with the current one marked, and its sub-navigation.
-func (s *Server) navFor(p string) ([]NavSection, []NavLink) {
+// mayOpen reports whether an admin session may open the page at path,
+// by the rights its GET route declares.
+func (s *Server) mayOpen(se *Session, path string) bool {
+	pattern := "GET " + path
+	if path == "/admin/" {
+		pattern = "GET /admin/{$}"
+	}
+	acc, ok := s.access[pattern]
+	return ok && acc.allows(se)
+}
+
+// navFor returns the tabs the session may use with the current one marked,
+// and its sub-navigation: only the pages the session's rights open.
+func (s *Server) navFor(p string, se *Session) ([]NavSection, []NavLink) {
 	tabs := make([]NavSection, len(navSections))
 	copy(tabs, navSections)
 	current := 0
@@ -255,7 +285,28 @@ func (s *Server) navFor(p string) ([]NavSection, []NavLink) {
 	if best >= 0 {
 		sub[best].Current = true
 	}
-	return tabs, sub
+	var shown []NavLink
+	for _, l := range sub {
+		if s.mayOpen(se, l.Path) {
+			shown = append(shown, l)
+		}
+	}
+	var open []NavSection
+	for _, t := range tabs {
+		if s.mayOpen(se, t.Path) {
+			open = append(open, t)
+			continue
+		}
+		// A tab whose first page is closed leads to the first one that is open.
+		for _, l := range s.nav {
+			if l.Section == t.Label && s.mayOpen(se, l.Path) {
+				t.Path = l.Path
+				open = append(open, t)
+				break
+			}
+		}
+	}
+	return open, shown
 }
 
 // portalNav is the user portal's navigation.

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/xmlrpc"
 )
 
@@ -40,46 +41,46 @@ func (s *Server) registerBase() {
 	// Admin: login and dashboard.
 	s.Handle("GET /admin/login", Public, s.adminLoginPage)
 	s.Handle("POST /admin/login", Public, s.adminLogin)
-	s.Handle("POST /admin/logout", AdminOnly, s.logout)
-	s.Handle("GET /admin/{$}", AdminOnly, s.dashboard)
+	s.Handle("POST /admin/logout", AnyAdmin, s.logout)
+	s.Handle("GET /admin/{$}", Admin(model.RightDashboard), s.dashboard)
 	// Unknown pages inside an area get the area's own page, after the same
 	// session check as any other page there (so they reveal nothing).
-	s.Handle("GET /admin/", AdminOnly, notFoundPage)
+	s.Handle("GET /admin/", AnyAdmin, notFoundPage)
 
 	// Users.
-	s.Handle("GET /admin/users", AdminOnly, s.userList)
-	s.Handle("GET /admin/internal-users/new", AdminOnly, s.newInternalUserPage)
-	s.Handle("POST /admin/internal-users/new", AdminOnly, s.newInternalUser)
-	s.Handle("GET /admin/users/{name}", AdminOnly, s.userDetails)
-	s.Handle("GET /admin/users/{name}/edit", AdminOnly, s.userEditPage)
-	s.Handle("POST /admin/users/{name}/edit", AdminOnly, s.userEdit)
-	s.Handle("GET /admin/users/{name}/delete", AdminOnly, s.userDeletePage)
-	s.Handle("POST /admin/users/{name}/delete", AdminOnly, s.userDelete)
-	s.Handle("GET /admin/users/{name}/password", AdminOnly, s.userPasswordPage)
-	s.Handle("POST /admin/users/{name}/password", AdminOnly, s.userPassword)
+	s.Handle("GET /admin/users", Admin(model.RightUsersView), s.userList)
+	s.Handle("GET /admin/internal-users/new", Admin(model.RightUsersInternal, model.RightUsersCards), s.newInternalUserPage)
+	s.Handle("POST /admin/internal-users/new", Admin(model.RightUsersInternal, model.RightUsersCards), s.newInternalUser)
+	s.Handle("GET /admin/users/{name}", Admin(model.RightUsersView), s.userDetails)
+	s.Handle("GET /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersBalance, model.RightUsersCards), s.userEditPage)
+	s.Handle("POST /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersBalance, model.RightUsersCards), s.userEdit)
+	s.Handle("GET /admin/users/{name}/delete", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersInternal), s.userDeletePage)
+	s.Handle("POST /admin/users/{name}/delete", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersInternal), s.userDelete)
+	s.Handle("GET /admin/users/{name}/password", Admin(model.RightUsersInternal), s.userPasswordPage)
+	s.Handle("POST /admin/users/{name}/password", Admin(model.RightUsersInternal), s.userPassword)
 
 	// Groups.
-	s.Handle("GET /admin/groups", AdminOnly, s.groupList)
-	s.Handle("GET /admin/groups/{name}", AdminOnly, s.groupMembers)
+	s.Handle("GET /admin/groups", Admin(model.RightGroups), s.groupList)
+	s.Handle("GET /admin/groups/{name}", Admin(model.RightGroups), s.groupMembers)
 
 	// Shared accounts.
-	s.Handle("GET /admin/accounts", AdminOnly, s.accountList)
-	s.Handle("GET /admin/accounts/deleted", AdminOnly, s.deletedAccountList)
-	s.Handle("GET /admin/accounts/new", AdminAllAccounts, s.accountNewPage)
-	s.Handle("POST /admin/accounts/new", AdminAllAccounts, s.accountNew)
-	s.Handle("GET /admin/accounts/{id}", AdminOnly, s.accountDetails)
-	s.Handle("GET /admin/accounts/{id}/edit", AdminAllAccounts, s.accountEditPage)
-	s.Handle("POST /admin/accounts/{id}/edit", AdminAllAccounts, s.accountEdit)
-	s.Handle("GET /admin/accounts/{id}/delete", AdminAllAccounts, s.accountDeletePage)
-	s.Handle("POST /admin/accounts/{id}/delete", AdminAllAccounts, s.accountDelete)
-	s.Handle("POST /admin/accounts/{id}/restore", AdminAllAccounts, s.accountRestore)
+	s.Handle("GET /admin/accounts", Admin(model.RightAccountsView), s.accountList)
+	s.Handle("GET /admin/accounts/deleted", Admin(model.RightAccountsView), s.deletedAccountList)
+	s.Handle("GET /admin/accounts/new", AdminAllAccounts(model.RightAccountsView, model.RightAccountsEdit, model.RightAccountsBalance), s.accountNewPage)
+	s.Handle("POST /admin/accounts/new", AdminAllAccounts(model.RightAccountsView, model.RightAccountsEdit, model.RightAccountsBalance), s.accountNew)
+	s.Handle("GET /admin/accounts/{id}", Admin(model.RightAccountsView), s.accountDetails)
+	s.Handle("GET /admin/accounts/{id}/edit", AdminAllAccounts(model.RightAccountsView, model.RightAccountsEdit, model.RightAccountsBalance), s.accountEditPage)
+	s.Handle("POST /admin/accounts/{id}/edit", AdminAllAccounts(model.RightAccountsView, model.RightAccountsEdit, model.RightAccountsBalance), s.accountEdit)
+	s.Handle("GET /admin/accounts/{id}/delete", AdminAllAccounts(model.RightAccountsView, model.RightAccountsEdit), s.accountDeletePage)
+	s.Handle("POST /admin/accounts/{id}/delete", AdminAllAccounts(model.RightAccountsView, model.RightAccountsEdit), s.accountDelete)
+	s.Handle("POST /admin/accounts/{id}/restore", AdminAllAccounts(model.RightAccountsView, model.RightAccountsEdit), s.accountRestore)
 
 	// Options and logs.
-	s.Handle("GET /admin/options", AdminOnly, s.optionsPage)
-	s.Handle("POST /admin/options", AdminOnly, s.optionsSave)
-	s.Handle("GET /admin/logs", AdminOnly, s.auditLog)
-	s.Handle("GET /admin/logs/sync-runs", AdminOnly, s.syncRunList)
-	s.Handle("GET /admin/logs/sync-runs/{id}", AdminOnly, s.syncRunDetails)
+	s.Handle("GET /admin/options", Admin(model.RightOptions), s.optionsPage)
+	s.Handle("POST /admin/options", Admin(model.RightOptions), s.optionsSave)
+	s.Handle("GET /admin/logs", Admin(model.RightLogs), s.auditLog)
+	s.Handle("GET /admin/logs/sync-runs", Admin(model.RightLogs), s.syncRunList)
+	s.Handle("GET /admin/logs/sync-runs/{id}", Admin(model.RightLogs), s.syncRunDetails)
 
 	// User portal.
 	s.Handle("GET /user/login", Public, s.userLoginPage)

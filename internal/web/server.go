@@ -9,8 +9,8 @@
 //
 //	func init() {
 //		addFeature(func(s *Server) {
-//			s.Handle("GET /admin/accounts/sync", AdminAllAccounts, s.accountSyncPage)
-//			s.Handle("POST /admin/accounts/sync", AdminAllAccounts, s.accountSyncRun, WithBodyLimit(8<<20))
+//			s.Handle("GET /admin/accounts/sync", AdminAllAccounts(model.RightAccountsSync), s.accountSyncPage)
+//			s.Handle("POST /admin/accounts/sync", AdminAllAccounts(model.RightAccountsSync), s.accountSyncRun, WithBodyLimit(8<<20))
 //			s.AddNav(NavLink{Section: "Accounts", Label: "Shared Account Sync", Path: "/admin/accounts/sync", Order: 40})
 //		})
 //	}
@@ -46,6 +46,7 @@ import (
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/metrics"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/usersync"
@@ -87,21 +88,52 @@ type Deps struct {
 	Version string
 }
 
-// Access says who may open a route.
-type Access int
+// Access says who may open a route: nobody in particular (Public), a
+// user-portal session (UserOnly), or an admin session holding the rights
+// the route declares (Admin, AdminAllAccounts, AnyAdmin). Every route under
+// /admin declares its rights here, in the route table; handlers never
+// re-check them.
+type Access struct {
+	area        string             // "", kindAdmin or kindUser
+	rights      []model.AdminRight // all of them are needed
+	allAccounts bool               // the person's scope must be all shared accounts
+	anyAdmin    bool               // any admin session, whatever its rights
+}
 
-// Route access levels.
-const (
+// Route access levels without rights.
+var (
 	// Public routes need no session (login pages, health, static files).
-	Public Access = iota
-	// AdminOnly routes need an admin session.
-	AdminOnly
-	// AdminAllAccounts routes need an admin session whose access covers
-	// every shared account (the pages that change accounts).
-	AdminAllAccounts
+	Public = Access{}
 	// UserOnly routes need a user-portal session.
-	UserOnly
+	UserOnly = Access{area: kindUser}
+	// AnyAdmin routes need an admin session and no right: logging out and
+	// the admin area's page-not-found answer.
+	AnyAdmin = Access{area: kindAdmin, anyAdmin: true}
 )
+
+// Admin is the access of an admin route that needs every one of rights.
+func Admin(rights ...model.AdminRight) Access {
+	return Access{area: kindAdmin, rights: rights}
+}
+
+// AdminAllAccounts is Admin for a route that also needs admin access to
+// every shared account (shared account sync, batch import, account changes).
+func AdminAllAccounts(rights ...model.AdminRight) Access {
+	return Access{area: kindAdmin, rights: rights, allAccounts: true}
+}
+
+// allows reports whether an admin session may use a route of this access.
+func (a Access) allows(se *Session) bool {
+	if a.anyAdmin || se.BuiltIn {
+		return true
+	}
+	for _, r := range a.rights {
+		if !se.Rights[r] {
+			return false
+		}
+	}
+	return true
+}
 
 // HandlerFunc is a page handler: it writes a response or returns an error
 // that the server turns into a status and a safe message.
@@ -140,6 +172,7 @@ type Server struct {
 
 	mux      *http.ServeMux
 	patterns []string
+	access   map[string]Access // by pattern, for the route-matrix test
 	pages    *pageSet
 
 	navMu sync.Mutex
@@ -163,7 +196,7 @@ func New(deps Deps) (*Server, error) {
 	s := &Server{
 		core: deps.Core, store: deps.Store, settings: deps.Settings, cfg: deps.Config,
 		log: deps.Log, metrics: deps.Metrics, limiter: deps.LoginLimiter, rpc: deps.RPC,
-		authn: deps.Authenticator, mux: http.NewServeMux(), features: deps.Features,
+		authn: deps.Authenticator, mux: http.NewServeMux(), access: map[string]Access{}, features: deps.Features,
 		loginFloor: failedLoginFloor, version: deps.Version, started: time.Now(),
 	}
 	if s.cfg == nil {
@@ -200,9 +233,21 @@ func (s *Server) Handle(pattern string, access Access, h HandlerFunc, opts ...Ro
 		o(rt)
 	}
 	path := patternPath(pattern)
-	if access == Public && (inArea(path, "/admin") || inArea(path, "/user")) && !publicUnderArea[path] {
+	if access.area == "" && (inArea(path, "/admin") || inArea(path, "/user")) && !publicUnderArea[path] {
 		panic(fmt.Sprintf("web: route %q under /admin or /user cannot be public", pattern))
 	}
+	if access.area == kindAdmin && len(access.rights) == 0 && !access.anyAdmin {
+		panic(fmt.Sprintf("web: admin route %q declares no right", pattern))
+	}
+	for _, r := range access.rights {
+		if !model.KnownAdminRight(r) {
+			panic(fmt.Sprintf("web: admin route %q declares the unknown right %q", pattern, r))
+		}
+	}
+	if access.area == kindAdmin && !inArea(path, "/admin") || access.area == kindUser && !inArea(path, "/user") {
+		panic(fmt.Sprintf("web: route %q is outside the area of its access", pattern))
+	}
+	s.access[pattern] = access
 	s.mux.Handle(pattern, s.serveRoute(rt))
 	s.patterns = append(s.patterns, pattern)
 }

@@ -32,12 +32,14 @@ const (
 type Session struct {
 	Kind        string // "admin" or "user"
 	Username    string
-	BuiltIn     bool        // the built-in admin account
-	AllAccounts bool        // admin access covers every shared account
-	User        *model.User // nil for the built-in admin
-	CSRF        string      // the token forms must carry
-	tokenHash   string
-	csrfSecret  string
+	BuiltIn     bool // the built-in admin account
+	AllAccounts bool // admin access covers every shared account
+	// Rights are an admin session's rights, read again on every request.
+	Rights     map[model.AdminRight]bool
+	User       *model.User // nil for the built-in admin
+	CSRF       string      // the token forms must carry
+	tokenHash  string
+	csrfSecret string
 }
 
 type sessionKey struct{}
@@ -57,6 +59,12 @@ func (s *Server) Actor(r *http.Request) core.Actor {
 			a.Kind = model.ActorBuiltInAdmin
 		} else {
 			a.Kind, a.UserID = model.ActorUser, se.User.ID
+			a.Delegated = true // a portal user holds no admin right
+			for _, r := range model.AllAdminRights() {
+				if se.Rights[r] {
+					a.Rights = append(a.Rights, r)
+				}
+			}
 		}
 	}
 	return a
@@ -101,6 +109,10 @@ func (s *Server) loadSession(ctx context.Context, r *http.Request, kind string) 
 		tokenHash: hash, csrfSecret: rec.CSRFSecret}
 	if kind == kindAdmin && rec.UserID == 0 {
 		se.Username, se.BuiltIn, se.AllAccounts = auth.BuiltInAdmin, true, true
+		se.Rights = map[model.AdminRight]bool{}
+		for _, r := range model.AllAdminRights() {
+			se.Rights[r] = true
+		}
 	} else {
 		// By id: a rename keeps the session, a deleted user's ends, and a
 		// user who is called "admin" is never the built-in admin.
@@ -113,14 +125,14 @@ func (s *Server) loadSession(ctx context.Context, r *http.Request, kind string) 
 		}
 		se.User, se.Username = u, u.Username
 		if kind == kindAdmin {
-			admin, all, err := s.store.IsAdmin(ctx, u.Username)
+			grant, err := s.store.AdminGrantOf(ctx, u.Username)
 			if err != nil {
 				return nil, err
 			}
-			if !admin {
+			if len(grant.Rights) == 0 {
 				return nil, s.store.DeleteSession(ctx, hash)
 			}
-			se.AllAccounts = all
+			se.AllAccounts, se.Rights = grant.AllAccounts, grantRights(grant)
 		}
 	}
 	if time.Since(rec.LastSeenAt) >= touchInterval {
@@ -169,11 +181,8 @@ func (s *Server) serveRoute(rt *route) http.Handler {
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, rt.bodyLimit)
 		}
-		if rt.access != Public {
-			kind := kindAdmin
-			if rt.access == UserOnly {
-				kind = kindUser
-			}
+		if rt.access.area != "" {
+			kind := rt.access.area
 			se, err := s.loadSession(r.Context(), r, kind)
 			if err != nil {
 				s.writeError(w, r, err)
@@ -183,7 +192,12 @@ func (s *Server) serveRoute(rt *route) http.Handler {
 				s.refuseAnonymous(w, r, kind)
 				return
 			}
-			if rt.access == AdminAllAccounts && !se.AllAccounts {
+			if kind == kindAdmin && !rt.access.allows(se) {
+				s.renderError(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)), http.StatusForbidden,
+					"Your admin rights do not include this page ("+rightLabels(rt.access.rights)+"). Ask an administrator who has that right.")
+				return
+			}
+			if rt.access.allAccounts && !se.AllAccounts {
 				s.renderError(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)), http.StatusForbidden,
 					"This page changes shared accounts. Your admin access does not cover all shared accounts, so it is not available to you. Ask an administrator with full access.")
 				return
@@ -301,4 +315,44 @@ func (s *Server) checkLoginCSRF(r *http.Request) string {
 		return "The login form has expired or did not come from Ream. Reload the page and try again."
 	}
 	return ""
+}
+
+// rightLabels names rights in the admin page's words.
+func rightLabels(rights []model.AdminRight) string {
+	var out []string
+	for _, r := range rights {
+		for _, k := range model.AdminRights {
+			if k.Right == r {
+				out = append(out, k.Label)
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// grantRights is the set of rights of an admin grant, with the view rights
+// they imply.
+func grantRights(g store.AdminGrant) map[model.AdminRight]bool {
+	set := map[model.AdminRight]bool{}
+	for _, r := range model.WithImpliedAdminRights(g.Rights) {
+		set[r] = true
+	}
+	return set
+}
+
+// adminLanding is where a delegated admin lands after logging in: the
+// dashboard, or the first area of the menu they may open.
+func (s *Server) adminLanding(ctx context.Context, u *model.User) string {
+	grant, err := s.store.AdminGrantOf(ctx, u.Username)
+	if err != nil {
+		return "/admin/"
+	}
+	se := &Session{Kind: kindAdmin, Username: u.Username, User: u, AllAccounts: grant.AllAccounts, Rights: grantRights(grant)}
+	if s.mayOpen(se, "/admin/") {
+		return "/admin/"
+	}
+	if tabs, _ := s.navFor("/admin/", se); len(tabs) > 0 {
+		return tabs[0].Path
+	}
+	return "/admin/"
 }

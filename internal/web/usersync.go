@@ -10,6 +10,7 @@ import (
 
 	"github.com/reamprint/ream/internal/core"
 	"github.com/reamprint/ream/internal/directory"
+	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/usersync"
 )
@@ -17,11 +18,11 @@ import (
 // Options > User/Group Sync (SPEC §4) and Groups > Directory Groups.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/options/user-sync", AdminOnly, s.userSyncPage)
-		s.Handle("POST /admin/options/user-sync", AdminOnly, s.userSyncPost)
-		s.Handle("GET /admin/options/user-sync/progress", AdminOnly, s.userSyncProgress)
-		s.Handle("GET /admin/groups/directory", AdminOnly, s.directoryGroupsPage)
-		s.Handle("POST /admin/groups/directory", AdminOnly, s.directoryGroupsPost)
+		s.Handle("GET /admin/options/user-sync", Admin(model.RightUserSync), s.userSyncPage)
+		s.Handle("POST /admin/options/user-sync", Admin(model.RightUserSync), s.userSyncPost)
+		s.Handle("GET /admin/options/user-sync/progress", Admin(model.RightUserSync), s.userSyncProgress)
+		s.Handle("GET /admin/groups/directory", Admin(model.RightGroups, model.RightUserSync), s.directoryGroupsPage)
+		s.Handle("POST /admin/groups/directory", Admin(model.RightGroups, model.RightUserSync), s.directoryGroupsPost)
 		s.AddNav(NavLink{Section: "Options", Label: "User/Group Sync", Path: "/admin/options/user-sync", Order: 20})
 		s.AddNav(NavLink{Section: "Groups", Label: "Directory Groups", Path: "/admin/groups/directory", Order: 20})
 	})

@@ -1,0 +1,45 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/reamprint/ream/internal/model"
+)
+
+// Accounts > (account) > Adjust balance: the one change an admin with
+// Shared accounts: adjust balances may make, inside her scope.
+func init() {
+	addFeature(func(s *Server) {
+		s.Handle("POST /admin/accounts/{id}/adjust", Admin(model.RightAccountsView, model.RightAccountsBalance), s.accountAdjust)
+	})
+}
+
+func (s *Server) accountAdjust(w http.ResponseWriter, r *http.Request) error {
+	acc, err := s.accountByPathID(r)
+	if err != nil {
+		return err
+	}
+	if acc.DeletedAt != nil {
+		return Errorf(http.StatusBadRequest, "Shared account %s is deleted: restore it before adjusting its balance.", acc.FullName())
+	}
+	raw, comment := strings.TrimSpace(r.PostFormValue("adjust")), strings.TrimSpace(r.PostFormValue("comment"))
+	if raw == "" {
+		return Errorf(http.StatusBadRequest, "Balance adjustment: enter an amount (e.g. 5.00 or -2.50). Nothing was saved.")
+	}
+	amount, msg := checkBalanceAdjustment(raw, comment, acc.Balance)
+	if msg != "" {
+		return Errorf(http.StatusBadRequest, "%s", msg)
+	}
+	scope, err := s.accountScope(r)
+	if err != nil {
+		return err
+	}
+	a := s.Actor(r)
+	a.Scope = scope
+	after, err := s.core.AdjustAccountBalance(r.Context(), a, acc.FullName(), amount, false, comment)
+	if err != nil {
+		return err
+	}
+	return s.Redirect(w, r, accountPath(acc.ID), "ok", "Balance of "+acc.FullName()+" adjusted by "+amount.String()+"; it is now "+after.String()+".")
+}
