@@ -144,6 +144,12 @@ func (c *Core) SetAdminAccessRights(ctx context.Context, a Actor, kind, name str
 			if held[r] != on && !a.holds(r) {
 				return Errorf(Forbidden, "rights: %s is a right you do not hold, so you cannot grant or take it away", r)
 			}
+			if on && !held[r] && a.Delegated && !a.AllAccounts {
+				// The entry may cover accounts outside her scope, and an
+				// entry with rights widens the scope of whoever it names,
+				// her own included.
+				return Errorf(Forbidden, "rights: an administrator limited to some shared accounts cannot grant rights")
+			}
 			held[r] = on
 		}
 		var after []model.AdminRight

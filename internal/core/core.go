@@ -68,6 +68,32 @@ func (a Actor) fullAdmin() bool {
 	return a.AllAccounts
 }
 
+// FullAdmin is fullAdmin for other packages (the internal-user import).
+func (a Actor) FullAdmin() bool { return a.fullAdmin() }
+
+// mayManageAdmin refuses a delegated administrator, unless she has every
+// right and all accounts, a change that would hand her another
+// administrator's account: a new password, or deleting it (whose name a new
+// user could then take).
+func (c *Core) mayManageAdmin(ctx context.Context, a Actor, u *model.User) error {
+	if a.fullAdmin() {
+		return nil
+	}
+	grant, err := c.Store.AdminGrantOf(ctx, u.Username)
+	if err != nil {
+		return err
+	}
+	if len(grant.Rights) > 0 {
+		return Errorf(Forbidden, "user %q is an administrator: only an administrator with every right and all shared accounts may set their password or delete them", u.Username)
+	}
+	return nil
+}
+
+// MayManageAdmin is mayManageAdmin for other packages.
+func (c *Core) MayManageAdmin(ctx context.Context, a Actor, u *model.User) error {
+	return c.mayManageAdmin(ctx, a, u)
+}
+
 // System actors.
 var (
 	// CLI is whoever runs a command on the server's machine, named as

@@ -190,6 +190,9 @@ func (c *Core) DeleteUser(ctx context.Context, a Actor, name string, redact bool
 	if err != nil {
 		return err
 	}
+	if err := c.mayManageAdmin(ctx, a, u); err != nil {
+		return err
+	}
 	return c.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.DeleteUser(ctx, u, redact); err != nil {
 			return err
@@ -211,6 +214,9 @@ func (c *Core) SetPassword(ctx context.Context, a Actor, name, password, keepSes
 	}
 	if !u.Internal {
 		return Errorf(Invalid, "user %q is not an internal user: the password is managed in the directory", u.Username)
+	}
+	if err := c.mayManageAdmin(ctx, a, u); err != nil {
+		return err
 	}
 	if err := auth.CheckPassword(password); err != nil {
 		return invalidInput(err)

@@ -71,6 +71,22 @@ func (s *Service) Import(ctx context.Context, a core.Actor, r io.Reader, opts Op
 	if err != nil {
 		return nil, err
 	}
+	if opts.OverwritePasswords && !a.FullAdmin() {
+		// A delegated administrator may not set another administrator's
+		// password this way either (core.SetPassword refuses it too).
+		kept := lines[:0]
+		for _, l := range lines {
+			if u, err := s.Core.Store.UserByName(ctx, l.Username); err == nil && l.Password != "" {
+				if err := s.Core.MayManageAdmin(ctx, a, u); err != nil {
+					msg, _ := core.Message(err)
+					skipped = append(skipped, LineError{Line: l.Line, Field: "password", Reason: msg})
+					continue
+				}
+			}
+			kept = append(kept, l)
+		}
+		lines = kept
+	}
 	run := &model.SyncRun{Kind: RunKind, Source: "file", StartedBy: a.Name, Test: opts.Test, Options: opts.describe()}
 	if err := s.Core.Store.StartSyncRun(ctx, run); err != nil {
 		return nil, err

@@ -342,3 +342,13 @@ func scopeCondition(sc *AccountScope, next int) (string, []any) {
 func (s *Store) GroupNamesMatching(ctx context.Context, search string, limit int) ([]string, error) {
 	return s.strings(ctx, `SELECT name FROM groups WHERE name_key LIKE $1 ESCAPE '\' ORDER BY name_key COLLATE "C" LIMIT $2`, likePattern(search), limit)
 }
+
+// deleteAdminEntry removes the admin entry of kind and stored name key, with
+// its listed accounts; none is fine.
+func (t *Tx) deleteAdminEntry(ctx context.Context, kind, key string) error {
+	if _, err := t.exec(ctx, `DELETE FROM admin_access_accounts WHERE kind = $1 AND name = $2`, kind, key); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `DELETE FROM admin_access WHERE kind = $1 AND name = $2`, kind, key)
+	return err
+}

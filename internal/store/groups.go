@@ -61,6 +61,13 @@ func (t *Tx) SetGroupTracked(ctx context.Context, groupID int64, tracked bool) e
 
 // DeleteGroup removes a group and its memberships (groups carry no history).
 func (t *Tx) DeleteGroup(ctx context.Context, groupID int64) error {
+	// An admin entry goes with its group (see DeleteUser).
+	var key string
+	if err := t.queryRow(ctx, `SELECT name_key FROM groups WHERE id = $1`, groupID).Scan(&key); err == nil {
+		if err := t.deleteAdminEntry(ctx, "group", key); err != nil {
+			return fmt.Errorf("store: unable to delete the admin access of group #%d: %w", groupID, err)
+		}
+	}
 	if _, err := t.exec(ctx, `DELETE FROM group_members WHERE group_id = $1`, groupID); err != nil {
 		return fmt.Errorf("store: unable to delete group: %w", err)
 	}

@@ -595,4 +595,7 @@ CREATE TABLE admin_access_accounts (
 );
 UPDATE admin_access SET rights = 'dashboard,users.view,users.edit,users.balance,users.cards,users.internal,groups,accounts.view,accounts.edit,accounts.balance,accounts.sync,user-sync,options,logs,admin-rights';
 UPDATE admin_access SET scope = 'access-list' WHERE NOT all_accounts;
+DELETE FROM admin_access WHERE kind = 'user'
+	AND name IN (SELECT username FROM users WHERE deleted_at IS NOT NULL)
+	AND name NOT IN (SELECT username FROM users WHERE deleted_at IS NULL);
 `

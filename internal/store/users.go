@@ -597,6 +597,11 @@ func (t *Tx) DeleteUser(ctx context.Context, u *model.User, redact bool) error {
 			return fmt.Errorf("store: unable to delete user %q: %w", u.Username, err)
 		}
 	}
+	// An admin entry goes with its user: entries are by name, and a user
+	// made later under the freed name must not inherit it.
+	if err := t.deleteAdminEntry(ctx, "user", NormalizeUsername(u.Username)); err != nil {
+		return fmt.Errorf("store: unable to delete the admin access of user %q: %w", u.Username, err)
+	}
 	return t.EndSessions(ctx, "", u.ID, "")
 }
 
