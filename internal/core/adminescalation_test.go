@@ -62,7 +62,11 @@ func TestDelegatedAdminsCannotEscalate(t *testing.T) {
 		if err := c.ChangeAdminAccess(ctx, core.CLI, "group", "Staff", true); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.SetAdminAccessRights(ctx, core.CLI, "group", "Staff", map[model.AdminRight]bool{model.RightAccountsBalance: false}); err != nil {
+		none := map[model.AdminRight]bool{}
+		for _, r := range model.AllAdminRights() {
+			none[r] = false
+		}
+		if err := c.SetAdminAccessRights(ctx, core.CLI, "group", "Staff", none); err != nil {
 			t.Fatal(err)
 		}
 		scoped := sec
@@ -75,6 +79,19 @@ func TestDelegatedAdminsCannotEscalate(t *testing.T) {
 		all.AllAccounts = true
 		if err := c.SetAdminAccessRights(ctx, all, "group", "Staff", map[model.AdminRight]bool{model.RightAccountsBalance: true}); err != nil {
 			t.Errorf("a delegate with all accounts granting a right she holds: %v", err)
+		}
+		// Nor can a delegate take rights from an entry holding rights she
+		// lacks (a full admin's): Staff holds every right again.
+		every := map[model.AdminRight]bool{}
+		for _, r := range model.AllAdminRights() {
+			every[r] = true
+		}
+		if err := c.SetAdminAccessRights(ctx, core.CLI, "group", "Staff", every); err != nil {
+			t.Fatal(err)
+		}
+		err = c.SetAdminAccessRights(ctx, all, "group", "Staff", map[model.AdminRight]bool{model.RightAdminRights: false})
+		if e, ok := core.AsError(err); !ok || e.Code != core.Forbidden {
+			t.Errorf("a delegate stripping a fuller admin entry: %v, want forbidden", err)
 		}
 	}
 }

@@ -140,6 +140,21 @@ func (c *Core) SetAdminAccessRights(ctx context.Context, a Actor, kind, name str
 		for _, r := range e.Rights {
 			held[r] = true
 		}
+		// Taking rights away is only for entries that hold no more than the
+		// delegate does: otherwise she could strip those who gave her rights.
+		for r, on := range changes {
+			if on || !held[r] {
+				continue
+			}
+			for _, has := range e.Rights {
+				if !a.holds(has) {
+					return Errorf(Forbidden, "rights: %s %q holds %s, a right you do not hold, so you cannot take rights from it", kind, e.Name, has)
+				}
+			}
+			if a.Delegated && !a.AllAccounts && e.AllAccounts {
+				return Errorf(Forbidden, "rights: %s %q covers all shared accounts and you do not, so you cannot take rights from it", kind, e.Name)
+			}
+		}
 		for r, on := range changes {
 			if held[r] != on && !a.holds(r) {
 				return Errorf(Forbidden, "rights: %s is a right you do not hold, so you cannot grant or take it away", r)
