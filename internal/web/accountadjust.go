@@ -31,13 +31,7 @@ func (s *Server) accountAdjust(w http.ResponseWriter, r *http.Request) error {
 	if msg != "" {
 		return Errorf(http.StatusBadRequest, "%s", msg)
 	}
-	scope, err := s.accountScope(r)
-	if err != nil {
-		return err
-	}
-	a := s.Actor(r)
-	a.Scope = scope
-	after, err := s.core.AdjustAccountBalance(r.Context(), a, acc.FullName(), amount, false, comment)
+	after, err := s.core.AdjustAccountBalance(r.Context(), s.Actor(r), acc.FullName(), amount, false, comment)
 	if err != nil {
 		return err
 	}

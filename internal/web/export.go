@@ -18,7 +18,8 @@ import (
 func init() {
 	addFeature(func(s *Server) {
 		s.Handle("GET /admin/export/users.csv", Admin(model.RightUsersView), s.exportUsers)
-		s.Handle("GET /admin/export/accounts.csv", AdminAllAccounts(model.RightAccountsView), s.exportAccounts)
+		// A scoped admin exports the accounts of her scope.
+		s.Handle("GET /admin/export/accounts.csv", Admin(model.RightAccountsView), s.exportAccounts)
 		s.Handle("GET /admin/export/audit.csv", Admin(model.RightLogs), s.exportAuditLog)
 	})
 }
@@ -136,6 +137,10 @@ func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request) error {
 	q := exportSearch(r)
+	scope, err := s.accountScope(r)
+	if err != nil {
+		return err
+	}
 	// The account order (parent, then sub-accounts) has no simple "after"
 	// test, so the IDs written are kept; accounts are far fewer than users.
 	written := map[int64]bool{}
@@ -145,7 +150,7 @@ func (s *Server) exportAccounts(w http.ResponseWriter, r *http.Request) error {
 		header: []string{"account", "id", "enabled", "PIN set", "balance", "overdraft", "restricted",
 			"access users", "access groups", "invoice option", "comment option", "notes", "source"},
 		page: func(ctx context.Context, offset int) ([]*model.Account, int, error) {
-			return s.store.ListAccounts(ctx, store.AccountFilter{Search: q, Offset: offset, Limit: exportPageSize})
+			return s.store.ListAccounts(ctx, store.AccountFilter{Search: q, Scope: scope, Offset: offset, Limit: exportPageSize})
 		},
 		seen: func(a *model.Account) bool {
 			if written[a.ID] {
