@@ -111,6 +111,15 @@ func exportSearch(r *http.Request) string {
 func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) error {
 	q := exportSearch(r)
 	last := "" // users come in username order (byte order, as Go compares strings)
+	// Card numbers are credentials at a copier: without the cards right
+	// the file says only whether one is set.
+	showCards := s.Actor(r).Holds(model.RightUsersCards)
+	card := func(n string) string {
+		if showCards || n == "" {
+			return n
+		}
+		return "(set)"
+	}
 	e := &csvExport[*model.User]{
 		what: "users",
 		file: "ream-users",
@@ -127,8 +136,8 @@ func (s *Server) exportUsers(w http.ResponseWriter, r *http.Request) error {
 			return false
 		},
 		cells: func(u *model.User) []string {
-			return []string{u.Username, u.FullName, u.Email, u.Department, u.Office, u.PrimaryCard,
-				u.SecondaryCard, u.Balance.String(), yesNoCell(u.Restricted), yesNoCell(u.Internal),
+			return []string{u.Username, u.FullName, u.Email, u.Department, u.Office, card(u.PrimaryCard),
+				card(u.SecondaryCard), u.Balance.String(), yesNoCell(u.Restricted), yesNoCell(u.Internal),
 				u.SourceID, timeCell(u.CreatedAt)}
 		},
 	}

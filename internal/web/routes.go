@@ -52,8 +52,12 @@ func (s *Server) registerBase() {
 	s.Handle("GET /admin/internal-users/new", Admin(model.RightUsersInternal, model.RightUsersCards), s.newInternalUserPage)
 	s.Handle("POST /admin/internal-users/new", Admin(model.RightUsersInternal, model.RightUsersCards), s.newInternalUser)
 	s.Handle("GET /admin/users/{name}", Admin(model.RightUsersView), s.userDetails)
-	s.Handle("GET /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersBalance, model.RightUsersCards), s.userEditPage)
-	s.Handle("POST /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersBalance, model.RightUsersCards), s.userEdit)
+	// The edit form holds the card numbers and the balance adjustment only
+	// for those with users.cards and users.balance (core checks each too);
+	// a balance-only admin adjusts with the user page's own form.
+	s.Handle("GET /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit), s.userEditPage)
+	s.Handle("POST /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit), s.userEdit)
+	s.Handle("POST /admin/users/{name}/adjust", Admin(model.RightUsersView, model.RightUsersBalance), s.userAdjust)
 	s.Handle("GET /admin/users/{name}/delete", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersInternal), s.userDeletePage)
 	s.Handle("POST /admin/users/{name}/delete", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersInternal), s.userDelete)
 	s.Handle("GET /admin/users/{name}/password", Admin(model.RightUsersInternal), s.userPasswordPage)
