@@ -268,3 +268,65 @@ func TestScopedAdminChangesHerOwnAccounts(t *testing.T) {
 		})
 	}
 }
+
+// TestScopedAdminReadsNoOtherAccountNames: the dashboard's history and the
+// Admin Rights page tell a scoped admin nothing of the accounts outside her
+// scope; adding and removing admin access is audited with before and after.
+func TestScopedAdminReadsNoOtherAccountNames(t *testing.T) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			e := newTestEnvOn(t, reamtest.Store(t, db == "postgres"))
+			ctx := context.Background()
+			for _, name := range []string{"Physics", "Chemistry"} {
+				if _, err := e.core.CreateAccount(ctx, core.CLI, name, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, name := range []string{"sec", "head"} {
+				if _, err := e.core.CreateInternalUser(ctx, core.CLI, core.NewInternalUser{Username: name, Password: alicePassword}); err != nil {
+					t.Fatal(err)
+				}
+				if err := e.core.ChangeAdminAccess(ctx, core.CLI, "user", name, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.core.SetAdminAccessScope(ctx, core.CLI, "user", "head", model.ScopeAccounts, []string{"Physics", "Chemistry"}); err != nil {
+				t.Fatal(err)
+			}
+			setRole(t, e.core, "user", "sec", adminRole{rights: []model.AdminRight{model.RightDashboard, model.RightAdminRights}, scope: model.ScopeAccounts})
+			c, _ := e.adminSessionOf(mustUser(t, e, "sec"))
+			status, dash, _ := e.get(c, "/admin/")
+			if status != http.StatusOK || strings.Contains(dash, "Accounts and users over time") || !strings.Contains(dash, "Users over time") {
+				t.Errorf("the dashboard of a scoped admin draws the site's account history: %d", status)
+			}
+			status, rights, _ := e.get(c, "/admin/options/admin-rights")
+			if status != http.StatusOK || strings.Contains(rights, "Chemistry") || !strings.Contains(rights, "Physics") || !strings.Contains(rights, "1 shared accounts outside your admin access") {
+				t.Errorf("Admin Rights for a scoped admin names accounts outside her scope: %d\n%s", status, rights)
+			}
+			if err := e.core.ChangeAdminAccess(ctx, core.CLI, "user", "head", false); err != nil {
+				t.Fatal(err)
+			}
+			lines, _, err := e.store.AuditLog(ctx, "admin.access", 0, 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var add, remove string
+			for _, l := range lines {
+				if l.Target == "user head" {
+					switch l.Action {
+					case "admin.access.add":
+						add = l.Detail
+					case "admin.access.remove":
+						remove = l.Detail
+					}
+				}
+			}
+			if !strings.HasPrefix(add, "before: no admin access; after: rights=dashboard,") || !strings.Contains(add, "scope=all") {
+				t.Errorf("adding head is audited as %q", add)
+			}
+			if !strings.Contains(remove, "scope=Chemistry,Physics; after: no admin access") {
+				t.Errorf("removing head is audited as %q", remove)
+			}
+		})
+	}
+}
