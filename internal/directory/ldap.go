@@ -175,7 +175,7 @@ func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress f
 	if err != nil {
 		return nil, fmt.Errorf("%w (server %s)", err, answered)
 	}
-	res.Server, res.BoundAs = answered, s.cfg.BindDN
+	res.Server, res.BoundAs, res.BaseDN = answered, s.cfg.BindDN, s.cfg.BaseDN
 	return res, nil
 }
 

@@ -36,6 +36,7 @@ var migrations = []migration{
 	{"where each card/ID number came from and when it was set", schemaV7, false, nil},
 	{"login outcomes shared between the servers of a site, for their rate limits", schemaV8, false, nil},
 	{"admin rights and shared-account scope per admin-access entry", schemaV9, false, nil},
+	{"users remember whether the directory had their account disabled", schemaV10, false, nil},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -583,6 +584,10 @@ CREATE INDEX login_events_at ON login_events (at);
 // right of this version (listed here, not taken from the code, so that a
 // later right is not granted by replaying this step) and all accounts; an
 // entry that did not cover all accounts is limited to its access lists.
+const schemaV10 = `
+ALTER TABLE users ADD COLUMN directory_disabled {{bool}} NOT NULL DEFAULT {{false}};
+`
+
 const schemaV9 = `
 ALTER TABLE admin_access ADD COLUMN rights TEXT NOT NULL DEFAULT '';
 ALTER TABLE admin_access ADD COLUMN scope TEXT NOT NULL DEFAULT 'all';
