@@ -33,11 +33,11 @@ type User struct {
 	// it again when it is re-enabled, and leaves an administrator's own
 	// Printing disabled alone otherwise.
 	DirectoryDisabled bool
-	Internal      bool
-	SourceID      string // "" for internal/manual users; e.g. "ldap", "file"
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	DeletedAt     *time.Time
+	Internal          bool
+	SourceID          string // "" for internal/manual users; e.g. "ldap", "file"
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	DeletedAt         *time.Time
 }
 
 // Where a card/ID number came from, as user_cards.origin records it. Numbers
