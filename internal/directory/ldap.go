@@ -571,6 +571,13 @@ func (s *LDAPSource) Authenticate(ctx context.Context, username, password string
 	if password == "" {
 		return nil, ErrInvalidCredentials
 	}
+	if s.cfg.Preset == PresetActiveDirectory {
+		// A down-level logon name, DOMAIN\user, is the sAMAccountName
+		// under this source's base; the bind checks the password as ever.
+		if domain, user, ok := strings.Cut(username, `\`); ok && domain != "" && user != "" {
+			username = user
+		}
+	}
 	name, reason := normalizeUsername(username)
 	if reason != "" {
 		return nil, ErrInvalidCredentials
