@@ -960,3 +960,73 @@ func normalizeDN(dn string) (string, bool) {
 	}
 	return strings.ToLower(parsed.String()), true
 }
+
+// inChainRule is Active Directory's LDAP_MATCHING_RULE_IN_CHAIN: a filter
+// (memberOf:1.2.840.113556.1.4.1941:=G) matches the members of G, of the
+// groups in G, and so on, evaluated by the domain controller.
+const inChainRule = "1.2.840.113556.1.4.1941"
+
+// GroupChecker answers whether one directory entry belongs to one of some
+// groups, nested members included, without reading every group.
+type GroupChecker interface {
+	MemberOfAny(ctx context.Context, dn string, groups []string) (bool, error)
+}
+
+// ErrNoInChain is MemberOfAny's answer for a directory that cannot check
+// nested membership with one search (not Active Directory, or nested
+// groups turned off).
+var ErrNoInChain = errors.New("directory: nested group membership can be checked in one search only on Active Directory")
+
+// MemberOfAny reports whether the entry dn is a member of any of the named
+// groups (by the group name attribute, under the group base), directly or
+// through nested groups, with the in-chain matching rule. It is how a new
+// user's first login is checked against "import only members of these
+// groups" before any sync has read the groups.
+func (s *LDAPSource) MemberOfAny(ctx context.Context, dn string, groups []string) (bool, error) {
+	if s.cfg.Preset != PresetActiveDirectory || !s.cfg.NestedGroups || s.cfg.GroupFilter == "" {
+		return false, ErrNoInChain
+	}
+	var names strings.Builder
+	for _, g := range groups {
+		if g = strings.TrimSpace(g); g != "" {
+			names.WriteString("(" + s.cfg.Attr.GroupName + "=" + ldap.EscapeFilter(g) + ")")
+		}
+	}
+	if names.Len() == 0 {
+		return false, nil
+	}
+	groupFilter, err := encodeFilter("(&" + parenthesize(s.cfg.GroupFilter) + "(|" + names.String() + "))")
+	if err != nil {
+		return false, fmt.Errorf("directory: unable to build the filter of groups %q: %w", groups, err)
+	}
+	conn, _, err := s.connect(ctx, true)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.conn.Close() })
+	defer stop()
+	var chain strings.Builder
+	_, err = conn.searchPage(searchRequest{base: s.cfg.GroupBaseDN, filter: groupFilter, attrs: []string{"1.1"}, sizeLimit: 1000}, nil,
+		func(groupDN, _ string) error {
+			chain.WriteString("(memberOf:" + inChainRule + ":=" + ldap.EscapeFilter(groupDN) + ")")
+			return nil
+		})
+	if err != nil {
+		return false, fmt.Errorf("directory: unable to find groups %q: %w", groups, classify(err))
+	}
+	if chain.Len() == 0 {
+		return false, nil
+	}
+	memberFilter, err := encodeFilter("(|" + chain.String() + ")")
+	if err != nil {
+		return false, fmt.Errorf("directory: unable to build the in-chain filter: %w", err)
+	}
+	found := false
+	_, err = conn.searchPage(searchRequest{base: dn, filter: memberFilter, attrs: []string{"1.1"}, baseScope: true}, nil,
+		func(string, string) error { found = true; return nil })
+	if err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject) {
+		return false, fmt.Errorf("directory: unable to check the groups of %q: %w", dn, classify(err))
+	}
+	return found, nil
+}

@@ -186,6 +186,33 @@ func TestActiveDirectoryLogin(t *testing.T) {
 	}
 }
 
+// With "import only members of these groups", a first login is checked by
+// the domain controller with the in-chain matching rule: alice is in
+// Everyone only through Teachers ⊂ Staff ⊂ Everyone, and in neither loop.
+func TestActiveDirectoryFirstLoginInChosenGroups(t *testing.T) {
+	srv := samba.Shared(t)
+	ctx := context.Background()
+	for group, want := range map[string]bool{"Everyone": true, "LoopA": false} {
+		h := newHarness(t, false)
+		h.useAD(srv, samba.ServiceUPN)
+		h.set(settings.UserSyncOnlyGroups, group)
+		ok, err := h.svc.LoginUser(ctx, "alice", samba.AlicePassword)
+		if err != nil || ok != want {
+			t.Errorf("first login of alice with only members of %s: %v, %v; want %v", group, ok, err, want)
+		}
+		if _, err := h.store.UserByName(ctx, "alice"); (err == nil) != want {
+			t.Errorf("alice created at first login with only members of %s: %v", group, err == nil)
+		}
+	}
+	// Nested groups off: one lookup cannot tell, so the login waits for a sync.
+	h := newHarness(t, false)
+	h.useAD(srv, samba.ServiceUPN)
+	h.set(settings.UserSyncOnlyGroups, "Teachers", settings.UserSyncLDAPNested, "n")
+	if ok, err := h.svc.LoginUser(ctx, "alice", samba.AlicePassword); ok || err != nil {
+		t.Errorf("first login with nested groups off: %v, %v", ok, err)
+	}
+}
+
 func TestActiveDirectoryFailover(t *testing.T) {
 	srv := samba.Shared(t)
 	h := newHarness(t, false)

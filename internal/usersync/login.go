@@ -77,12 +77,27 @@ func (s *Service) login(ctx context.Context, username, password string) (string,
 }
 
 // createOnLogin creates a directory user at first login, unless importing
-// new users is off or limited to members of chosen groups (which a single
-// lookup cannot check).
+// new users is off, or limited to members of chosen groups and the user is
+// not one. Only Active Directory can tell that in one lookup (the in-chain
+// matching rule, nested groups included); elsewhere such a user waits for
+// the next sync.
 func (s *Service) createOnLogin(ctx context.Context, src *Source, rec *directory.UserRecord) (bool, error) {
 	opts := s.OptionsFromSettings(ctx)
-	if !opts.ImportNew || len(opts.OnlyGroups) > 0 {
+	if !opts.ImportNew {
 		return false, nil
+	}
+	if len(opts.OnlyGroups) > 0 {
+		checker, ok := src.Source.(directory.GroupChecker)
+		if !ok {
+			return false, nil
+		}
+		member, err := checker.MemberOfAny(ctx, rec.DN, opts.OnlyGroups)
+		if errors.Is(err, directory.ErrNoInChain) || err == nil && !member {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("usersync: unable to check the groups of %q at first login: %w", rec.Username, err)
+		}
 	}
 	// Card numbers already in use are left out rather than failing the login.
 	p := &Plan{Source: src.Name()}
