@@ -194,3 +194,60 @@ func TestTwoServerProcessesOnOnePostgres(t *testing.T) {
 	}
 	t.Logf("B's import started and finished %v after A was killed", time.Since(started).Round(time.Millisecond))
 }
+
+// TestScheduledSyncRunsOnceAcrossTwoServers: both `ream serve` processes
+// wake for the hourly shared-account sync at the same minute; the one that
+// claims the slot in the database runs it, the other does not, and the
+// accounts arrive once.
+func TestScheduledSyncRunsOnceAcrossTwoServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers and waits for a scheduled minute")
+	}
+	ctx := context.Background()
+	dbURL := testenv.PostgresURL(t)
+	root := t.TempDir()
+	env := []string{"REAM_ADMIN_PASSWORD=Two-Servers-Admin-Pass-72", "REAM_SYNC_ALLOWED_ROOTS=" + root}
+	mustRun(t, env, "", "migrate", "--database-url", dbURL)
+	file := filepath.Join(root, "accounts.txt")
+	if err := os.WriteFile(file, []byte("Physics\t\tY\t\t1.50\nChemistry\t\tY\t\t2.25\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The next whole minute with room to start both servers first.
+	due := time.Now().Truncate(time.Minute).Add(time.Minute)
+	if time.Until(due) < 15*time.Second {
+		due = due.Add(time.Minute)
+	}
+	for k, v := range map[string]string{"account-sync.source": "file", "account-sync.location": file,
+		"account-sync.schedule": "hourly", "account-sync.overnight-minute": fmt.Sprint(due.Minute())} {
+		mustRun(t, env, "", "server-command", "--database-url", dbURL, "set-config-value", k, v)
+	}
+	startServeProcess(t, env, dbURL)
+	startServeProcess(t, env, dbURL)
+	s, err := store.Open(ctx, dbURL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	deadline := due.Add(hangGuard)
+	for {
+		runs, _, err := s.ListSyncRuns(ctx, "", 0, 5)
+		if err == nil && len(runs) > 0 && runs[0].Status != "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled run finished by %v (runs %v, %v)", deadline, runs, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // room for a second run to show
+	runs, _, err := s.ListSyncRuns(ctx, "", 0, 5)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("scheduled runs: %+v, %v; want exactly one", runs, err)
+	}
+	if runs[0].Status != "ok" || runs[0].StartedBy != "scheduler" {
+		t.Errorf("the scheduled run: %+v", runs[0])
+	}
+	if c, err := s.CountAccounts(ctx); err != nil || c != 2 {
+		t.Errorf("after the scheduled run: %d accounts (%v), want 2", c, err)
+	}
+}
