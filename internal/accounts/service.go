@@ -350,6 +350,19 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 		return nil, err
 	}
 	r.RunID, r.Started = rec.ID, rec.StartedAt
+	// Progress is kept with the run too, so a run whose process dies says
+	// how far it got.
+	report, linesRead := opts.Progress, 0
+	opts.Progress = func(p Progress) {
+		if p.Phase == PhaseReading {
+			linesRead = p.Done
+		}
+		s.store.NoteSyncRunProgress(rec.ID, linesRead, p.String())
+		if report != nil {
+			report(p)
+		}
+	}
+	defer func() { opts.Progress = report }()
 
 	// The source is read while the current accounts load: the two halves
 	// of a run's reading, on two cores.

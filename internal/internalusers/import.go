@@ -87,7 +87,8 @@ func (s *Service) Import(ctx context.Context, a core.Actor, r io.Reader, opts Op
 		}
 		lines = kept
 	}
-	run := &model.SyncRun{Kind: RunKind, Source: "file", StartedBy: a.Name, Test: opts.Test, Options: opts.describe()}
+	run := &model.SyncRun{Kind: RunKind, Source: "file", StartedBy: a.Name, Test: opts.Test, Options: opts.describe(),
+		Counts: model.SyncCounts{Read: len(lines) + len(skipped)}}
 	if err := s.Core.Store.StartSyncRun(ctx, run); err != nil {
 		return nil, err
 	}

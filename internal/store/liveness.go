@@ -30,6 +30,9 @@ const (
 	// its process last renewed it; it is renewed every runHeartbeatEvery.
 	runHeartbeatTTL   = 2 * time.Minute
 	runHeartbeatEvery = 30 * time.Second
+	// runProgressEvery is how often noted progress is written (a run on
+	// SQLite that holds the writer has it written once it lets go).
+	runProgressEvery = 2 * time.Second
 )
 
 var (
@@ -163,6 +166,54 @@ type heartbeat struct {
 	once sync.Once
 	stop chan struct{}
 	done chan struct{}
+
+	mu       sync.Mutex
+	progress map[int64]runProgress // by run id, written with the next beat
+}
+
+// runProgress is how far a running run has got, in its own words.
+type runProgress struct {
+	read int
+	note string
+}
+
+// NoteSyncRunProgress remembers how far a running run has got: the number
+// of entries read and a short note ("applying 45000 of 100000"). The
+// heartbeat writes it to the run's row, so a run whose process dies is
+// recorded as interrupted with the counts and stage it had reached. It
+// costs a map write, so runs may call it for every page they read.
+func (s *Store) NoteSyncRunProgress(id int64, read int, note string) {
+	s.beat.mu.Lock()
+	defer s.beat.mu.Unlock()
+	if s.beat.progress == nil {
+		s.beat.progress = map[int64]runProgress{}
+	}
+	s.beat.progress[id] = runProgress{read: read, note: note}
+}
+
+// forgetSyncRunProgress drops a finished run's progress.
+func (s *Store) forgetSyncRunProgress(id int64) {
+	s.beat.mu.Lock()
+	defer s.beat.mu.Unlock()
+	delete(s.beat.progress, id)
+}
+
+// writeProgress writes the noted progress of running runs.
+func (s *Store) writeProgress(ctx context.Context) {
+	s.beat.mu.Lock()
+	noted := make(map[int64]runProgress, len(s.beat.progress))
+	for id, p := range s.beat.progress {
+		noted[id] = p
+	}
+	s.beat.progress = nil
+	s.beat.mu.Unlock()
+	for id, p := range noted {
+		msg := ""
+		if note := strings.TrimRight(p.note, "…."); note != "" {
+			msg = "Reached: " + note + "."
+		}
+		_, _ = s.exec(ctx, `UPDATE sync_runs SET n_read = $2, message = $3 WHERE id = $1 AND status = 'running'`, id, p.read, msg)
+	}
 }
 
 func (s *Store) startHeartbeat() {
@@ -172,10 +223,16 @@ func (s *Store) startHeartbeat() {
 			defer close(s.beat.done)
 			t := time.NewTicker(runHeartbeatEvery)
 			defer t.Stop()
+			p := time.NewTicker(runProgressEvery)
+			defer p.Stop()
 			for {
 				select {
 				case <-s.beat.stop:
 					return
+				case <-p.C:
+					ctx, cancel := context.WithTimeout(context.Background(), runProgressEvery)
+					s.writeProgress(ctx)
+					cancel()
 				case <-t.C:
 					ctx, cancel := context.WithTimeout(context.Background(), runHeartbeatEvery)
 					until := s.nowMS() + runHeartbeatTTL.Milliseconds()

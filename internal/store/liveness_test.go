@@ -101,3 +101,34 @@ func TestLockOfADeadProcessIsTakenAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedRunKeepsItsProgress: the progress a run notes is written
+// to its row while it runs, so when its process dies the interrupted run
+// still says how much it had read and the stage it had reached.
+func TestInterruptedRunKeepsItsProgress(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, len(migrations))
+		run := &model.SyncRun{Kind: "accounts", Counts: model.SyncCounts{Read: 7}}
+		if err := s.StartSyncRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.SyncRunByID(ctx, run.ID); r.Counts.Read != 7 {
+			t.Errorf("read at the start: %d, want 7", r.Counts.Read)
+		}
+		s.NoteSyncRunProgress(run.ID, 45000, "Applied 1200 of 45000 changes…")
+		s.writeProgress(ctx)
+		// Its process dies.
+		if _, err := s.w.ExecContext(ctx, s.q(`UPDATE sync_runs SET holder = $1 WHERE id = $2`), fmt.Sprintf("%s/%d/dead", host(), deadPID(t)), run.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RecoverInterruptedRuns(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.SyncRunByID(ctx, run.ID)
+		if err != nil || r.Status != RunStatusInterrupted || r.Counts.Read != 45000 ||
+			!strings.HasPrefix(r.Message, "Reached: Applied 1200 of 45000 changes. Interrupted: the process running it") {
+			t.Errorf("the interrupted run: %+v, %v", r, err)
+		}
+	})
+}

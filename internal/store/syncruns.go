@@ -22,9 +22,11 @@ func (s *Store) StartSyncRun(ctx context.Context, r *model.SyncRun) error {
 	if r.Status == "" {
 		r.Status = "running"
 	}
-	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (kind, source, options, started_by, test, status, started_at, holder, alive_until)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`), r.Kind, r.Source, r.Options, r.StartedBy, r.Test, r.Status, now,
-		ProcessHolder(), now+runHeartbeatTTL.Milliseconds()).Scan(&r.ID)
+	// Counts.Read, when known at the start (a parsed batch file), is kept
+	// from the start: an interrupted run still says how much it had.
+	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO sync_runs (kind, source, options, started_by, test, status, started_at, holder, alive_until, n_read)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING id`), r.Kind, r.Source, r.Options, r.StartedBy, r.Test, r.Status, now,
+		ProcessHolder(), now+runHeartbeatTTL.Milliseconds(), r.Counts.Read).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("store: unable to record sync run: %w", err)
 	}
@@ -36,6 +38,7 @@ func (s *Store) StartSyncRun(ctx context.Context, r *model.SyncRun) error {
 // FinishSyncRun writes the outcome of a run. Called outside the run's own
 // transaction so that a failed run is still recorded.
 func (s *Store) FinishSyncRun(ctx context.Context, r *model.SyncRun) error {
+	s.forgetSyncRunProgress(r.ID)
 	now := s.nowMS()
 	c := r.Counts
 	_, err := s.exec(ctx, `UPDATE sync_runs SET status=$2, message=$3, n_read=$4, n_created=$5, n_updated=$6, n_unchanged=$7,

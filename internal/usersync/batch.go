@@ -82,7 +82,8 @@ func (s *Service) BatchImport(ctx context.Context, a core.Actor, r io.Reader, op
 	if err != nil {
 		return nil, err
 	}
-	run := &model.SyncRun{Kind: ImportRunKind, Source: "file", StartedBy: a.Name, Test: opts.Test}
+	run := &model.SyncRun{Kind: ImportRunKind, Source: "file", StartedBy: a.Name, Test: opts.Test,
+		Counts: model.SyncCounts{Read: len(lines) + len(skipped)}}
 	if opts.CreateNew {
 		run.Options = "create new users"
 	}

@@ -191,13 +191,20 @@ func (s *Service) execute(ctx context.Context, a core.Actor, j job, progress Pro
 		}
 	}
 	report := progress
+	var run *model.SyncRun
+	read := 0
 	progress = func(stage string, done, total int) {
 		s.setStatus(func(st *RunStatus) { st.Stage, st.Done, st.Total = stage, done, total })
+		if stage == StageReading {
+			read = done
+		}
+		// Kept with the run, so a run whose process dies says how far it got.
+		s.Store.NoteSyncRunProgress(run.ID, read, progressNote(stage, done, total))
 		if report != nil {
 			report(stage, done, total)
 		}
 	}
-	run := &model.SyncRun{Kind: RunKind, Source: src.Name(), Options: describeOptions(opts), StartedBy: a.Name, Test: test}
+	run = &model.SyncRun{Kind: RunKind, Source: src.Name(), Options: describeOptions(opts), StartedBy: a.Name, Test: test}
 	if j.group != "" {
 		run.Options = "group " + j.group + "; " + run.Options
 	}
@@ -484,4 +491,12 @@ func (s *Service) RunScheduled(ctx context.Context) error {
 	opts.DeleteMissing = false
 	_, err = s.Run(ctx, core.Scheduler, opts, false, nil)
 	return err
+}
+
+// progressNote says how far a run got, for its record.
+func progressNote(stage string, done, total int) string {
+	if total > 0 {
+		return fmt.Sprintf("%s, %d of %d", stage, done, total)
+	}
+	return fmt.Sprintf("%s, %d so far", stage, done)
 }
