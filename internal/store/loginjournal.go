@@ -33,8 +33,8 @@ const loginJournalHistory = time.Hour
 
 // Journal scopes: which limiter's events a journal shares.
 const (
-	JournalLogins        = "login"          // the login limiter (and current-password checks)
-	JournalResetRequests = "reset-request"  // "Forgot your password?" requests
+	JournalLogins        = "login"         // the login limiter (and current-password checks)
+	JournalResetRequests = "reset-request" // "Forgot your password?" requests
 )
 
 // NewLoginJournal starts a journal of the login limiter for this server,
