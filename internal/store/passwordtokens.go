@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/reamprint/ream/internal/model"
 )
 
 // PasswordToken is a link that sets or resets an internal user's password.
@@ -93,4 +95,9 @@ func (t *Tx) UsePasswordToken(ctx context.Context, hash string, now time.Time) (
 func (s *Store) PurgePasswordTokens(ctx context.Context) error {
 	_, err := s.exec(ctx, `DELETE FROM password_tokens WHERE expires_at < $1`, s.nowMS()-(24*time.Hour).Milliseconds())
 	return err
+}
+
+// UserByID returns a user by id, deleted or not, inside the transaction.
+func (t *Tx) UserByID(ctx context.Context, id int64) (*model.User, error) {
+	return t.s.getUser(ctx, t.tx, `u.id = $1`, id)
 }
