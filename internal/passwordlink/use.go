@@ -196,6 +196,16 @@ type Selection struct {
 // as actor a (whose audit lines name them). Users it cannot or may not
 // send to are listed in the result, not failed on.
 func (s *Service) SendSetLinks(ctx context.Context, a core.Actor, sel Selection) (SendResult, error) {
+	return s.sendSetLinks(ctx, a, sel, false)
+}
+
+// PreviewSetLinks is SendSetLinks without sending: Sent counts the users
+// who would get a link, for the page's confirmation.
+func (s *Service) PreviewSetLinks(ctx context.Context, a core.Actor, sel Selection) (SendResult, error) {
+	return s.sendSetLinks(ctx, a, sel, true)
+}
+
+func (s *Service) sendSetLinks(ctx context.Context, a core.Actor, sel Selection, dryRun bool) (SendResult, error) {
 	var res SendResult
 	if !s.SetEnabled(ctx) {
 		return res, core.Errorf(core.Forbidden, "set-password links are switched off (Options > Password Links)")
@@ -221,8 +231,10 @@ func (s *Service) SendSetLinks(ctx context.Context, a core.Actor, sel Selection)
 			res.NoEmail = append(res.NoEmail, u.Username)
 			continue
 		}
-		if _, err := s.issue(ctx, a, u, PurposeSet, now, "set-password link emailed by "+a.Name); err != nil {
-			return res, err
+		if !dryRun {
+			if _, err := s.issue(ctx, a, u, PurposeSet, now, "set-password link emailed by "+a.Name); err != nil {
+				return res, err
+			}
 		}
 		res.Sent++
 	}

@@ -38,6 +38,8 @@ type userDetailsData struct {
 	PrimaryOrigin, SecondaryOrigin string
 	Selection                      selectionForm
 	ModeLabel                      string
+	// PasswordLinks: "Email a set-password link" is offered.
+	PasswordLinks bool
 }
 
 // cardOrigin says where a number came from and when it was set.
@@ -74,7 +76,8 @@ func (s *Server) userDetails(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d := userDetailsData{User: u, Groups: groups, Transactions: txs,
-		Selection: selectionForm{Modes: selectionModes, Selection: sel}, ModeLabel: selectionLabel(sel.Mode)}
+		Selection: selectionForm{Modes: selectionModes, Selection: sel}, ModeLabel: selectionLabel(sel.Mode),
+		PasswordLinks: s.features.PasswordLinks != nil && s.features.PasswordLinks.SetEnabled(r.Context())}
 	for _, c := range numbers {
 		if c.Slot == store.SecondaryCard {
 			d.SecondaryOrigin = cardOrigin(c)
