@@ -21,6 +21,7 @@ import (
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/passwordlink"
 	"github.com/reamprint/ream/internal/settings"
+	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/testenv/reamtest"
 	"github.com/reamprint/ream/internal/testenv/smtptest"
 )
@@ -388,5 +389,254 @@ func TestPasswordResetSwitchedOff(t *testing.T) {
 				t.Errorf("mailed %d", len(msgs))
 			}
 		})
+	}
+}
+
+// noPasswordUser creates an internal user who has no password in Ream yet,
+// as a move from PaperCut leaves them.
+func noPasswordUser(t *testing.T, e *testEnv, name, email string) *model.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := e.core.CreateInternalUser(ctx, core.CLI, core.NewInternalUser{Username: name, Password: "placeholder-" + name + "-9931", Email: email, FullName: "User " + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.InTx(ctx, func(tx *store.Tx) error { return tx.SetUserPassword(ctx, u.ID, "") }); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestAdminEmailsSetPasswordLink: an internal user without a password
+// cannot log in with any password; the admin's button on the user's page
+// mails a link (audited with the admin's name) that sets one; directory
+// users and users without an address are told apart; switched off, the
+// button is gone and the route refuses.
+func TestAdminEmailsSetPasswordLink(t *testing.T) {
+	bothDatabases(t, func(t *testing.T, postgres bool) {
+		e := newLinksEnv(t, postgres, nil)
+		ctx := context.Background()
+		noPasswordUser(t, e.testEnv, "carol", "carol@example.org")
+		for _, pw := range []string{"", "placeholder-carol-9931", "anything at all 123"} {
+			if st := e.tryLogin("user", "carol", pw); st != http.StatusUnauthorized {
+				t.Errorf("carol, who has no password, logs in with %q: %d", pw, st)
+			}
+		}
+		admin := e.client()
+		token := e.login(admin, "admin", "admin", adminPassword)
+		_, page, _ := e.get(admin, "/admin/users/carol")
+		if !strings.Contains(page, `id="no_password"`) || !strings.Contains(page, `id="send_password_link"`) {
+			t.Fatalf("carol's page lacks the no-password note or the button:\n%s", page)
+		}
+		resp, _ := e.post(admin, "/admin/users/carol/password-link", url.Values{"csrf": {token}}, nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("send: %d", resp.StatusCode)
+		}
+		if _, page, _ := e.get(admin, "/admin/users/carol"); !strings.Contains(page, "A set-password link was emailed to carol@example.org.") {
+			t.Errorf("no confirmation:\n%s", page)
+		}
+		msgs := e.deliver()
+		if len(msgs) != 1 || msgs[0].To[0] != "carol@example.org" {
+			t.Fatalf("delivered %+v", msgs)
+		}
+		subject, body := mailText(t, msgs[0])
+		if subject != "Set your print account password" || !strings.Contains(body, "(for 3 days)") {
+			t.Errorf("mail %q:\n%s", subject, body)
+		}
+		if got := audited(t, e.testEnv, "user.password-link"); len(got) != 1 || got[0].Actor != "admin" || got[0].Target != "carol" {
+			t.Errorf("audit: %+v", got)
+		}
+		link := linkIn(t, msgs[0])
+		c := e.client()
+		if _, page, _ := e.get(c, pathOf(t, link)); !strings.Contains(page, "Choose your password") {
+			t.Errorf("set page:\n%s", page)
+		}
+		if status, _ := e.setPassword(c, link, "carol chose this one", "carol chose this one"); status != http.StatusSeeOther {
+			t.Fatalf("set: %d", status)
+		}
+		if st := e.tryLogin("user", "carol", "carol chose this one"); st != http.StatusSeeOther {
+			t.Errorf("carol's new password: %d", st)
+		}
+		if got := audited(t, e.testEnv, "user.password.set"); len(got) != 1 || got[0].Actor != "carol" {
+			t.Errorf("audit of the set: %+v", got)
+		}
+
+		// A directory user and a user without an address.
+		if err := e.core.CreateUser(ctx, core.CLI, &model.User{Username: "dora", Email: "dora@example.org"}); err != nil {
+			t.Fatal(err)
+		}
+		noPasswordUser(t, e.testEnv, "erin", "")
+		for user, want := range map[string]string{"dora": "managed in the directory", "erin": "no usable email address"} {
+			if resp, _ := e.post(admin, "/admin/users/"+user+"/password-link", url.Values{"csrf": {token}}, nil); resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("%s: %d", user, resp.StatusCode)
+			}
+			if _, page, _ := e.get(admin, "/admin/users/"+user); !strings.Contains(page, want) {
+				t.Errorf("%s's page does not say %q", user, want)
+			}
+		}
+		if msgs := e.deliver(); len(msgs) != 1 {
+			t.Errorf("mails after dora and erin: %d, want still 1", len(msgs))
+		}
+
+		if err := e.core.SetConfigValues(ctx, core.CLI, map[string]string{settings.PasswordSet: "N"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, page, _ := e.get(admin, "/admin/users/erin"); strings.Contains(page, `id="send_password_link"`) {
+			t.Error("switched off, the button is still shown")
+		}
+		e.post(admin, "/admin/users/carol/password-link", url.Values{"csrf": {token}}, nil)
+		if _, page, _ := e.get(admin, "/admin/users/carol"); !strings.Contains(page, "switched off") {
+			t.Errorf("switched off, the route does not say so:\n%s", page)
+		}
+	})
+}
+
+// TestBulkSetPasswordLinks: Bulk User Actions previews then mails links
+// to a group's internal users without a password; a delegated admin needs
+// the users.internal right, and may not send links to administrators
+// holding rights; the audit names the delegate.
+func TestBulkSetPasswordLinks(t *testing.T) {
+	bothDatabases(t, func(t *testing.T, postgres bool) {
+		e := newLinksEnv(t, postgres, nil)
+		ctx := context.Background()
+		if err := e.core.CreateGroup(ctx, core.CLI, "Imported"); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"ivy", "jack", "kim"} {
+			noPasswordUser(t, e.testEnv, n, n+"@example.org")
+		}
+		noPasswordUser(t, e.testEnv, "boss", "boss@example.org")
+		if err := e.core.CreateUser(ctx, core.CLI, &model.User{Username: "dora", Email: "dora@example.org"}); err != nil {
+			t.Fatal(err)
+		}
+		delegate, err := e.core.CreateInternalUser(ctx, core.CLI, core.NewInternalUser{Username: "delegate", Password: alicePassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"ivy", "jack", "kim", "boss", "dora", "alice"} {
+			if err := e.core.ChangeGroupMember(ctx, core.CLI, n, "Imported", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, n := range []string{"delegate", "boss"} {
+			if err := e.core.ChangeAdminAccess(ctx, core.CLI, "user", n, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setRole(t, e.core, "user", "boss", adminRole{"boss", model.AllAdminRights(), model.ScopeAll})
+
+		// Without users.internal the route is refused.
+		setRole(t, e.core, "user", "delegate", adminRole{"groups only", []model.AdminRight{model.RightGroups}, model.ScopeAll})
+		c, csrf := e.adminSessionOf(delegate)
+		resp, body := e.post(c, "/admin/groups/bulk/password-links", url.Values{"csrf": {csrf}, "group": {"Imported"}, "action": {"apply"}}, nil)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, refusedRight) {
+			t.Errorf("delegate without users.internal: %d", resp.StatusCode)
+		}
+		setRole(t, e.core, "user", "delegate", adminRole{"groups and internal users", []model.AdminRight{model.RightGroups, model.RightUsersInternal, model.RightUsersEdit, model.RightUsersBalance, model.RightUsersCards}, model.ScopeAll})
+		c, csrf = e.adminSessionOf(delegate)
+		status, page, _ := e.get(c, "/admin/groups/bulk")
+		if status != http.StatusOK || !strings.Contains(page, `action="/admin/groups/bulk/password-links"`) {
+			t.Fatalf("bulk page: %d\n%s", status, page)
+		}
+		resp, body = e.post(c, "/admin/groups/bulk/password-links", url.Values{"csrf": {csrf}, "group": {"Imported"}, "only_without": {"yes"}, "action": {"preview"}}, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="links_count">3 users will be emailed`) || !strings.Contains(body, "administrators you may not manage: boss") {
+			t.Fatalf("preview: %d\n%s", resp.StatusCode, body)
+		}
+		if msgs := e.deliver(); len(msgs) != 0 {
+			t.Fatalf("the preview mailed %d", len(msgs))
+		}
+		resp, body = e.post(c, "/admin/groups/bulk/password-links", url.Values{"csrf": {csrf}, "group": {"Imported"}, "only_without": {"yes"}, "action": {"apply"}}, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Set-password links emailed to 3 of 6 selected users. 1 already have a password. 1 are directory users. 1 are administrators you may not manage.") {
+			t.Fatalf("apply: %d\n%s", resp.StatusCode, body)
+		}
+		msgs := e.deliver()
+		got := map[string]bool{}
+		for _, m := range msgs {
+			got[m.To[0]] = true
+		}
+		if len(msgs) != 3 || !got["ivy@example.org"] || !got["jack@example.org"] || !got["kim@example.org"] {
+			t.Errorf("mailed %v", got)
+		}
+		entries := audited(t, e.testEnv, "user.password-link")
+		if len(entries) != 3 {
+			t.Fatalf("audit: %+v", entries)
+		}
+		for _, en := range entries {
+			if en.Actor != "delegate" {
+				t.Errorf("audited actor %q, want delegate", en.Actor)
+			}
+		}
+		// The built-in admin may send to boss; a group that does not exist is a form error.
+		admin := e.client()
+		token := e.login(admin, "admin", "admin", adminPassword)
+		resp, body = e.post(admin, "/admin/groups/bulk/password-links", url.Values{"csrf": {token}, "users": {"boss, nobody"}, "only_without": {"no"}, "action": {"apply"}}, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Set-password links emailed to 1 of 1 selected users. 1 do not exist.") {
+			t.Errorf("admin to boss: %d\n%s", resp.StatusCode, body)
+		}
+		resp, body = e.post(admin, "/admin/groups/bulk/password-links", url.Values{"csrf": {token}, "group": {"No Such Group"}, "action": {"preview"}}, nil)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "does not exist") {
+			t.Errorf("unknown group: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestPasswordLinkOptions: Options > Password Links saves its settings,
+// previews the templates, refuses a bad public address; and the same
+// settings work through server-command get-config/set-config (the local
+// CLI) and, except the public address, the API.
+func TestPasswordLinkOptions(t *testing.T) {
+	e := newLinksEnv(t, false, nil)
+	ctx := context.Background()
+	admin := e.client()
+	token := e.login(admin, "admin", "admin", adminPassword)
+	status, page, _ := e.get(admin, "/admin/options/password-links")
+	if status != http.StatusOK || !strings.Contains(page, "%link%") || !strings.Contains(page, "Hello Jane Smith,") || !strings.Contains(page, e.http.URL) {
+		t.Fatalf("options page: %d\n%s", status, page)
+	}
+	form := url.Values{"csrf": {token}, "public_url": {"https://print.example.org:9192"}, "reset": {"on"}, "reset_minutes": {"45"},
+		"set_hours": {"24"}, "reset_subject": {"Reset for %user%"}, "reset_body": {"Go to %link% before %expires%."},
+		"set_subject": {""}, "set_body": {passwordlink.DefaultSetBody}, "action": {"save"}}
+	if resp, body := e.post(admin, "/admin/options/password-links", form, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", resp.StatusCode, body)
+	}
+	set := e.core.Settings
+	if set.Get(ctx, settings.PublicURL) != "https://print.example.org:9192" || set.Int(ctx, settings.PasswordResetMinutes) != 45 ||
+		set.Bool(ctx, settings.PasswordSet) || set.Get(ctx, settings.PasswordSetBody) != "" || set.Get(ctx, settings.PasswordResetBody) != "Go to %link% before %expires%." {
+		t.Errorf("saved: %q %d %v %q", set.Get(ctx, settings.PublicURL), set.Int(ctx, settings.PasswordResetMinutes), set.Bool(ctx, settings.PasswordSet), set.Get(ctx, settings.PasswordSetBody))
+	}
+	form.Set("action", "preview")
+	if _, body := e.post(admin, "/admin/options/password-links", form, nil); !strings.Contains(body, "Go to https://print.example.org:9192/user/login/reset?token=EXAMPLE-TOKEN before") || !strings.Contains(body, "Reset for jsmith") {
+		t.Errorf("preview:\n%s", body)
+	}
+	for _, bad := range []string{"print.example.org", "javascript:alert(1)", "https://print.example.org/?next=x", "ftp://x"} {
+		form.Set("action", "save")
+		form.Set("public_url", bad)
+		if resp, body := e.post(admin, "/admin/options/password-links", form, nil); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "flash-error") {
+			t.Errorf("public address %q: %d", bad, resp.StatusCode)
+		}
+	}
+	form.Set("public_url", "https://print.example.org")
+	form.Set("reset_minutes", "1")
+	if resp, _ := e.post(admin, "/admin/options/password-links", form, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a 1-minute link: %d", resp.StatusCode)
+	}
+
+	// server-command set-config / get-config.
+	for key, value := range map[string]string{settings.PasswordReset: "N", settings.PasswordResetMinutes: "90", settings.PublicURL: "https://p.example.org", settings.PasswordSetSubject: "Welcome"} {
+		if err := e.core.SetConfigValue(ctx, core.CLI, key, value, false); err != nil {
+			t.Errorf("set-config %s: %v", key, err)
+		}
+		if got, err := e.core.LocalConfigValue(ctx, key); err != nil || got != value {
+			t.Errorf("get-config %s: %q, %v", key, got, err)
+		}
+	}
+	if err := e.core.SetConfigValue(ctx, core.CLI, settings.PasswordResetMinutes, "soon", false); err == nil {
+		t.Error("set-config accepted a non-number")
+	}
+	if err := e.core.SetConfigValue(ctx, core.Actor{Name: "api"}, settings.PasswordResetMinutes, "30", true); err != nil {
+		t.Errorf("the API may set the link's life: %v", err)
+	}
+	if err := e.core.SetConfigValue(ctx, core.Actor{Name: "api"}, settings.PublicURL, "https://evil.example", true); err == nil {
+		t.Error("the API may change where links point")
 	}
 }
