@@ -1,11 +1,13 @@
 package passwordlink
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/store"
 )
 
 func TestParseToken(t *testing.T) {
@@ -50,6 +52,15 @@ func FuzzParseToken(f *testing.F) {
 			t.Fatalf("accepted %q as %q", s, got)
 		}
 	})
+}
+
+// TestLinkMailsAreSecret: the outbox forgets the body of a sent link mail.
+func TestLinkMailsAreSecret(t *testing.T) {
+	for _, kind := range []string{MailKindReset, MailKindSet} {
+		if !slices.Contains(store.SecretMailKinds, kind) {
+			t.Errorf("%s is not in store.SecretMailKinds", kind)
+		}
+	}
 }
 
 func TestValidFor(t *testing.T) {

@@ -193,6 +193,10 @@ func TestPasswordResetOverHTTP(t *testing.T) {
 				t.Errorf("the token is in the audit log: %+v", en)
 			}
 		}
+		sent, _, err := e.store.ListOutbox(ctx, store.MailSent, 0, 10)
+		if err != nil || len(sent) != 1 || sent[0].Body != "" {
+			t.Errorf("the sent reset mail keeps its body (the live link) in the outbox: %+v, %v", sent, err)
+		}
 		if got := audited(t, e.testEnv, "user.password-reset.unknown"); len(got) != 1 || got[0].Target != "nobody-at-all" {
 			t.Errorf("unknown name audited as %+v", got)
 		}
