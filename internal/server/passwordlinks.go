@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 
 	"github.com/reamprint/ream/internal/passwordlink"
 	"github.com/reamprint/ream/internal/store"
@@ -29,6 +30,14 @@ func init() {
 			}
 			app.Features.PasswordLinks = svc
 			return nil
+		},
+		CLI: map[string]CLICommand{
+			"password-links": {
+				Help: "email set-password links to internal users: password-links send --group G | --users a,b [--all] [--yes]",
+				Run: func(ctx context.Context, app *App, args []string, stdout, stderr io.Writer) int {
+					return passwordlink.RunCLI(ctx, app.Features.PasswordLinks, args, stdout, stderr)
+				},
+			},
 		},
 	})
 }

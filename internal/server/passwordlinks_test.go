@@ -119,3 +119,44 @@ func TestServeTwoServersShareResetLimitsAndLinks(t *testing.T) {
 		t.Errorf("the new password on server A: %d", status)
 	}
 }
+
+// TestPasswordLinksCommandLine: the settings through server-command
+// set-config/get-config, and `ream password-links send`, which previews
+// without --yes and queues the mail with it.
+func TestPasswordLinksCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, nil, "", "--data-dir", dir, "server-command", "add-new-internal-user", "ivy", "ivy-prints-often-5512", "Ivy I", "ivy@example.org", "", "")
+	r := ream(t, nil, "", "--data-dir", dir, "password-links", "send", "--users", "ivy", "--all", "--yes")
+	if r.code == 0 || !strings.Contains(r.stderr, "web.public-url") {
+		t.Errorf("sending before the public address is set: exit %d, %s", r.code, r.stderr)
+	}
+	mustRun(t, nil, "", "--data-dir", dir, "server-command", "set-config", "web.public-url", "https://print.example.org:9192")
+	mustRun(t, nil, "", "--data-dir", dir, "server-command", "set-config", "password-set.link-hours", "48")
+	if got := mustRun(t, nil, "", "--data-dir", dir, "server-command", "get-config", "password-set.link-hours").stdout; strings.TrimSpace(got) != "48" {
+		t.Errorf("get-config password-set.link-hours: %q", got)
+	}
+	if got := mustRun(t, nil, "", "--data-dir", dir, "server-command", "get-config", "password-reset.enabled").stdout; strings.TrimSpace(got) != "Y" {
+		t.Errorf("get-config password-reset.enabled: %q", got)
+	}
+	r = mustRun(t, nil, "", "--data-dir", dir, "password-links", "send", "--users", "ivy,nobody")
+	if !strings.Contains(r.stdout, "0 of 1 selected users would be emailed") || !strings.Contains(r.stdout, "Skipped, they have a password: ivy") || !strings.Contains(r.stdout, "Not found: nobody") {
+		t.Errorf("preview without --all:\n%s", r.stdout)
+	}
+	r = mustRun(t, nil, "", "--data-dir", dir, "password-links", "send", "--users", "ivy", "--all")
+	if !strings.Contains(r.stdout, "1 of 1 selected users would be emailed") || !strings.Contains(r.stdout, "Nothing sent") {
+		t.Errorf("preview with --all:\n%s", r.stdout)
+	}
+	r = mustRun(t, nil, "", "--data-dir", dir, "password-links", "send", "--users", "ivy", "--all", "--yes")
+	if !strings.Contains(r.stdout, "Set-password links emailed to 1 of 1 selected users.") {
+		t.Errorf("send:\n%s", r.stdout)
+	}
+	app := openApp(t, loadConfig(t, nil, "--data-dir", dir), nil)
+	queued, _, err := app.Store.ListOutbox(context.Background(), "queued", 0, 10)
+	if err != nil || len(queued) != 1 || queued[0].Recipient != "ivy@example.org" ||
+		!strings.Contains(queued[0].Body, "https://print.example.org:9192/user/login/reset?token=") || !strings.Contains(queued[0].Body, "(for 2 days)") {
+		t.Errorf("outbox: %+v, %v", queued, err)
+	}
+	if r := ream(t, nil, "", "--data-dir", dir, "password-links", "send"); r.code != 2 {
+		t.Errorf("no selection: exit %d", r.code)
+	}
+}
