@@ -142,6 +142,10 @@ func TestPasswordLinksCommandLine(t *testing.T) {
 	if !strings.Contains(r.stdout, "0 of 1 selected users would be emailed") || !strings.Contains(r.stdout, "Skipped, they have a password: ivy") || !strings.Contains(r.stdout, "Not found: nobody") {
 		t.Errorf("preview without --all:\n%s", r.stdout)
 	}
+	r = mustRun(t, nil, "", "--data-dir", dir, "password-links", "send", "--group", "!!Internal Users!!", "--all")
+	if !strings.Contains(r.stdout, "1 of 1 selected users would be emailed") {
+		t.Errorf("preview for !!Internal Users!!:\n%s", r.stdout)
+	}
 	r = mustRun(t, nil, "", "--data-dir", dir, "password-links", "send", "--users", "ivy", "--all")
 	if !strings.Contains(r.stdout, "1 of 1 selected users would be emailed") || !strings.Contains(r.stdout, "Nothing sent") {
 		t.Errorf("preview with --all:\n%s", r.stdout)
