@@ -410,6 +410,20 @@ func TestMigration10AddsPasswordLinks(t *testing.T) {
 		if _, err := s.PasswordTokenByHash(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown link by hash: %v", err)
 		}
+		// Links dead for more than a day are forgotten; younger ones stay,
+		// so a late click still hears "expired".
+		err = s.InTx(ctx, func(tx *Tx) error {
+			return tx.CreatePasswordToken(ctx, &PasswordToken{TokenHash: "ancient", UserID: 1, Purpose: "reset", ExpiresAt: now.Add(-25 * time.Hour)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PurgePasswordTokens(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(t, s, `SELECT token_hash FROM password_tokens ORDER BY token_hash`); !slices.Equal(got, []string{"h1", "h2", "old"}) {
+			t.Errorf("links after the purge: %q", got)
+		}
 	})
 }
 
