@@ -47,6 +47,19 @@ func (c *Core) requireAllAccounts(a Actor) error {
 	return nil
 }
 
+// requireAccountRight refuses an actor without right r, or one whose scope
+// leaves out account id; an account out of scope answers as one that does
+// not exist (full names it in the message).
+func (c *Core) requireAccountRight(a Actor, r model.AdminRight, id int64, full string) error {
+	if !a.holds(r) {
+		return Errorf(Forbidden, "%s does not hold the right %s", a.Name, r)
+	}
+	if !a.mayChangeAccount(id) {
+		return notFound(store.ErrNotFound, "shared account", full)
+	}
+	return nil
+}
+
 // Account returns a live account by its full name ("Parent" or "Parent\Sub").
 func (c *Core) Account(ctx context.Context, full string) (*model.Account, error) {
 	a, err := c.Store.AccountByName(ctx, full)
@@ -55,11 +68,27 @@ func (c *Core) Account(ctx context.Context, full string) (*model.Account, error)
 
 // CreateAccount creates a shared account from its full name; a sub-account's
 // missing parent is created too. Fields of tmpl (PIN, notes, options…) are applied.
+//
+// An actor scoped to some accounts may create sub-accounts of a top-level
+// account in its scope (they follow their parent into it); a new top-level
+// account needs all shared accounts.
 func (c *Core) CreateAccount(ctx context.Context, a Actor, full string, tmpl *model.Account) (*model.Account, error) {
-	if err := c.requireAllAccounts(a); err != nil {
-		return nil, err
+	if !a.holds(model.RightAccountsEdit) {
+		return nil, Errorf(Forbidden, "%s does not hold the right %s", a.Name, model.RightAccountsEdit)
 	}
 	parentName, subName := store.SplitAccountName(full)
+	if !a.AllAccounts {
+		if subName == "" {
+			return nil, Errorf(Forbidden, "creating a top-level shared account needs admin access to all shared accounts; %s may create sub-accounts of the accounts in its scope", a.Name)
+		}
+		parent, err := c.Store.AccountByName(ctx, parentName)
+		if err != nil || !a.mayChangeAccount(parent.ID) {
+			return nil, notFound(store.ErrNotFound, "shared account", parentName)
+		}
+	}
+	if tmpl != nil && tmpl.Balance != 0 && !a.holds(model.RightAccountsBalance) {
+		return nil, Errorf(Forbidden, "an initial balance needs the right %s", model.RightAccountsBalance)
+	}
 	if err := ValidateAccountName(parentName); err != nil {
 		return nil, err
 	}
@@ -81,7 +110,7 @@ func (c *Core) CreateAccount(ctx context.Context, a Actor, full string, tmpl *mo
 		if subName != "" {
 			// As in the import format, a sub-account brings its parent along.
 			parent, err := tx.AccountByName(ctx, parentName)
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) && a.AllAccounts {
 				parent = &model.Account{Name: parentName, Enabled: true}
 				if err := tx.CreateAccount(ctx, parent); err != nil {
 					return accountErr(err, parent)
@@ -139,7 +168,7 @@ func validateAccountFields(acc *model.Account) error {
 // UpdateAccount saves an edited account (name, options, access lists…).
 // Balance changes go through AdjustAccountBalance.
 func (c *Core) UpdateAccount(ctx context.Context, a Actor, acc *model.Account) error {
-	if err := c.requireAllAccounts(a); err != nil {
+	if err := c.requireAccountRight(a, model.RightAccountsEdit, acc.ID, acc.FullName()); err != nil {
 		return err
 	}
 	if err := ValidateAccountName(acc.Name); err != nil {
@@ -199,11 +228,11 @@ func (c *Core) changeAccount(ctx context.Context, full string, fn func(tx *store
 
 // DeleteAccount marks an account (and its sub-accounts) deleted.
 func (c *Core) DeleteAccount(ctx context.Context, a Actor, full string) error {
-	if err := c.requireAllAccounts(a); err != nil {
-		return err
-	}
 	acc, err := c.Account(ctx, full)
 	if err != nil {
+		return err
+	}
+	if err := c.requireAccountRight(a, model.RightAccountsEdit, acc.ID, full); err != nil {
 		return err
 	}
 	return c.Store.InTx(ctx, func(tx *store.Tx) error {
@@ -216,12 +245,12 @@ func (c *Core) DeleteAccount(ctx context.Context, a Actor, full string) error {
 
 // RestoreAccount brings a deleted account back under its old id.
 func (c *Core) RestoreAccount(ctx context.Context, a Actor, id int64) (*model.Account, error) {
-	if err := c.requireAllAccounts(a); err != nil {
-		return nil, err
-	}
 	acc, err := c.Store.AccountByID(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "shared account", "#"+strconv.FormatInt(id, 10))
+	}
+	if err := c.requireAccountRight(a, model.RightAccountsEdit, id, "#"+strconv.FormatInt(id, 10)); err != nil {
+		return nil, err
 	}
 	err = c.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.RestoreAccount(ctx, id); err != nil {
@@ -242,15 +271,12 @@ func (c *Core) RestoreAccount(ctx context.Context, a Actor, id int64) (*model.Ac
 // An actor scoped to some accounts may adjust those; another account
 // answers as one that does not exist.
 func (c *Core) AdjustAccountBalance(ctx context.Context, a Actor, full string, amount money.Amount, set bool, comment string) (money.Amount, error) {
-	if !a.AllAccounts && a.Scope == nil {
-		return 0, c.requireAllAccounts(a)
-	}
 	acc, err := c.Account(ctx, full)
 	if err != nil {
 		return 0, err
 	}
-	if !a.mayChangeAccount(acc.ID) {
-		return 0, notFound(store.ErrNotFound, "shared account", full)
+	if err := c.requireAccountRight(a, model.RightAccountsBalance, acc.ID, full); err != nil {
+		return 0, err
 	}
 	if utf8.RuneCountInString(comment) > 1000 {
 		return 0, Errorf(Invalid, "comment is longer than 1000 characters")

@@ -38,7 +38,7 @@ func AccountSelectionChangeOf(sel model.AccountSelection) AccountSelectionChange
 // that Ream keeps, and each shared account named must exist, be enabled
 // and be allowed to every one of the users. Fields the mode does not use
 // are cleared, so that what is read back is what the mode means.
-func (c *Core) resolveAccountSelection(ctx context.Context, ch AccountSelectionChange, users []*model.User) (model.AccountSelection, error) {
+func (c *Core) resolveAccountSelection(ctx context.Context, a Actor, ch AccountSelectionChange, users []*model.User) (model.AccountSelection, error) {
 	mode := strings.ToUpper(strings.TrimSpace(ch.Mode))
 	sel := model.AccountSelection{Mode: mode}
 	switch mode {
@@ -64,13 +64,13 @@ func (c *Core) resolveAccountSelection(ctx context.Context, ch AccountSelectionC
 	}
 	var err error
 	if mode == model.SelectAutoShared {
-		if sel.AccountID, sel.AccountName, err = c.selectableAccount(ctx, "account-selection.auto-shared-account", ch.Account, users); err != nil {
+		if sel.AccountID, sel.AccountName, err = c.selectableAccount(ctx, a, "account-selection.auto-shared-account", ch.Account, users); err != nil {
 			return sel, err
 		}
 	}
 	if mode == model.SelectStandardPopup || mode == model.SelectAdvancedPopup {
 		if strings.TrimSpace(ch.DefaultAccount) != "" {
-			if sel.DefaultAccountID, sel.DefaultAccountName, err = c.selectableAccount(ctx, "account-selection.default-shared-account", ch.DefaultAccount, users); err != nil {
+			if sel.DefaultAccountID, sel.DefaultAccountName, err = c.selectableAccount(ctx, a, "account-selection.default-shared-account", ch.DefaultAccount, users); err != nil {
 				return sel, err
 			}
 		}
@@ -78,9 +78,13 @@ func (c *Core) resolveAccountSelection(ctx context.Context, ch AccountSelectionC
 	return sel, nil
 }
 
-// selectableAccount finds a shared account that every user may charge.
-func (c *Core) selectableAccount(ctx context.Context, prop, name string, users []*model.User) (int64, string, error) {
+// selectableAccount finds a shared account that every user may charge. To
+// an admin scoped to some accounts, another account does not exist.
+func (c *Core) selectableAccount(ctx context.Context, a Actor, prop, name string, users []*model.User) (int64, string, error) {
 	acc, err := c.Store.AccountByName(ctx, name)
+	if err == nil && !a.mayChangeAccount(acc.ID) {
+		err = store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, "", Errorf(NotFound, "%s: shared account %q does not exist", prop, name)
 	}
@@ -130,7 +134,7 @@ func (c *Core) SetAccountSelection(ctx context.Context, a Actor, name string, ch
 // (Bulk User Actions), all or none: a shared account that some of them may
 // not use refuses the whole change, naming the user.
 func (c *Core) SetAccountSelections(ctx context.Context, a Actor, users []*model.User, ch AccountSelectionChange) error {
-	sel, err := c.resolveAccountSelection(ctx, ch, users)
+	sel, err := c.resolveAccountSelection(ctx, a, ch, users)
 	if err != nil {
 		return err
 	}

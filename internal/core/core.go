@@ -54,6 +54,10 @@ func (a Actor) holds(r model.AdminRight) bool {
 	return !a.Delegated || slices.Contains(a.Rights, r)
 }
 
+// Holds is holds for the admin pages, which leave out of a form what the
+// person may not change (core refuses it as well).
+func (a Actor) Holds(r model.AdminRight) bool { return a.holds(r) }
+
 // fullAdmin reports whether the actor holds every right and all shared
 // accounts: what adding, removing and scoping admin access needs.
 func (a Actor) fullAdmin() bool {

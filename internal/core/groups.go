@@ -107,7 +107,15 @@ func (c *Core) ChangeAdminAccess(ctx context.Context, a Actor, kind, name string
 		}
 	}
 	return c.Store.InTx(ctx, func(tx *store.Tx) error {
+		before, err := adminEntryText(ctx, tx, kind, name)
+		if err != nil {
+			return err
+		}
 		if err := tx.SetAdminAccess(ctx, kind, name, add); err != nil {
+			return err
+		}
+		after, err := adminEntryText(ctx, tx, kind, name)
+		if err != nil {
 			return err
 		}
 		action := "admin.access.add"
@@ -122,6 +130,19 @@ func (c *Core) ChangeAdminAccess(ctx context.Context, a Actor, kind, name string
 				}
 			}
 		}
-		return audit(ctx, tx, a, action, kind+" "+name, "")
+		return audit(ctx, tx, a, action, kind+" "+name, "before: "+before+"; after: "+after)
 	})
+}
+
+// adminEntryText is how the audit log shows an admin-access entry: its
+// rights and scope, or "no admin access".
+func adminEntryText(ctx context.Context, tx *store.Tx, kind, name string) (string, error) {
+	e, err := tx.AdminAccessEntry(ctx, kind, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return "no admin access", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return "rights=" + rightNames(e.Rights) + " scope=" + scopeText(*e), nil
 }

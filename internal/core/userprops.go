@@ -170,6 +170,20 @@ func (c *Core) UserProperty(ctx context.Context, name, prop string) (string, err
 // UserPropertyChange is one property to set.
 type UserPropertyChange struct{ Name, Value string }
 
+// userPropertyRight is the admin right changing a user property needs
+// (what a delegated administrator must hold; the API and CLI hold all).
+func userPropertyRight(prop string) model.AdminRight {
+	switch prop {
+	case "primary-card-number", "secondary-card-number", "card-pin":
+		return model.RightUsersCards
+	case "balance":
+		return model.RightUsersBalance
+	case "password":
+		return model.RightUsersInternal
+	}
+	return model.RightUsersEdit
+}
+
 // SetUserProperties sets several properties of a user in one transaction:
 // all or none are applied.
 func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, changes []UserPropertyChange) error {
@@ -192,6 +206,9 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 		prop, p, err := canonicalUserProperty(ch.Name)
 		if err != nil {
 			return err
+		}
+		if need := userPropertyRight(prop); !a.holds(need) {
+			return Errorf(Forbidden, "%s: changing it needs the admin right %s", prop, need)
 		}
 		switch prop {
 		case "primary-card-number", "secondary-card-number":
@@ -257,7 +274,7 @@ func (c *Core) SetUserProperties(ctx context.Context, a Actor, name string, chan
 	}
 	var newSel model.AccountSelection
 	if sel != nil {
-		if newSel, err = c.resolveAccountSelection(ctx, *sel, []*model.User{u}); err != nil {
+		if newSel, err = c.resolveAccountSelection(ctx, a, *sel, []*model.User{u}); err != nil {
 			return err
 		}
 	}
@@ -361,6 +378,9 @@ func ParseBool(v string) (bool, error) {
 
 // AdjustUserBalance adds amount to (or, with set, sets) a user's balance.
 func (c *Core) AdjustUserBalance(ctx context.Context, a Actor, name string, amount money.Amount, set bool, comment string) (money.Amount, error) {
+	if !a.holds(model.RightUsersBalance) {
+		return 0, Errorf(Forbidden, "%s does not hold the right %s", a.Name, model.RightUsersBalance)
+	}
 	u, err := c.User(ctx, name)
 	if err != nil {
 		return 0, err

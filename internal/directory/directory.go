@@ -100,6 +100,9 @@ type Result struct {
 	// Server is the directory server that answered (LDAP), and BoundAs
 	// whom it was bound as ("" for an anonymous read).
 	Server, BoundAs string
+	// BaseDN is the base the users were read under; the read succeeding
+	// proves it exists (a missing one fails it with noSuchObject).
+	BaseDN string
 	// Nesting is what following nested groups found; nil when nested
 	// groups are not followed.
 	Nesting *Nesting

@@ -175,7 +175,7 @@ func (s *LDAPSource) ReadPages(ctx context.Context, opts ReadOptions, progress f
 	if err != nil {
 		return nil, fmt.Errorf("%w (server %s)", err, answered)
 	}
-	res.Server, res.BoundAs = answered, s.cfg.BindDN
+	res.Server, res.BoundAs, res.BaseDN = answered, s.cfg.BindDN, s.cfg.BaseDN
 	return res, nil
 }
 
@@ -209,10 +209,25 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 	cur := make([]UserRecord, 0, max(int(s.cfg.PageSize), expect, 1))
 	handed, read := 0, 0    // users of cur handed to page; users read
 	var memberIndex []int32 // per user of the page: its DN's index among member DNs, or -1
+	// Users of the page whose multi-valued attributes the server cut into
+	// ranges: the rest is asked for once the page is in (the connection
+	// is busy until then).
+	type rangedUser struct {
+		at      int // index in cur
+		dn      string
+		partial []partialRange
+	}
+	var rangedUsers []rangedUser
 	entry := func(dn, attrs string) error {
 		u, skip, err := m.user(dn, attrs)
 		if err != nil {
 			return err
+		}
+		var partial []partialRange
+		for _, p := range m.partial {
+			if p.slot == slotOtherEmails { // the one multi-valued user field
+				partial = append(partial, p)
+			}
 		}
 		if skip == nil && byUsername[u.Username] {
 			skip = &LineError{DN: dn, Field: s.cfg.Attr.Username, Reason: fmt.Sprintf("%q is a duplicate of another entry", u.Username)}
@@ -238,11 +253,29 @@ func (s *LDAPSource) read(ctx context.Context, conn *wireConn, opts ReadOptions,
 			}
 		}
 		memberIndex = append(memberIndex, i)
+		if len(partial) > 0 {
+			rangedUsers = append(rangedUsers, rangedUser{at: len(cur), dn: dn, partial: partial})
+		}
 		cur = append(cur, u)
 		read++
 		return nil
 	}
 	pageDone := func() error {
+		for _, ru := range rangedUsers {
+			var more []string
+			err := s.fetchRanges(ctx, conn, m, ru.dn, ru.partial, func(_ int, v string) {
+				if v = strings.TrimSpace(v); v != "" {
+					more = append(more, v)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			if u := &cur[ru.at]; len(more) > 0 {
+				u.OtherEmails = strings.Join(append(nonEmpty(u.OtherEmails), more...), ",")
+			}
+		}
+		rangedUsers = rangedUsers[:0]
 		users := cur[handed:len(cur):len(cur)]
 		handed = len(cur)
 		if expect == 0 && len(cur) > 0 {
@@ -570,6 +603,13 @@ func (s *LDAPSource) pagedSearch(ctx context.Context, conn *wireConn, req search
 func (s *LDAPSource) Authenticate(ctx context.Context, username, password string) (*UserRecord, error) {
 	if password == "" {
 		return nil, ErrInvalidCredentials
+	}
+	if s.cfg.Preset == PresetActiveDirectory {
+		// A down-level logon name, DOMAIN\user, is the sAMAccountName
+		// under this source's base; the bind checks the password as ever.
+		if domain, user, ok := strings.Cut(username, `\`); ok && domain != "" && user != "" {
+			username = user
+		}
 	}
 	name, reason := normalizeUsername(username)
 	if reason != "" {

@@ -13,7 +13,8 @@ import (
 
 // rangeResponder is a small LDAP server that answers as Active Directory
 // does for a group with more values than one range holds: member;range=0-2,
-// then 3-5, then 6-*. Samba never sends ranges, so this stand-in is the
+// then 3-5, then 6-*; and for a user with more other addresses than one
+// range holds (otherMailbox;range=0-1, then 2-*). Samba never sends ranges, so this stand-in is the
 // only way to test the loop; it answers binds, the paged subtree searches
 // of users and groups, and base searches for a range.
 type rangeResponder struct {
@@ -103,6 +104,13 @@ func (r *rangeResponder) answer(base string, attrs []string) [][]byte {
 		return v
 	}
 	switch {
+	case base == rangeUserDN(7): // the rest of u7's other addresses
+		r.mu.Lock()
+		r.requests = append(r.requests, attrs[0])
+		r.mu.Unlock()
+		if strings.EqualFold(attrs[0], "otherMailbox;range=2-*") {
+			out = append(out, entry(base, "otherMailbox;range=2-*", [][]byte{[]byte("c@example.org")}))
+		}
 	case base == rangeGroupDN: // a base search for the next range
 		r.mu.Lock()
 		r.requests = append(r.requests, attrs[0])
@@ -119,9 +127,12 @@ func (r *rangeResponder) answer(base string, attrs []string) [][]byte {
 	case slices.Contains(attrs, "member"): // the group search
 		out = append(out, entry(rangeGroupDN, "cn", [][]byte{[]byte("big")}, "member;range=0-2", members(0, 2)))
 	default: // the user search
-		for i := 0; i <= 7; i++ {
+		for i := 0; i < 7; i++ {
 			out = append(out, entry(rangeUserDN(i), "uid", [][]byte{[]byte(fmt.Sprintf("u%d", i))}))
 		}
+		// A multi-valued user attribute cut short as well.
+		out = append(out, entry(rangeUserDN(7), "uid", [][]byte{[]byte("u7")},
+			"otherMailbox;range=0-1", [][]byte{[]byte("a@example.org"), []byte("b@example.org")}))
 	}
 	return out
 }
@@ -183,9 +194,15 @@ func TestRangedMemberValues(t *testing.T) {
 	r := startRangeResponder(t)
 	c := Preset(PresetOpenLDAP)
 	c.URL, c.BaseDN, c.Timeout = r.URL, "dc=example,dc=org", 10*time.Second
+	c.Attr.OtherEmails = "otherMailbox"
 	res, err := newSource(t, c).Read(context.Background(), ReadOptions{}, nil)
 	if err != nil {
 		t.Fatalf("Read: %v", err)
+	}
+	if i := slices.IndexFunc(res.Users, func(u UserRecord) bool { return u.Username == "u7" }); i < 0 {
+		t.Errorf("u7 was not read")
+	} else if got := res.Users[i].OtherEmails; got != "a@example.org,b@example.org,c@example.org" {
+		t.Errorf("u7's other emails = %q, want every range followed", got)
 	}
 	if len(res.Groups) != 1 {
 		t.Fatalf("groups = %+v", res.Groups)
@@ -199,7 +216,7 @@ func TestRangedMemberValues(t *testing.T) {
 	// Next, a server that answers a range from the wrong start.
 	r.badStart, r.requests = true, nil
 	r.mu.Unlock()
-	if want := []string{"member;range=3-*", "member;range=6-*"}; !slices.Equal(asked, want) {
+	if want := []string{"member;range=3-*", "member;range=6-*", "otherMailbox;range=2-*"}; !slices.Equal(asked, want) {
 		t.Errorf("ranges asked for = %v, want %v", asked, want)
 	}
 	if _, err := newSource(t, c).Read(context.Background(), ReadOptions{}, nil); err == nil || !strings.Contains(err.Error(), "asked for values from 3") {

@@ -27,11 +27,17 @@ type User struct {
 	Balance       money.Amount
 	Restricted    bool
 	PrintDisabled bool
-	Internal      bool
-	SourceID      string // "" for internal/manual users; e.g. "ldap", "file"
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	DeletedAt     *time.Time
+	// DirectoryDisabled: at the last sync that read it, the directory
+	// marked the account disabled or expired (AD, skip disabled off). The
+	// sync disables printing when an account becomes disabled and enables
+	// it again when it is re-enabled, and leaves an administrator's own
+	// Printing disabled alone otherwise.
+	DirectoryDisabled bool
+	Internal          bool
+	SourceID          string // "" for internal/manual users; e.g. "ldap", "file"
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	DeletedAt         *time.Time
 }
 
 // Where a card/ID number came from, as user_cards.origin records it. Numbers

@@ -168,7 +168,7 @@ var keys = []Key{
 	{Name: UserSyncImportNew, Kind: Bool, Default: "Y", Help: "Import new users."},
 	{Name: UserSyncUpdate, Kind: Bool, Default: "Y", Help: "Update details of existing users."},
 	{Name: UserSyncOnlyGroups, Kind: Text, Default: "", Help: "Import only members of these groups (one per line)."},
-	{Name: UserSyncSkipDisabled, Kind: Bool, Default: "Y", Help: "Skip disabled directory accounts (Active Directory)."},
+	{Name: UserSyncSkipDisabled, Kind: Bool, Default: "Y", Help: "Skip disabled directory accounts (Active Directory); with N they are imported with printing disabled."},
 	{Name: UserSyncLDAPPreset, Kind: Enum, Default: "openldap", Enum: []string{"openldap", "ad"}, Help: "Directory type."},
 	{Name: UserSyncLDAPURL, Kind: String, Default: "", Guards: UserSyncLDAPBindPW, Help: "LDAP server URL (ldap:// or ldaps://); several, separated by spaces, are tried in order.", check: directory.CheckURL},
 	{Name: UserSyncLDAPStartTLS, Kind: Bool, Default: "N", Guards: UserSyncLDAPBindPW, Help: "Use StartTLS on ldap:// URLs."},

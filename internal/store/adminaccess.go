@@ -225,6 +225,17 @@ type AccountScope struct {
 // Contains reports whether account id is in scope.
 func (sc *AccountScope) Contains(id int64) bool { return sc == nil || sc.ids[id] }
 
+// EmptyAccountScope is a scope of no account.
+func EmptyAccountScope() *AccountScope { return &AccountScope{ids: map[int64]bool{}} }
+
+// Len is the number of accounts in the scope (-1 for all accounts).
+func (sc *AccountScope) Len() int {
+	if sc == nil {
+		return -1
+	}
+	return len(sc.ids)
+}
+
 // AdminAccountScope returns the shared accounts a (non built-in) user's
 // admin entries with rights cover: nil when one of them covers all;
 // otherwise the listed top-level accounts and, for an access-list entry,
@@ -291,23 +302,52 @@ func (s *Store) AdminAccountScope(ctx context.Context, username string) (*Accoun
 			inGroup[g] = true
 		}
 	}
-	// Parents first, so that a sub-account follows its parent's answer.
-	arows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` ORDER BY a.parent_id <> 0, a.id`)
+	sc := &AccountScope{ids: map[int64]bool{}}
+	if len(tops) > 0 {
+		// Listed accounts: only their ids and their sub-accounts' are read.
+		ids := make([]int64, 0, len(tops))
+		for id := range tops {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for chunk := range slices.Chunk(ids, 500) {
+			marks := make([]string, len(chunk))
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				marks[i], args[i] = fmt.Sprintf("$%d", i+1), id
+			}
+			in := strings.Join(marks, ",")
+			got, err := s.strings(ctx, `SELECT CAST(id AS TEXT) FROM accounts WHERE id IN (`+in+`) OR parent_id IN (`+in+`)`, args...)
+			if err != nil {
+				return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+			}
+			for _, g := range got {
+				n, err := strconv.ParseInt(g, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
+				}
+				sc.ids[n] = true
+			}
+		}
+	}
+	if !accessList {
+		return sc, nil
+	}
+	// Access lists are read without the rest of each row; parents first, so
+	// that a sub-account follows its parent's answer.
+	arows, err := s.query(ctx, `SELECT id, parent_id, access_users, access_groups FROM accounts ORDER BY parent_id <> 0, id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
 	}
 	defer arows.Close()
-	sc := &AccountScope{ids: map[int64]bool{}}
 	for arows.Next() {
-		a, err := scanAccount(arows)
-		if err != nil {
+		var a model.Account
+		var users, groups string
+		if err := arows.Scan(&a.ID, &a.ParentID, &users, &groups); err != nil {
 			return nil, fmt.Errorf("store: unable to read the account scope of %q: %w", username, err)
 		}
-		top := a.ID
-		if a.ParentID != 0 {
-			top = a.ParentID
-		}
-		if tops[top] || sc.ids[a.ParentID] || accessList && AccountAllows(a, username, inGroup) {
+		a.AccessUsers, a.AccessGroups = splitList(users), splitList(groups)
+		if sc.ids[a.ParentID] || AccountAllows(&a, username, inGroup) {
 			sc.ids[a.ID] = true
 		}
 	}

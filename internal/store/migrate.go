@@ -36,7 +36,8 @@ var migrations = []migration{
 	{"where each card/ID number came from and when it was set", schemaV7, false, nil},
 	{"login outcomes shared between the servers of a site, for their rate limits", schemaV8, false, nil},
 	{"admin rights and shared-account scope per admin-access entry", schemaV9, false, nil},
-	{"single-use set/reset-password links, stored hashed; rate-limit events kept apart by what they count", schemaV10, false, nil},
+	{"users remember whether the directory had their account disabled", schemaV10, false, nil},
+	{"single-use set/reset-password links, stored hashed; rate-limit events kept apart by what they count", schemaV11, false, nil},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -584,6 +585,10 @@ CREATE INDEX login_events_at ON login_events (at);
 // right of this version (listed here, not taken from the code, so that a
 // later right is not granted by replaying this step) and all accounts; an
 // entry that did not cover all accounts is limited to its access lists.
+const schemaV10 = `
+ALTER TABLE users ADD COLUMN directory_disabled {{bool}} NOT NULL DEFAULT {{false}};
+`
+
 const schemaV9 = `
 ALTER TABLE admin_access ADD COLUMN rights TEXT NOT NULL DEFAULT '';
 ALTER TABLE admin_access ADD COLUMN scope TEXT NOT NULL DEFAULT 'all';
@@ -601,13 +606,13 @@ DELETE FROM admin_access WHERE kind = 'user'
 	AND name NOT IN (SELECT username FROM users WHERE deleted_at IS NULL);
 `
 
-// schemaV10: the links that set or reset an internal user's password by
+// schemaV11: the links that set or reset an internal user's password by
 // email. Only the SHA-256 of a link's token is kept (as for sessions); a
 // link is used once (used_at) and dies at expires_at. purpose is "reset"
 // (the user asked) or "set" (an admin sent it). login_events gains a scope
 // so that the reset-request limiter shares its counts between servers
 // without adding them to the login limiter's.
-const schemaV10 = `
+const schemaV11 = `
 CREATE TABLE password_tokens (
 	token_hash TEXT PRIMARY KEY,
 	user_id BIGINT NOT NULL REFERENCES users(id),

@@ -337,24 +337,24 @@ func TestMigration7RecordsCardOrigins(t *testing.T) {
 	})
 }
 
-// TestMigration10AddsPasswordLinks: the link table exists after it, login
+// TestMigration11AddsPasswordLinks: the link table exists after it, login
 // events written before it count for the login limiter, a link is spent
 // once (and spends the user's other open links), and an expired one is not.
-func TestMigration10AddsPasswordLinks(t *testing.T) {
+func TestMigration11AddsPasswordLinks(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, url string) {
 		ctx := context.Background()
-		s := openAtVersion(t, url, 9)
+		s := openAtVersion(t, url, 10)
 		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, internal, created_at, updated_at) VALUES (1, 'alice', $1, 0, 0)`), true); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO login_events (holder, failure, account, client, familiar, at) VALUES ('h', $1, 'alice', '10.0.0.1', $2, 5)`), true, false); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := s.migrateTo(ctx, 10); err != nil || n != 1 {
-			t.Fatalf("migration 10: %d steps, %v", n, err)
+		if n, err := s.migrateTo(ctx, 11); err != nil || n != 1 {
+			t.Fatalf("migration 11: %d steps, %v", n, err)
 		}
 		if got := lines(t, s, `SELECT account||' '||scope FROM login_events`); !slices.Equal(got, []string{"alice login"}) {
-			t.Errorf("login events after migration 10: %q", got)
+			t.Errorf("login events after migration 11: %q", got)
 		}
 		now := time.Now()
 		err := s.InTx(ctx, func(tx *Tx) error {

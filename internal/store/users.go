@@ -25,7 +25,7 @@ var ErrCardInUse = errors.New("card/ID number is already in use")
 const userColumns = `u.id, u.username, u.full_name, u.email, u.other_emails, u.department, u.office,
 	u.notes, u.alias, u.home_folder, u.pin_hash, u.password_hash, u.balance, u.restricted,
 	u.print_disabled, u.internal, u.source, u.created_at, u.updated_at, u.deleted_at,
-	COALESCE(c1.number, ''), COALESCE(c2.number, '')`
+	COALESCE(c1.number, ''), COALESCE(c2.number, ''), u.directory_disabled`
 
 const userFrom = ` FROM users u
 	LEFT JOIN user_cards c1 ON c1.user_id = u.id AND c1.slot <> 2
@@ -41,7 +41,7 @@ func scanUser(row rowScanner) (*model.User, error) {
 	err := row.Scan(&u.ID, &u.Username, &u.FullName, &u.Email, &u.OtherEmails, &u.Department, &u.Office,
 		&u.Notes, &u.Alias, &u.HomeFolder, &u.PINHash, &u.PasswordHash, &bal, &u.Restricted,
 		&u.PrintDisabled, &u.Internal, &u.SourceID, &created, &updated, &deleted,
-		&u.PrimaryCard, &u.SecondaryCard)
+		&u.PrimaryCard, &u.SecondaryCard, &u.DirectoryDisabled)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +240,11 @@ func (t *Tx) CreateUser(ctx context.Context, u *model.User) error {
 	now := t.s.nowMS()
 	u.Username = NormalizeUsername(u.Username)
 	err := t.queryRow(ctx, `INSERT INTO users (username, full_name, email, other_emails, department, office, notes,
-		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at, name_skeleton)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17,$18) RETURNING id`,
+		alias, home_folder, pin_hash, password_hash, balance, restricted, print_disabled, internal, source, created_at, updated_at, name_skeleton, directory_disabled)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$17,$18,$19) RETURNING id`,
 		u.Username, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office, u.Notes,
 		u.Alias, u.HomeFolder, u.PINHash, u.PasswordHash, int64(u.Balance), u.Restricted, u.PrintDisabled,
-		u.Internal, u.SourceID, now, auth.UsernameSkeleton(u.Username)).Scan(&u.ID)
+		u.Internal, u.SourceID, now, auth.UsernameSkeleton(u.Username), u.DirectoryDisabled).Scan(&u.ID)
 	if isUniqueViolation(err) {
 		return fmt.Errorf("store: user %q: %w", u.Username, ErrConflict)
 	}

@@ -29,7 +29,7 @@ func (t *Tx) LiveUsers(ctx context.Context) ([]*model.User, error) {
 
 func (s *Store) liveUsers(ctx context.Context, q querier) ([]*model.User, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, username, full_name, email, other_emails, department, office, notes,
-		alias, home_folder, pin_hash, password_hash, internal, source FROM users WHERE deleted_at IS NULL ORDER BY id`)
+		alias, home_folder, pin_hash, password_hash, internal, source, print_disabled, directory_disabled FROM users WHERE deleted_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list live users: %w", err)
 	}
@@ -38,7 +38,7 @@ func (s *Store) liveUsers(ctx context.Context, q querier) ([]*model.User, error)
 	for rows.Next() {
 		u := new(model.User)
 		if err := rows.Scan(&u.ID, &u.Username, &u.FullName, &u.Email, &u.OtherEmails, &u.Department, &u.Office, &u.Notes,
-			&u.Alias, &u.HomeFolder, &u.PINHash, &u.PasswordHash, &u.Internal, &u.SourceID); err != nil {
+			&u.Alias, &u.HomeFolder, &u.PINHash, &u.PasswordHash, &u.Internal, &u.SourceID, &u.PrintDisabled, &u.DirectoryDisabled); err != nil {
 			return nil, fmt.Errorf("store: unable to read user: %w", err)
 		}
 		out = append(out, u)
@@ -181,6 +181,7 @@ var optionalUserColumns = []struct {
 	{"restricted", func(u *model.User) any { return u.Restricted }, false},
 	{"print_disabled", func(u *model.User) any { return u.PrintDisabled }, false},
 	{"internal", func(u *model.User) any { return u.Internal }, false},
+	{"directory_disabled", func(u *model.User) any { return u.DirectoryDisabled }, false},
 }
 
 var userCardColumns = []string{"number", "user_id", "slot", "origin", "set_at"}
@@ -302,7 +303,8 @@ func (t *Tx) NewUserSyncWriter(ctx context.Context) (*UserSyncWriter, error) {
 		query string
 	}{
 		{&w.update, `UPDATE users SET full_name=$2, email=$3, other_emails=$4, department=$5, office=$6,
-			notes=$7, alias=$8, home_folder=$9, internal=$10, source=$11, password_hash=$12, pin_hash=$13, updated_at=$14
+			notes=$7, alias=$8, home_folder=$9, internal=$10, source=$11, password_hash=$12, pin_hash=$13, updated_at=$14,
+			print_disabled=$15, directory_disabled=$16
 			WHERE id=$1 AND deleted_at IS NULL`},
 		{&w.removeMember, `DELETE FROM group_members WHERE group_id = $1 AND user_id = $2`},
 	} {
@@ -325,12 +327,12 @@ func (w *UserSyncWriter) Close() {
 	}
 }
 
-// UpdateUser writes u's details, internal flag, source, password hash and
-// PIN hash (not cards or balance). ErrNotFound when u is not live.
+// UpdateUser writes u's details, internal flag, source, password hash,
+// PIN hash and printing-disabled flags (not cards or balance). ErrNotFound when u is not live.
 func (w *UserSyncWriter) UpdateUser(ctx context.Context, u *model.User) error {
 	now := w.t.s.nowMS()
 	res, err := w.update.ExecContext(ctx, u.ID, u.FullName, u.Email, u.OtherEmails, u.Department, u.Office,
-		u.Notes, u.Alias, u.HomeFolder, u.Internal, u.SourceID, u.PasswordHash, u.PINHash, now)
+		u.Notes, u.Alias, u.HomeFolder, u.Internal, u.SourceID, u.PasswordHash, u.PINHash, now, u.PrintDisabled, u.DirectoryDisabled)
 	if err != nil {
 		return fmt.Errorf("store: unable to update user %q: %w", u.Username, err)
 	}

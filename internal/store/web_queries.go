@@ -18,8 +18,9 @@ func (s *Store) CountInternalUsers(ctx context.Context) (int, error) {
 
 // TopLevelAccounts lists live accounts without a parent, by name: the
 // choices of "parent account" on the create-account page.
-func (s *Store) TopLevelAccounts(ctx context.Context, limit int) ([]*model.Account, error) {
-	rows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` WHERE a.deleted_at IS NULL AND a.parent_id = 0 ORDER BY a.name_key LIMIT $1`, limit)
+func (s *Store) TopLevelAccounts(ctx context.Context, scope *AccountScope, limit int) ([]*model.Account, error) {
+	cond, args := scopeCondition(scope, 2)
+	rows, err := s.query(ctx, `SELECT `+accountColumns+accountFrom+` WHERE a.deleted_at IS NULL AND a.parent_id = 0`+cond+` ORDER BY a.name_key LIMIT $1`, append([]any{limit}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: unable to list top-level accounts: %w", err)
 	}

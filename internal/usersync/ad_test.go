@@ -2,6 +2,7 @@ package usersync
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"slices"
@@ -115,6 +116,18 @@ func TestSyncFromActiveDirectory(t *testing.T) {
 		if !slices.Contains(create, "bob") || !slices.Contains(create, "carol") || len(test.Plan.Disabled) != 0 {
 			t.Errorf("test run with disabled accounts creates %v, leaves out %v", create, test.Plan.Disabled)
 		}
+		// And the real run imports them with printing disabled.
+		if out := h.mustRun(h.syncOpts()); out.Run.Status != "ok" {
+			t.Fatalf("run with disabled accounts = %+v", out.Run)
+		}
+		for _, name := range []string{"bob", "carol"} {
+			if u := h.user(name); !u.PrintDisabled || !u.DirectoryDisabled {
+				t.Errorf("%s imported with skip disabled off: printing disabled %v", name, u.PrintDisabled)
+			}
+		}
+		if u := h.user("alice"); u.PrintDisabled {
+			t.Errorf("alice has printing disabled")
+		}
 	})
 }
 
@@ -190,6 +203,9 @@ func TestActiveDirectoryFailover(t *testing.T) {
 	}
 	if report := out.Plan.Report(); !strings.Contains(report, "Directory server "+srv.URL+" answered; bound as "+samba.ServiceUPN+";") {
 		t.Errorf("report does not say which server answered:\n%.300s", report)
+	}
+	if report := out.Plan.Report(); !strings.Contains(report, fmt.Sprintf("base DN %q found;", srv.BaseDN)) {
+		t.Errorf("report does not say the base DN was found:\n%.300s", report)
 	}
 	if !strings.Contains(out.Plan.Report(), "Sample user ") {
 		t.Errorf("report shows no sample user")

@@ -83,6 +83,7 @@ type Plan struct {
 	// Server is the directory server that answered, for an LDAP source,
 	// and BoundAs the service account ("" when anonymous).
 	Server, BoundAs string
+	BaseDN          string // the users' base DN, found
 	// Sample is the first user read, to show how the fields map.
 	Sample *directory.UserRecord
 	// Nesting is what following nested groups found, when they are followed.
@@ -119,7 +120,7 @@ func (p *Plan) writes() bool {
 // It never fails: problems become skipped lines, warnings or a refusal.
 func BuildPlan(src *Source, res *directory.Result, snap *Snapshot, opts Options) *Plan {
 	name := src.Name()
-	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting, Server: res.Server, BoundAs: res.BoundAs}
+	p := &Plan{Source: name, Read: len(res.Users), Skipped: res.Skipped, Disabled: res.Disabled, Nesting: res.Nesting, Server: res.Server, BoundAs: res.BoundAs, BaseDN: res.BaseDN}
 	if len(res.Users) > 0 {
 		sample := res.Users[0]
 		p.Sample = &sample
@@ -325,6 +326,22 @@ func applyRecord(p *Plan, src *Source, uc *UserChange, r directory.UserRecord, o
 		}
 		*c.dst = c.value
 	}
+	// A disabled or expired directory account (read only with skip
+	// disabled off) is imported with printing disabled. Printing follows
+	// the account when it changes in the directory; an administrator's own
+	// Printing disabled on an account the directory has enabled all along
+	// is left alone.
+	if r.Disabled != u.DirectoryDisabled {
+		old := yesNo(u.PrintDisabled)
+		u.DirectoryDisabled, u.PrintDisabled = r.Disabled, r.Disabled
+		if !isNew {
+			why := "enabled again in the directory"
+			if r.Disabled {
+				why = r.DisabledWhy
+			}
+			uc.Changes = append(uc.Changes, Change{Field: FieldPrintDisabled, Old: old, New: yesNo(r.Disabled) + " (" + why + ")"})
+		}
+	}
 	if src.Fields[FieldPIN] && r.PIN != "" && (isNew || !u.HasPIN()) {
 		uc.PIN = r.PIN
 		if !isNew {
@@ -434,8 +451,12 @@ func (p *Plan) Report() string {
 		if p.BoundAs != "" {
 			as = "as " + p.BoundAs
 		}
-		fmt.Fprintf(&b, "Directory server %s answered; bound %s; %d users and %d groups match the filters.\n",
-			p.Server, as, c.Read+len(p.Disabled), len(p.DirectoryGroups))
+		base := ""
+		if p.BaseDN != "" {
+			base = fmt.Sprintf(" base DN %q found;", p.BaseDN)
+		}
+		fmt.Fprintf(&b, "Directory server %s answered; bound %s;%s %d users and %d groups match the filters.\n",
+			p.Server, as, base, c.Read+len(p.Disabled), len(p.DirectoryGroups))
 	}
 	if u := p.Sample; u != nil && p.Server != "" {
 		fmt.Fprintf(&b, "Sample user %s: full name %q, email %q, department %q, office %q, primary card %q, secondary card %q, home folder %q, %d groups.\n",
@@ -498,4 +519,11 @@ func (p *Plan) Report() string {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
 	return b.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

@@ -34,6 +34,8 @@ func TestBuildPlanRules(t *testing.T) {
 		{ID: 2, Username: "ben", FullName: "Ben", PrimaryCard: "222", SourceID: "ldap"},
 		{ID: 3, Username: "cat", FullName: "Cat", Internal: true, PasswordHash: "x"},
 		{ID: 4, Username: "dan", Notes: "keep", Department: "Ops", SourceID: "file"},
+		{ID: 5, Username: "eve", FullName: "Eve", SourceID: "ldap", PrintDisabled: true, DirectoryDisabled: true},
+		{ID: 6, Username: "fay", FullName: "Fay", SourceID: "ldap", PrintDisabled: true},
 	}
 	for _, tc := range []struct {
 		name  string
@@ -97,8 +99,29 @@ func TestBuildPlanRules(t *testing.T) {
 		{"only users of this source are deleted",
 			[]directory.UserRecord{{Username: "ann", FullName: "Ann"}}, Options{DeleteMissing: true, DeleteLimitPercent: 100, DeleteLimitMax: 10},
 			func(t *testing.T, p *Plan) {
-				if len(p.Delete) != 1 || p.Delete[0].Username != "ben" || p.Refusal != "" {
+				if len(p.Delete) != 3 || p.Delete[0].Username != "ben" || p.Refusal != "" {
 					t.Errorf("delete %+v refusal %q", p.Delete, p.Refusal)
+				}
+			}},
+		{"a disabled directory account is imported, and updated, with printing disabled",
+			[]directory.UserRecord{{Username: "new", Disabled: true, DisabledWhy: "userAccountControl marks it disabled"},
+				{Username: "ann", FullName: "Ann", Disabled: true, DisabledWhy: "accountExpires: expired on 2012-12-21"}},
+			Options{UpdateDetails: true, ImportNew: true},
+			func(t *testing.T, p *Plan) {
+				if u := p.Create[0].User; !u.PrintDisabled || !u.DirectoryDisabled {
+					t.Errorf("created %+v", u)
+				}
+				if len(p.Update) != 1 || !p.Update[0].User.PrintDisabled ||
+					p.Update[0].Changes[0] != (Change{Field: FieldPrintDisabled, Old: "no", New: "yes (accountExpires: expired on 2012-12-21)"}) {
+					t.Errorf("updates %+v", p.Update)
+				}
+			}},
+		{"re-enabled in the directory, printing is enabled; an administrator's own Printing disabled stays",
+			[]directory.UserRecord{{Username: "eve", FullName: "Eve"}, {Username: "fay", FullName: "Fay"}},
+			Options{UpdateDetails: true},
+			func(t *testing.T, p *Plan) {
+				if len(p.Update) != 1 || p.Update[0].User.Username != "eve" || p.Update[0].User.PrintDisabled || p.Update[0].User.DirectoryDisabled || p.Unchanged != 1 {
+					t.Errorf("updates %+v unchanged %d", p.Update, p.Unchanged)
 				}
 			}},
 		{"skipped entries refuse deletion",

@@ -45,6 +45,7 @@ const (
 	FieldAlias         = "username alias"
 	FieldHomeFolder    = "home folder"
 	FieldPIN           = "card PIN"
+	FieldPrintDisabled = "printing disabled"
 )
 
 // Source is a configured directory source with the user fields it

@@ -31,15 +31,31 @@ func (s *Server) accountAdjust(w http.ResponseWriter, r *http.Request) error {
 	if msg != "" {
 		return Errorf(http.StatusBadRequest, "%s", msg)
 	}
-	scope, err := s.accountScope(r)
-	if err != nil {
-		return err
-	}
-	a := s.Actor(r)
-	a.Scope = scope
-	after, err := s.core.AdjustAccountBalance(r.Context(), a, acc.FullName(), amount, false, comment)
+	after, err := s.core.AdjustAccountBalance(r.Context(), s.Actor(r), acc.FullName(), amount, false, comment)
 	if err != nil {
 		return err
 	}
 	return s.Redirect(w, r, accountPath(acc.ID), "ok", "Balance of "+acc.FullName()+" adjusted by "+amount.String()+"; it is now "+after.String()+".")
+}
+
+// userAdjust is Users > (user) > Adjust balance, for an admin with Users:
+// adjust balances (who need not be able to edit the user's details).
+func (s *Server) userAdjust(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.core.User(r.Context(), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	raw, comment := strings.TrimSpace(r.PostFormValue("adjust")), strings.TrimSpace(r.PostFormValue("comment"))
+	if raw == "" {
+		return Errorf(http.StatusBadRequest, "Balance adjustment: enter an amount (e.g. 5.00 or -2.50). Nothing was saved.")
+	}
+	amount, msg := checkBalanceAdjustment(raw, comment, u.Balance)
+	if msg != "" {
+		return Errorf(http.StatusBadRequest, "%s", msg)
+	}
+	after, err := s.core.AdjustUserBalance(r.Context(), s.Actor(r), u.Username, amount, false, comment)
+	if err != nil {
+		return err
+	}
+	return s.Redirect(w, r, userPath(u.Username), "ok", "Balance of "+u.Username+" adjusted by "+amount.String()+"; it is now "+after.String()+".")
 }

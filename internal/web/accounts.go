@@ -30,13 +30,25 @@ func (s *Server) deletedAccountList(w http.ResponseWriter, r *http.Request) erro
 
 // accountScope is the shared accounts the session may see and change: nil
 // (all) for the built-in admin and admins with all-accounts scope. It is
-// read on every request, like the rights.
+// read once per request, like the rights, so a change applies at once.
 func (s *Server) accountScope(r *http.Request) (*store.AccountScope, error) {
 	se := SessionOf(r)
 	if se == nil || se.BuiltIn || se.AllAccounts {
 		return nil, nil
 	}
-	return s.store.AdminAccountScope(r.Context(), se.Username)
+	if !se.scopeRead {
+		sc, err := s.store.AdminAccountScope(r.Context(), se.Username)
+		if err != nil {
+			return nil, err
+		}
+		if sc == nil {
+			// The grant widened to all accounts since the session was read;
+			// the rest of this request still goes by the session.
+			sc = store.EmptyAccountScope()
+		}
+		se.scope, se.scopeRead = sc, true
+	}
+	return se.scope, nil
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, deleted bool) error {
@@ -209,16 +221,19 @@ func (f *accountForm) apply(ctx context.Context, c *core.Core, acc *model.Accoun
 func (s *Server) accountNewPage(w http.ResponseWriter, r *http.Request) error {
 	f := accountForm{Enabled: true, InvoiceOption: model.InvoiceUserOff, CommentOption: model.CommentOptional,
 		AccessGroups: model.GroupAllUsers, Invoice: invoiceOptions, Comments: commentOptions}
+	f.ParentID, _ = strconv.ParseInt(r.URL.Query().Get("parent"), 10, 64) // "Add sub-account"
 	return s.renderAccountForm(w, r, http.StatusOK, "account_new.html", "Create shared account", f)
 }
 
 func (s *Server) renderAccountForm(w http.ResponseWriter, r *http.Request, status int, tmpl, title string, f accountForm) error {
 	if tmpl == "account_new.html" {
-		parents, err := s.store.TopLevelAccounts(r.Context(), 1000)
+		scope, err := s.accountScope(r)
 		if err != nil {
 			return err
 		}
-		f.Parents = parents
+		if f.Parents, err = s.store.TopLevelAccounts(r.Context(), scope, 1000); err != nil {
+			return err
+		}
 	}
 	return s.Render(w, r, status, tmpl, title, f)
 }
@@ -240,15 +255,25 @@ func (s *Server) accountNew(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return fail(fmt.Sprintf("Initial balance: %q is not an amount.", f.Balance))
 		}
+		if b != 0 && !s.Actor(r).Holds(model.RightAccountsBalance) {
+			return fail("Initial balance: setting a balance needs the right Shared accounts: adjust balances; leave it empty.")
+		}
 		acc.Balance = b
 	}
 	if strings.Contains(f.Name, `\`) {
 		return fail(`Account name: a name may not contain \ (choose the parent account from the list instead).`)
 	}
 	full := f.Name
+	scope, err := s.accountScope(r)
+	if err != nil {
+		return err
+	}
+	if f.ParentID == 0 && scope != nil {
+		return fail("Parent account: your admin access covers only some shared accounts, so you can create sub-accounts of those; choose the parent account.")
+	}
 	if f.ParentID != 0 {
 		parent, err := s.store.AccountByID(ctx, f.ParentID)
-		if err != nil || parent.DeletedAt != nil || parent.ParentID != 0 {
+		if err != nil || parent.DeletedAt != nil || parent.ParentID != 0 || !scope.Contains(parent.ID) {
 			return fail("Parent account: the chosen parent account does not exist any more.")
 		}
 		full = parent.Name + `\` + f.Name
@@ -298,6 +323,10 @@ func (s *Server) accountEdit(w http.ResponseWriter, r *http.Request) error {
 	adjust, msg := checkBalanceAdjustment(f.Adjust, f.Comment, acc.Balance)
 	if msg != "" {
 		return fail(msg)
+	}
+	if adjust != 0 && !s.Actor(r).Holds(model.RightAccountsBalance) {
+		// Refused before anything is saved; core refuses it too.
+		return fail("Adjust balance: your admin rights do not include Shared accounts: adjust balances. Nothing was saved.")
 	}
 	edited := *acc
 	if err := f.apply(ctx, s.core, &edited); err != nil {

@@ -13,14 +13,15 @@ import (
 )
 
 // Accounts > Shared Account Sync and Accounts > Batch Import / Update
-// (SPEC §3). Only admins whose access covers every shared account reach
-// them (AdminAllAccounts); the others are told why.
+// (SPEC §3). Only admins whose access covers every shared account may run
+// them (AdminAllAccounts on every POST and the progress stream); the pages
+// themselves show the others why, in words, instead of the form.
 func init() {
 	addFeature(func(s *Server) {
-		s.Handle("GET /admin/accounts/sync", AdminAllAccounts(model.RightAccountsSync), s.accountSyncPage)
+		s.Handle("GET /admin/accounts/sync", Admin(model.RightAccountsSync), s.accountSyncPage)
 		s.Handle("POST /admin/accounts/sync", AdminAllAccounts(model.RightAccountsSync), s.accountSyncPost)
 		s.Handle("GET /admin/accounts/sync/progress", AdminAllAccounts(model.RightAccountsSync), s.accountSyncProgress)
-		s.Handle("GET /admin/accounts/import", AdminAllAccounts(model.RightAccountsSync), s.accountImportPage)
+		s.Handle("GET /admin/accounts/import", Admin(model.RightAccountsSync), s.accountImportPage)
 		s.Handle("POST /admin/accounts/import", AdminAllAccounts(model.RightAccountsSync), s.accountImportPost, WithBodyLimit(accountImportLimit))
 		s.AddNav(NavLink{Section: "Accounts", Label: "Shared Account Sync", Path: "/admin/accounts/sync", Order: 40})
 		s.AddNav(NavLink{Section: "Accounts", Label: "Batch Import / Update", Path: "/admin/accounts/import", Order: 30})
@@ -47,6 +48,7 @@ type accountSyncForm struct {
 }
 
 type accountSyncData struct {
+	Refused string // why the person may not run it (scope); no form then
 	Form    accountSyncForm
 	Error   string
 	NextRun string
@@ -142,6 +144,9 @@ func (s *Server) accountSyncData(svc *accounts.Service, form accountSyncForm) ac
 }
 
 func (s *Server) accountSyncPage(w http.ResponseWriter, r *http.Request) error {
+	if se := SessionOf(r); !se.AllAccounts {
+		return s.Render(w, r, http.StatusOK, "accountsync.html", "Shared Account Sync", accountSyncData{Refused: scopeRefusal})
+	}
 	svc, err := s.accountSync()
 	if err != nil {
 		return err
@@ -259,13 +264,23 @@ func (s *Server) accountSyncProgress(w http.ResponseWriter, r *http.Request) err
 }
 
 type accountImportData struct {
+	Refused       string // why the person may not run it (scope); no form then
 	Error         string
 	DeleteMissing bool
 	Result        *planView
 	Report        string
 }
 
+// scopeRefusal is SPEC §3's rule, told to a scoped admin on the pages that
+// change every shared account.
+const scopeRefusal = "You cannot perform shared account synchronization unless you have admin access to all shared accounts. " +
+	"Your admin access covers only some shared accounts, so Shared Account Sync, Batch Import / Update and deleting missing accounts are not available to you. " +
+	"Ask an administrator with access to all shared accounts."
+
 func (s *Server) accountImportPage(w http.ResponseWriter, r *http.Request) error {
+	if se := SessionOf(r); !se.AllAccounts {
+		return s.Render(w, r, http.StatusOK, "accountsync_import.html", "Batch Import / Update", accountImportData{Refused: scopeRefusal})
+	}
 	return s.Render(w, r, http.StatusOK, "accountsync_import.html", "Batch Import / Update", accountImportData{})
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,8 +59,12 @@ func (s *Server) adminRightsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	se := SessionOf(r)
 	d := adminRightsData{MayManage: se.BuiltIn || se.AllAccounts && len(se.Rights) == len(model.AdminRights)}
+	scope, err := s.accountScope(r)
+	if err != nil {
+		return err
+	}
 	for _, e := range list {
-		d.Entries = append(d.Entries, adminRightsView(se, e))
+		d.Entries = append(d.Entries, adminRightsView(se, scope, e))
 	}
 	if d.Query = strings.TrimSpace(r.URL.Query().Get("q")); d.Query != "" && d.MayManage {
 		users, _, err := s.store.ListUsers(r.Context(), store.UserFilter{Search: d.Query, Limit: 20})
@@ -76,10 +81,24 @@ func (s *Server) adminRightsPage(w http.ResponseWriter, r *http.Request) error {
 	return s.Render(w, r, http.StatusOK, "admin_rights.html", "Admin Rights", d)
 }
 
-func adminRightsView(se *Session, e store.AdminAccess) adminRightsEntry {
+// adminRightsView is one entry as the page shows it to se; an admin scoped
+// to some accounts reads only the names of those (the others are counted).
+func adminRightsView(se *Session, scope *store.AccountScope, e store.AdminAccess) adminRightsEntry {
 	v := adminRightsEntry{Kind: e.Kind, Name: e.Name, Scope: e.Scope}
 	if e.Scope == model.ScopeAccounts {
-		v.Scope = strings.Join(e.Accounts, ",")
+		var names []string
+		hidden := 0
+		for i, name := range e.Accounts {
+			if i < len(e.AccountIDs) && scope.Contains(e.AccountIDs[i]) {
+				names = append(names, name)
+			} else {
+				hidden++
+			}
+		}
+		v.Scope = strings.Join(names, ",")
+		if hidden > 0 {
+			v.Scope += fmt.Sprintf(" (and %d shared accounts outside your admin access)", hidden)
+		}
 	}
 	for _, k := range model.AdminRights {
 		v.Rights = append(v.Rights, adminRightBox{Right: k.Right, Label: k.Label,

@@ -14,7 +14,7 @@ import (
 func init() {
 	addFeature(func(s *Server) {
 		s.Handle("GET /admin/groups/bulk", Admin(model.RightGroups), s.bulkPage)
-		s.Handle("POST /admin/groups/bulk", Admin(model.RightGroups, model.RightUsersEdit, model.RightUsersBalance, model.RightUsersCards), s.bulkPost)
+		s.Handle("POST /admin/groups/bulk", Admin(model.RightGroups, model.RightUsersCards), s.bulkPost)
 		s.AddNav(NavLink{Section: "Groups", Label: "Bulk User Actions", Path: "/admin/groups/bulk", Order: 30})
 	})
 }

@@ -40,6 +40,10 @@ type Session struct {
 	CSRF       string      // the token forms must carry
 	tokenHash  string
 	csrfSecret string
+	// scope caches the shared accounts of a scoped admin for the request
+	// (Server.accountScope reads it once).
+	scope     *store.AccountScope
+	scopeRead bool
 }
 
 type sessionKey struct{}
@@ -63,6 +67,14 @@ func (s *Server) Actor(r *http.Request) core.Actor {
 			for _, r := range model.AllAdminRights() {
 				if se.Rights[r] {
 					a.Rights = append(a.Rights, r)
+				}
+			}
+			if se.Kind == kindAdmin && !se.AllAccounts {
+				// Fails closed: without its scope the actor changes no account.
+				if sc, err := s.accountScope(r); err == nil {
+					a.Scope = sc
+				} else {
+					s.log.WarnContext(r.Context(), "web: unable to read the admin's shared-account scope", "user", se.Username, "err", err)
 				}
 			}
 		}
@@ -198,8 +210,7 @@ func (s *Server) serveRoute(rt *route) http.Handler {
 				return
 			}
 			if rt.access.allAccounts && !se.AllAccounts {
-				s.renderError(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)), http.StatusForbidden,
-					"This page changes shared accounts. Your admin access does not cover all shared accounts, so it is not available to you. Ask an administrator with full access.")
+				s.renderError(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)), http.StatusForbidden, scopeRefusal)
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, se))

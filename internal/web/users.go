@@ -37,6 +37,7 @@ type userDetailsData struct {
 	// and when ("" for a blank field).
 	PrimaryOrigin, SecondaryOrigin string
 	Selection                      selectionForm
+	OutOfScope                     bool // the selection names an account outside the admin's scope
 	ModeLabel                      string
 	// PasswordLinks: "Email a set-password link" is offered.
 	PasswordLinks bool
@@ -75,9 +76,23 @@ func (s *Server) userDetails(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := userDetailsData{User: u, Groups: groups, Transactions: txs,
-		Selection: selectionForm{Modes: selectionModes, Selection: sel}, ModeLabel: selectionLabel(sel.Mode),
-		PasswordLinks: s.features.PasswordLinks != nil && s.features.PasswordLinks.SetEnabled(r.Context())}
+	var d userDetailsData
+	// A scoped admin is not told the name of an account outside her scope.
+	scope, err := s.accountScope(r)
+	if err != nil {
+		return err
+	}
+	if sel.AccountID != 0 && !scope.Contains(sel.AccountID) {
+		sel.AccountName = ""
+		d.OutOfScope = true
+	}
+	if sel.DefaultAccountID != 0 && !scope.Contains(sel.DefaultAccountID) {
+		sel.DefaultAccountName = ""
+		d.OutOfScope = true
+	}
+	d.User, d.Groups, d.Transactions = u, groups, txs
+	d.Selection, d.ModeLabel = selectionForm{Modes: selectionModes, Selection: sel}, selectionLabel(sel.Mode)
+	d.PasswordLinks = s.features.PasswordLinks != nil && s.features.PasswordLinks.SetEnabled(r.Context())
 	for _, c := range numbers {
 		if c.Slot == store.SecondaryCard {
 			d.SecondaryOrigin = cardOrigin(c)
@@ -107,16 +122,17 @@ func (s *Server) userEditPage(w http.ResponseWriter, r *http.Request) error {
 var userFormFields = []struct {
 	field, prop string
 	ptr         func(u *model.User) *string
+	right       model.AdminRight // beyond users.edit, to be in the form
 }{
-	{"full_name", "full-name", func(u *model.User) *string { return &u.FullName }},
-	{"email", "email", func(u *model.User) *string { return &u.Email }},
-	{"department", "department", func(u *model.User) *string { return &u.Department }},
-	{"office", "office", func(u *model.User) *string { return &u.Office }},
-	{"notes", "notes", func(u *model.User) *string { return &u.Notes }},
-	{"alias", "username-alias", func(u *model.User) *string { return &u.Alias }},
-	{"home", "home", func(u *model.User) *string { return &u.HomeFolder }},
-	{"primary_card", "primary-card-number", func(u *model.User) *string { return &u.PrimaryCard }},
-	{"secondary_card", "secondary-card-number", func(u *model.User) *string { return &u.SecondaryCard }},
+	{"full_name", "full-name", func(u *model.User) *string { return &u.FullName }, ""},
+	{"email", "email", func(u *model.User) *string { return &u.Email }, ""},
+	{"department", "department", func(u *model.User) *string { return &u.Department }, ""},
+	{"office", "office", func(u *model.User) *string { return &u.Office }, ""},
+	{"notes", "notes", func(u *model.User) *string { return &u.Notes }, ""},
+	{"alias", "username-alias", func(u *model.User) *string { return &u.Alias }, ""},
+	{"home", "home", func(u *model.User) *string { return &u.HomeFolder }, ""},
+	{"primary_card", "primary-card-number", func(u *model.User) *string { return &u.PrimaryCard }, model.RightUsersCards},
+	{"secondary_card", "secondary-card-number", func(u *model.User) *string { return &u.SecondaryCard }, model.RightUsersCards},
 }
 
 func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
@@ -129,7 +145,11 @@ func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
 	// edited keeps what was typed for the form when it is shown again.
 	var changes []core.UserPropertyChange
 	edited := *u
+	actor := s.Actor(r)
 	for _, f := range userFormFields {
+		if f.right != "" && !actor.Holds(f.right) {
+			continue // not in her form (core would refuse it too)
+		}
 		v := strings.TrimSpace(r.PostFormValue(f.field))
 		if v != *f.ptr(u) {
 			changes = append(changes, core.UserPropertyChange{Name: f.prop, Value: v})
@@ -151,12 +171,15 @@ func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := userEditData{User: &edited, Adjust: strings.TrimSpace(r.PostFormValue("adjust")), Comment: strings.TrimSpace(r.PostFormValue("comment"))}
 	amount, msg := checkBalanceAdjustment(data.Adjust, data.Comment, u.Balance)
+	if msg == "" && amount != 0 && !actor.Holds(model.RightUsersBalance) {
+		msg = "Adjust balance: your admin rights do not include Users: adjust balances. Nothing was saved."
+	}
 	if msg != "" {
 		data.Error = msg
 		return s.Render(w, r, http.StatusBadRequest, "user_edit.html", "Edit "+u.Username, data)
 	}
 	if len(changes) > 0 {
-		if err := s.core.SetUserProperties(ctx, s.Actor(r), u.Username, changes); err != nil {
+		if err := s.core.SetUserProperties(ctx, actor, u.Username, changes); err != nil {
 			if msg, ok := formError(err); ok {
 				data.Error = msg
 				return s.Render(w, r, http.StatusBadRequest, "user_edit.html", "Edit "+u.Username, data)
@@ -165,7 +188,7 @@ func (s *Server) userEdit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if amount != 0 {
-		if _, err := s.core.AdjustUserBalance(ctx, s.Actor(r), u.Username, amount, false, data.Comment); err != nil {
+		if _, err := s.core.AdjustUserBalance(ctx, actor, u.Username, amount, false, data.Comment); err != nil {
 			msg, ok := formError(err)
 			if !ok {
 				return err
