@@ -141,6 +141,10 @@ func (a *App) RPCHandler() http.Handler {
 func (a *App) Close() error {
 	a.cancel()
 	a.Tasks.Wait()
+	if a.Features.PasswordLinks != nil {
+		// Reset requests already answered still send their mail.
+		a.Features.PasswordLinks.Wait()
+	}
 	return a.Store.Close()
 }
 

@@ -25,6 +25,9 @@ func builtinJobs(a *App) []Job {
 			if _, err := a.Store.PurgeExpiredSessions(ctx); err != nil {
 				return err
 			}
+			if err := a.Store.PurgePasswordTokens(ctx); err != nil {
+				return err
+			}
 			return a.Store.PurgeLoginEvents(ctx)
 		}},
 		{Name: "record-daily-counts", Next: every(time.Hour), Run: func(ctx context.Context) error {

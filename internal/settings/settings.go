@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -116,6 +117,15 @@ const (
 	UserSyncLDAPNested   = "user-sync.ldap.nested-groups"
 	UserSyncFileUsers    = "user-sync.file.users"
 	UserSyncFileGroups   = "user-sync.file.groups"
+	PublicURL            = "web.public-url"
+	PasswordReset        = "password-reset.enabled"
+	PasswordResetMinutes = "password-reset.link-minutes"
+	PasswordResetSubject = "password-reset.subject"
+	PasswordResetBody    = "password-reset.body"
+	PasswordSet          = "password-set.enabled"
+	PasswordSetHours     = "password-set.link-hours"
+	PasswordSetSubject   = "password-set.subject"
+	PasswordSetBody      = "password-set.body"
 	WebServicesToken     = "auth.webservices.auth-token"
 	HealthAPIKey         = "health.api.key"
 )
@@ -178,6 +188,22 @@ var keys = []Key{
 		Help: "Enable nested group membership: a member of a group inside a group is a member of both (preset: Y for Active Directory, N for OpenLDAP)."},
 	{Name: UserSyncFileUsers, Kind: String, Default: "", Help: "Server path of the users file."},
 	{Name: UserSyncFileGroups, Kind: String, Default: "", Help: "Server path of the groups file."},
+	// Links in mail are built from this address, never from the Host a
+	// request came with: a forged Host would send a user's reset link to
+	// another site. It says where users are sent, so it is not an API key.
+	{Name: PublicURL, Kind: String, Default: "", check: checkPublicURL,
+		Help: "Address of this server as users reach it (https://print.example.org:9192), for the links in password emails."},
+	// On by default: it only works for internal users with an email
+	// address, once mail and the public address are set up, and otherwise
+	// a user who forgot a password has to find an administrator.
+	{Name: PasswordReset, Kind: Bool, Default: "Y", API: true, Help: "Offer \"Forgot your password?\" on the user login page for internal users."},
+	{Name: PasswordResetMinutes, Kind: Int, Default: "60", Min: 5, Max: 1440, API: true, Help: "Minutes a reset link works."},
+	{Name: PasswordResetSubject, Kind: String, Default: "Reset your print account password", API: true, Help: "Subject of the password reset email."},
+	{Name: PasswordResetBody, Kind: Text, Default: "", API: true, Help: "Body of the password reset email (empty: the built-in text)."},
+	{Name: PasswordSet, Kind: Bool, Default: "Y", API: true, Help: "Let administrators email internal users a link to set their password."},
+	{Name: PasswordSetHours, Kind: Int, Default: "72", Min: 1, Max: 720, API: true, Help: "Hours a set-password link works."},
+	{Name: PasswordSetSubject, Kind: String, Default: "Set your print account password", API: true, Help: "Subject of the set-password email."},
+	{Name: PasswordSetBody, Kind: Text, Default: "", API: true, Help: "Body of the set-password email (empty: the built-in text)."},
 	{Name: WebServicesToken, Kind: String, Default: "", Secret: true, LocalOnly: true, check: checkTokens,
 		Help: "Web services API token(s), as in the configuration key of the same name (one token, a JSON array or a JSON object); when set, replaces the configuration's. Set with server-command set-config; takes effect without a restart."},
 	{Name: HealthAPIKey, Kind: String, Default: "", Secret: true, LocalReadable: true, LocalOnly: true, check: checkHealthKey,
@@ -295,6 +321,18 @@ func checkOptionalAddress(v string) error {
 	_, err := mail.ParseAddress(v)
 	if err != nil {
 		return fmt.Errorf("%q is not an email address", v)
+	}
+	return nil
+}
+
+func checkPublicURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(v, " \t\r\n") {
+		return fmt.Errorf("%q is not an address like https://print.example.org:9192", v)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 type LoginJournal struct {
 	s      *Store
 	holder string
+	scope  string
 	log    *slog.Logger
 	mu     sync.Mutex
 	last   int64
@@ -30,13 +31,25 @@ type LoginJournal struct {
 // events: the longest lockout and window of the login limiter.
 const loginJournalHistory = time.Hour
 
-// NewLoginJournal starts a journal for this server, with the last hour of
-// the other servers' events still to replay.
+// Journal scopes: which limiter's events a journal shares.
+const (
+	JournalLogins        = "login"         // the login limiter (and current-password checks)
+	JournalResetRequests = "reset-request" // "Forgot your password?" requests
+)
+
+// NewLoginJournal starts a journal of the login limiter for this server,
+// with the last hour of the other servers' events still to replay.
 func NewLoginJournal(ctx context.Context, s *Store, log *slog.Logger) (*LoginJournal, error) {
-	j := &LoginJournal{s: s, holder: NewHolder(), log: log}
+	return NewLimiterJournal(ctx, s, log, JournalLogins)
+}
+
+// NewLimiterJournal is NewLoginJournal for the limiter of scope (a
+// Journal… constant): each limiter replays only its own kind of events.
+func NewLimiterJournal(ctx context.Context, s *Store, log *slog.Logger, scope string) (*LoginJournal, error) {
+	j := &LoginJournal{s: s, holder: NewHolder(), scope: scope, log: log}
 	var first int64
-	err := s.queryRow(ctx, `SELECT COALESCE(MIN(id), 0) FROM login_events WHERE at >= $1`,
-		s.nowMS()-loginJournalHistory.Milliseconds()).Scan(&first)
+	err := s.queryRow(ctx, `SELECT COALESCE(MIN(id), 0) FROM login_events WHERE at >= $1 AND scope = $2`,
+		s.nowMS()-loginJournalHistory.Milliseconds(), scope).Scan(&first)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +65,8 @@ func NewLoginJournal(ctx context.Context, s *Store, log *slog.Logger) (*LoginJou
 func (j *LoginJournal) Record(e auth.LoginEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := j.s.exec(ctx, `INSERT INTO login_events (holder, failure, account, client, familiar, at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		j.holder, e.Failure, e.Account, e.Client, e.Familiar, e.At.UnixMilli()); err != nil {
+	if _, err := j.s.exec(ctx, `INSERT INTO login_events (holder, failure, account, client, familiar, at, scope) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		j.holder, e.Failure, e.Account, e.Client, e.Familiar, e.At.UnixMilli(), j.scope); err != nil {
 		j.log.Warn("login limiter: unable to share a login outcome with the other servers", "err", err)
 	}
 }
@@ -65,7 +78,7 @@ func (j *LoginJournal) Replay(fn func(auth.LoginEvent)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	rows, err := j.s.query(ctx, `SELECT id, failure, account, client, familiar, at FROM login_events
-		WHERE id > $1 AND holder <> $2 ORDER BY id LIMIT 10000`, j.last, j.holder)
+		WHERE id > $1 AND holder <> $2 AND scope = $3 ORDER BY id LIMIT 10000`, j.last, j.holder, j.scope)
 	if err != nil {
 		j.log.Warn("login limiter: unable to read the other servers' login outcomes", "err", err)
 		return

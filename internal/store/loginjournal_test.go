@@ -61,3 +61,34 @@ func TestLoginJournalSharesLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestLimiterJournalsKeepTheirScopes: the reset-request limiter's events
+// reach the other servers' reset-request limiters and not their login
+// limiters, and the other way round. Both databases.
+func TestLimiterJournalsKeepTheirScopes(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, SchemaVersion())
+		server := func(scope string) *auth.Limiter {
+			t.Helper()
+			j, err := NewLimiterJournal(ctx, s, slog.New(slog.DiscardHandler), scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := auth.NewLimiter(auth.DefaultLimiterConfig)
+			l.SetJournal(j)
+			return l
+		}
+		resetA, resetB, loginB := server(JournalResetRequests), server(JournalResetRequests), server(JournalLogins)
+		now := time.Now()
+		for range 10 {
+			resetA.FailureFrom("erin", "198.51.100.1", false, now)
+		}
+		if ok, _, _ := resetB.AllowFrom("erin", "198.51.100.2", false, now); ok {
+			t.Error("server B's reset limiter does not see server A's reset requests")
+		}
+		if ok, _, reason := loginB.AllowFrom("erin", "198.51.100.2", false, now); !ok {
+			t.Errorf("server B's login limiter counts reset requests: refused (%s)", reason)
+		}
+	})
+}

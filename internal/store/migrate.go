@@ -37,6 +37,7 @@ var migrations = []migration{
 	{"login outcomes shared between the servers of a site, for their rate limits", schemaV8, false, nil},
 	{"admin rights and shared-account scope per admin-access entry", schemaV9, false, nil},
 	{"users remember whether the directory had their account disabled", schemaV10, false, nil},
+	{"single-use set/reset-password links, stored hashed; rate-limit events kept apart by what they count", schemaV11, false, nil},
 }
 
 // SchemaVersion is the newest schema this binary knows.
@@ -603,4 +604,24 @@ UPDATE admin_access SET scope = 'access-list' WHERE NOT all_accounts;
 DELETE FROM admin_access WHERE kind = 'user'
 	AND name IN (SELECT username FROM users WHERE deleted_at IS NOT NULL)
 	AND name NOT IN (SELECT username FROM users WHERE deleted_at IS NULL);
+`
+
+// schemaV11: the links that set or reset an internal user's password by
+// email. Only the SHA-256 of a link's token is kept (as for sessions); a
+// link is used once (used_at) and dies at expires_at. purpose is "reset"
+// (the user asked) or "set" (an admin sent it). login_events gains a scope
+// so that the reset-request limiter shares its counts between servers
+// without adding them to the login limiter's.
+const schemaV11 = `
+CREATE TABLE password_tokens (
+	token_hash TEXT PRIMARY KEY,
+	user_id BIGINT NOT NULL REFERENCES users(id),
+	purpose TEXT NOT NULL,
+	expires_at BIGINT NOT NULL,
+	used_at BIGINT,
+	created_at BIGINT NOT NULL
+);
+CREATE INDEX password_tokens_user ON password_tokens (user_id);
+CREATE INDEX password_tokens_expires ON password_tokens (expires_at);
+ALTER TABLE login_events ADD COLUMN scope TEXT NOT NULL DEFAULT 'login';
 `

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/reamprint/ream/internal/model"
 	"github.com/reamprint/ream/internal/testenv"
@@ -332,6 +333,96 @@ func TestMigration7RecordsCardOrigins(t *testing.T) {
 		if err != nil || len(cards) != 2 || cards[0].Origin != "" || cards[0].SetAt != nil ||
 			cards[1].Number != "B2" || cards[1].Origin != model.CardOriginSelfRegistered || cards[1].SetAt == nil {
 			t.Fatalf("bob's cards after migration 7: %+v, %v", cards, err)
+		}
+	})
+}
+
+// TestMigration11AddsPasswordLinks: the link table exists after it, login
+// events written before it count for the login limiter, a link is spent
+// once (and spends the user's other open links), and an expired one is not.
+func TestMigration11AddsPasswordLinks(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, 10)
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO users (id, username, internal, created_at, updated_at) VALUES (1, 'alice', $1, 0, 0)`), true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.w.ExecContext(ctx, s.q(`INSERT INTO login_events (holder, failure, account, client, familiar, at) VALUES ('h', $1, 'alice', '10.0.0.1', $2, 5)`), true, false); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.migrateTo(ctx, 11); err != nil || n != 1 {
+			t.Fatalf("migration 11: %d steps, %v", n, err)
+		}
+		if got := lines(t, s, `SELECT account||' '||scope FROM login_events`); !slices.Equal(got, []string{"alice login"}) {
+			t.Errorf("login events after migration 11: %q", got)
+		}
+		now := time.Now()
+		err := s.InTx(ctx, func(tx *Tx) error {
+			for _, p := range []*PasswordToken{
+				{TokenHash: "h1", UserID: 1, Purpose: "reset", ExpiresAt: now.Add(time.Hour)},
+				{TokenHash: "h2", UserID: 1, Purpose: "set", ExpiresAt: now.Add(time.Hour)},
+				{TokenHash: "old", UserID: 1, Purpose: "reset", ExpiresAt: now.Add(-time.Minute)},
+			} {
+				if err := tx.CreatePasswordToken(ctx, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A link for a user who does not exist is refused by the database.
+		err = s.InTx(ctx, func(tx *Tx) error {
+			return tx.CreatePasswordToken(ctx, &PasswordToken{TokenHash: "x", UserID: 99, Purpose: "reset", ExpiresAt: now.Add(time.Hour)})
+		})
+		if err == nil {
+			t.Error("a link for user #99, who does not exist, was stored")
+		}
+		use := func(hash string) *PasswordToken {
+			t.Helper()
+			var p *PasswordToken
+			err := s.InTx(ctx, func(tx *Tx) error {
+				var err error
+				p, err = tx.UsePasswordToken(ctx, hash, now)
+				return err
+			})
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				t.Fatalf("use %s: %v", hash, err)
+			}
+			return p
+		}
+		if p := use("old"); p == nil || p.Usable(now) || p.UsedAt != nil {
+			t.Errorf("expired link: %+v, want expired and not spent", p)
+		}
+		if p := use("h1"); p == nil || !p.Usable(now) || p.Purpose != "reset" || p.UserID != 1 {
+			t.Fatalf("first use of h1: %+v", p)
+		}
+		if p := use("h1"); p == nil || p.Usable(now) {
+			t.Errorf("second use of h1: %+v, want a used link", p)
+		}
+		if p := use("h2"); p == nil || p.Usable(now) {
+			t.Errorf("h2 after h1 set the password: %+v, want it ended", p)
+		}
+		if p := use("nope"); p != nil {
+			t.Errorf("unknown link: %+v", p)
+		}
+		if _, err := s.PasswordTokenByHash(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown link by hash: %v", err)
+		}
+		// Links dead for more than a day are forgotten; younger ones stay,
+		// so a late click still hears "expired".
+		err = s.InTx(ctx, func(tx *Tx) error {
+			return tx.CreatePasswordToken(ctx, &PasswordToken{TokenHash: "ancient", UserID: 1, Purpose: "reset", ExpiresAt: now.Add(-25 * time.Hour)})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PurgePasswordTokens(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := lines(t, s, `SELECT token_hash FROM password_tokens ORDER BY token_hash`); !slices.Equal(got, []string{"h1", "h2", "old"}) {
+			t.Errorf("links after the purge: %q", got)
 		}
 	})
 }

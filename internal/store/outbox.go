@@ -156,9 +156,16 @@ func (s *Store) finishMail(ctx context.Context, id int64, worker, set string, ar
 // MarkMailSent records that the SMTP server accepted the message. It is a
 // single-row UPDATE so that the window between acceptance and this record
 // (where a crash would lead to a resend) is as short as it can be.
+// A mail of a kind in SecretMailKinds loses its body once sent: it held a
+// live password link, which the database should keep only as a hash.
 func (s *Store) MarkMailSent(ctx context.Context, id int64, worker string) error {
-	return s.finishMail(ctx, id, worker, `state = 'sent', sent_at = $3, last_error = ''`, s.nowMS())
+	return s.finishMail(ctx, id, worker, `state = 'sent', sent_at = $3, last_error = '',
+		body = CASE WHEN kind IN ('`+strings.Join(SecretMailKinds, "', '")+`') THEN '' ELSE body END`, s.nowMS())
 }
+
+// SecretMailKinds are the outbox kinds whose body is a secret (the
+// password links' mails, passwordlink.MailKindReset and MailKindSet).
+var SecretMailKinds = []string{"password-reset", "password-set"}
 
 // RetryMailLater puts a message back in the queue, due after delay, with the
 // reason it could not go now.

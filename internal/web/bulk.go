@@ -28,10 +28,13 @@ type bulkData struct {
 	NoEmail      string
 	Error        string
 	Selection    selectionForm // the account selection form
+	Links        *bulkLinks    // the set-password links form; nil: not used yet
+	LinksOffered bool
 }
 
 func (s *Server) bulkData(r *http.Request, d bulkData) bulkData {
 	d.Selection = selectionForm{Modes: selectionModes, Selection: model.DefaultAccountSelection()}
+	d.LinksOffered = s.features.PasswordLinks != nil && s.features.PasswordLinks.SetEnabled(r.Context())
 	d.Groups = []string{"[All Users]"}
 	if groups, err := s.store.ListGroups(r.Context(), 0, 1000); err == nil {
 		for _, g := range groups {

@@ -22,6 +22,8 @@ type loginData struct {
 	Heading   string
 	LoginCSRF string
 	Error     string
+	// Forgot offers "Forgot your password?" (user login, when switched on).
+	Forgot bool
 }
 
 func (s *Server) adminLoginPage(w http.ResponseWriter, r *http.Request) error {
@@ -39,7 +41,7 @@ func (s *Server) userLoginPage(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	return s.Render(w, r, http.StatusOK, "login.html", "Log in",
-		loginData{Action: "/user/login", Heading: "Log in to your print account", LoginCSRF: s.loginCSRF(w, r)})
+		loginData{Action: "/user/login", Heading: "Log in to your print account", LoginCSRF: s.loginCSRF(w, r), Forgot: s.resetOffered(r)})
 }
 
 func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) error {
@@ -63,7 +65,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, kind string) erro
 	client := clientAddress(r)
 	data := loginData{Action: "/" + kind + "/login", Heading: "Ream administration", LoginCSRF: s.loginCSRF(w, r)}
 	if kind == kindUser {
-		data.Heading = "Log in to your print account"
+		data.Heading, data.Forgot = "Log in to your print account", s.resetOffered(r)
 	}
 	now := time.Now()
 	key := limiterKey(kind, username)

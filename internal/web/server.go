@@ -47,6 +47,7 @@ import (
 	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/metrics"
 	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/passwordlink"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/usersync"
@@ -253,7 +254,10 @@ func (s *Server) Handle(pattern string, access Access, h HandlerFunc, opts ...Ro
 }
 
 // publicUnderArea are the only paths under /admin and /user that need no session.
-var publicUnderArea = map[string]bool{"/admin/login": true, "/user/login": true}
+// "Forgot your password?" and the page an emailed link opens belong to the
+// user login page: their visitors have no session by definition.
+var publicUnderArea = map[string]bool{"/admin/login": true, "/user/login": true,
+	"/user/login/forgot": true, "/user/login/reset": true}
 
 // Features are the services behind some pages, one typed field each, so
 // that wiring a missing one is a compile error, not a failed assertion.
@@ -262,6 +266,8 @@ type Features struct {
 	Mail        *mail.Worker
 	AccountSync *accounts.Service
 	UserSync    *usersync.Service
+	// PasswordLinks sets and resets internal users' passwords by email.
+	PasswordLinks *passwordlink.Service
 }
 
 // Routes lists every registered pattern, in registration order.

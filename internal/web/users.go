@@ -39,6 +39,8 @@ type userDetailsData struct {
 	Selection                      selectionForm
 	OutOfScope                     bool // the selection names an account outside the admin's scope
 	ModeLabel                      string
+	// PasswordLinks: "Email a set-password link" is offered.
+	PasswordLinks bool
 }
 
 // cardOrigin says where a number came from and when it was set.
@@ -90,6 +92,7 @@ func (s *Server) userDetails(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.User, d.Groups, d.Transactions = u, groups, txs
 	d.Selection, d.ModeLabel = selectionForm{Modes: selectionModes, Selection: sel}, selectionLabel(sel.Mode)
+	d.PasswordLinks = s.features.PasswordLinks != nil && s.features.PasswordLinks.SetEnabled(r.Context())
 	for _, c := range numbers {
 		if c.Slot == store.SecondaryCard {
 			d.SecondaryOrigin = cardOrigin(c)
