@@ -51,13 +51,16 @@ type applier struct {
 	pinKey  []byte
 	comment string // transaction comment: where the balance came from
 
-	users      map[string]*model.User // username → target user (after writes)
-	cardOwner  map[string]int64       // card number → user id
-	accounts   map[string]*model.Account
-	pinOwner   map[string]int64 // PIN hash → account id
-	groups     map[string]*model.Group
-	members    map[int64][]int64
-	selections map[int64]model.AccountSelection
+	users     map[string]*model.User // username → target user (after writes)
+	cardOwner map[string]int64       // card number → user id
+	// cardsBefore are the numbers of users whose numbers were released
+	// before the users were written.
+	cardsBefore map[int64][2]string
+	accounts    map[string]*model.Account
+	pinOwner    map[string]int64 // PIN hash → account id
+	groups      map[string]*model.Group
+	members     map[int64][]int64
+	selections  map[int64]model.AccountSelection
 
 	progress func(done int)
 	done     int

@@ -32,7 +32,9 @@ func (ap *applier) applyUsers(ctx context.Context) error {
 		recs = append(recs, r)
 	}
 	// Card numbers that move between users are released first, so that a
-	// swap at the source never meets the one-owner rule half-way.
+	// swap at the source never meets the one-owner rule half-way; the
+	// numbers held before are kept to tell what changed.
+	ap.cardsBefore = map[int64][2]string{}
 	for _, r := range recs {
 		cur := ap.users[r.user.Username]
 		if cur == nil || (cur.PrimaryCard == r.user.PrimaryCard && cur.SecondaryCard == r.user.SecondaryCard) {
@@ -41,6 +43,7 @@ func (ap *applier) applyUsers(ctx context.Context) error {
 		if err := ap.tx.SetUserCards(ctx, cur.ID, "", "", model.CardOriginAdmin); err != nil {
 			return err
 		}
+		ap.cardsBefore[cur.ID] = [2]string{cur.PrimaryCard, cur.SecondaryCard}
 		for _, c := range []string{cur.PrimaryCard, cur.SecondaryCard} {
 			if ap.cardOwner[c] == cur.ID {
 				delete(ap.cardOwner, c)
@@ -139,14 +142,18 @@ func (ap *applier) applyUser(ctx context.Context, r *userRecord) error {
 			*cur = next
 		}
 	}
-	if cur.PrimaryCard != primary || cur.SecondaryCard != secondary {
+	before, released := ap.cardsBefore[cur.ID]
+	if !released {
+		before = [2]string{cur.PrimaryCard, cur.SecondaryCard}
+	}
+	if cur.PrimaryCard != primary || cur.SecondaryCard != secondary || before != [2]string{primary, secondary} {
 		if err := ap.tx.SetUserCards(ctx, cur.ID, primary, secondary, model.CardOriginAdmin); err != nil {
 			if !errors.Is(err, store.ErrCardInUse) {
 				return fmt.Errorf("user %q: %w", want.Username, err)
 			}
 			ap.report.skip("user card/ID number", want.Username, "a number belongs to another user in Ream; the numbers are left as they are")
 		} else {
-			if !created {
+			if !created && before != [2]string{primary, secondary} {
 				changed = append(changed, "card/ID numbers")
 				if err := ap.audit(ctx, "user.cards", want.Username, "card/ID numbers set by the import from PaperCut at "+ap.snap.URL); err != nil {
 					return err

@@ -148,7 +148,7 @@ func explain(src, method string, err error) error {
 	case errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr):
 		return &SourceError{Cause: "tls", Err: err, Msg: fmt.Sprintf(
 			"the TLS certificate of %s is not trusted (%v): give the CA that signed it with --ca-file FILE (for PaperCut's self-signed certificate, export it from the browser), or use --insecure-skip-verify on a network you trust", src, rootCause(err))}
-	case errors.As(err, &recordErr):
+	case errors.As(err, &recordErr) || strings.Contains(err.Error(), "HTTP response to HTTPS client"):
 		return &SourceError{Cause: "tls", Err: err, Msg: fmt.Sprintf(
 			"%s does not speak TLS on that port: use http:// for port 9191 or https:// for 9192", src)}
 	}
