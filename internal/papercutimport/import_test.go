@@ -36,7 +36,9 @@ type source struct {
 	srv   *httptest.Server
 }
 
-func startSource(t *testing.T, postgres bool, allowed ...string) *source {
+func startSource(t *testing.T, postgres bool, allowed ...string) *source { return startSourceB(t, postgres, allowed...) }
+
+func startSourceB(t testing.TB, postgres bool, allowed ...string) *source {
 	t.Helper()
 	s, c := reamtest.Core(t, postgres)
 	cfg := c.Config
@@ -58,7 +60,7 @@ func startSource(t *testing.T, postgres bool, allowed ...string) *source {
 	return &source{store: s, core: c, url: srv.URL + "/rpc/api/xmlrpc", srv: srv}
 }
 
-func mustTx(t *testing.T, s *store.Store, fn func(ctx context.Context, tx *store.Tx) error) {
+func mustTx(t testing.TB, s *store.Store, fn func(ctx context.Context, tx *store.Tx) error) {
 	t.Helper()
 	ctx := context.Background()
 	if err := s.InTx(ctx, func(tx *store.Tx) error { return fn(ctx, tx) }); err != nil {
