@@ -223,7 +223,7 @@ func (ap *applier) applyAccount(ctx context.Context, r *accountRecord, pinHash s
 	}
 	cur := ap.accounts[store.AccountKey(full)]
 	if r.pinHidden {
-		ap.report.skip("shared account PIN", full, "the source does not show PINs (it keeps them hashed); the PIN in Ream is left as it is")
+		ap.report.HiddenPINs = append(ap.report.HiddenPINs, full)
 		if cur != nil {
 			pinHash = cur.PINHash
 		}

@@ -15,8 +15,12 @@ import (
 // applyUsers writes users: details, flags, cards, balance and account selection.
 func (ap *applier) applyUsers(ctx context.Context) error {
 	recs := make([]*userRecord, 0, len(ap.snap.Users))
+	seen := make(map[string]bool, len(ap.snap.Users))
 	for _, su := range ap.snap.Users {
 		r, err := parseUser(su)
+		if err == nil && seen[r.user.Username] {
+			err = fmt.Errorf("the source lists this username twice")
+		}
 		if err == nil && r.user.Internal {
 			if verr := auth.ValidateUsername(r.user.Username); verr != nil {
 				err = fmt.Errorf("not a valid internal username in Ream: %v", verr)
@@ -29,6 +33,7 @@ func (ap *applier) applyUsers(ctx context.Context) error {
 			ap.tick()
 			continue
 		}
+		seen[r.user.Username] = true
 		recs = append(recs, r)
 	}
 	// Card numbers that move between users are released first, so that a
@@ -51,9 +56,39 @@ func (ap *applier) applyUsers(ctx context.Context) error {
 		}
 		cur.PrimaryCard, cur.SecondaryCard = "", ""
 	}
+	// New users go in with multi-row inserts, their free card numbers with them.
+	var fresh []*model.User
+	for _, r := range recs {
+		if ap.users[r.user.Username] != nil {
+			continue
+		}
+		u := r.user
+		u.PrimaryCard = ap.freeCard(u.Username, 0, u.PrimaryCard)
+		u.SecondaryCard = ap.freeCard(u.Username, 0, u.SecondaryCard)
+		for _, c := range []string{u.PrimaryCard, u.SecondaryCard} {
+			if c != "" {
+				ap.cardOwner[c] = -1 // taken by a user not yet inserted
+			}
+		}
+		u.Balance = 0
+		fresh = append(fresh, &u)
+	}
+	if err := ap.tx.CreateUsers(ctx, fresh); err != nil {
+		return fmt.Errorf("unable to create the new users: %w", err)
+	}
+	created := make(map[string]bool, len(fresh))
+	for _, u := range fresh {
+		ap.users[u.Username] = u
+		created[u.Username] = true
+		for _, c := range []string{u.PrimaryCard, u.SecondaryCard} {
+			if c != "" {
+				ap.cardOwner[c] = u.ID
+			}
+		}
+	}
 	for _, r := range recs {
 		ap.report.Users.Read++
-		if err := ap.applyUser(ctx, r); err != nil {
+		if err := ap.applyUser(ctx, r, created[r.user.Username]); err != nil {
 			return err
 		}
 		ap.tick()
@@ -74,35 +109,19 @@ func (ap *applier) freeCard(username string, self int64, number string) string {
 	return number
 }
 
-func (ap *applier) applyUser(ctx context.Context, r *userRecord) error {
+func (ap *applier) applyUser(ctx context.Context, r *userRecord, created bool) error {
 	want := &r.user
 	cur := ap.users[want.Username]
-	var self int64
-	if cur != nil {
-		self = cur.ID
-	}
-	primary := ap.freeCard(want.Username, self, want.PrimaryCard)
-	secondary := ap.freeCard(want.Username, self, want.SecondaryCard)
+	self := cur.ID
 	var changed []string
-	created := false
-	if cur == nil {
-		u := *want
-		u.PrimaryCard, u.SecondaryCard, u.Balance = "", "", 0
-		if err := ap.tx.CreateUser(ctx, &u); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				ap.report.Users.Skipped++
-				ap.report.skip("user", want.Username, "a user with this name (or one that looks like it) already exists in Ream")
-				return nil
-			}
-			return fmt.Errorf("user %q: %w", want.Username, err)
-		}
-		cur = &u
-		ap.users[u.Username] = cur
-		created = true
-		if err := ap.audit(ctx, "user.create", u.Username, "created by the import from PaperCut at "+ap.snap.URL); err != nil {
+	primary, secondary := cur.PrimaryCard, cur.SecondaryCard
+	if created {
+		if err := ap.audit(ctx, "user.create", cur.Username, "created by the import from PaperCut at "+ap.snap.URL); err != nil {
 			return err
 		}
 	} else {
+		primary = ap.freeCard(want.Username, self, want.PrimaryCard)
+		secondary = ap.freeCard(want.Username, self, want.SecondaryCard)
 		next := *cur
 		for _, f := range []struct {
 			name     string

@@ -81,6 +81,9 @@ type Report struct {
 	// NoPassword are the internal users created without a password:
 	// passwords cannot be read through the API.
 	NoPassword []string
+	// HiddenPINs are the shared accounts whose PIN the source has but does
+	// not show (a Ream source keeps PINs hashed); Ream's PIN is left as it is.
+	HiddenPINs []string
 	// CannotMove says what the API cannot carry at all.
 	CannotMove []string
 	Duration   time.Duration
@@ -109,15 +112,11 @@ func (r *Report) Write(w io.Writer, details bool) error {
 			"send them a link with \"Email a set-password link\" (Users > user, or Groups > Bulk User Actions for the group !!Internal Users!!).\n", len(r.NoPassword))
 		names := append([]string(nil), r.NoPassword...)
 		sort.Strings(names)
-		shown := names
-		if !details && len(shown) > 20 {
-			shown = shown[:20]
-		}
-		fmt.Fprintf(&b, "  %s", strings.Join(shown, ", "))
-		if len(shown) < len(names) {
-			fmt.Fprintf(&b, " … and %d more", len(names)-len(shown))
-		}
-		b.WriteString("\n")
+		fmt.Fprintf(&b, "  %s\n", listSome(names, details))
+	}
+	if len(r.HiddenPINs) > 0 {
+		fmt.Fprintf(&b, "\n%d shared account(s) have a PIN the source does not show (it keeps PINs hashed): their PINs in Ream are left as they are; set them with the batch account import (column 4) or set-shared-account-property NAME pin VALUE.\n  %s\n",
+			len(r.HiddenPINs), listSome(r.HiddenPINs, details))
 	}
 	if len(r.CannotMove) > 0 {
 		b.WriteString("\nNot moved (out of the API's reach or of scope):\n")
@@ -127,7 +126,11 @@ func (r *Report) Write(w io.Writer, details bool) error {
 	}
 	if len(r.Skips) > 0 {
 		b.WriteString("\nSkipped:\n")
-		for _, s := range r.Skips {
+		for i, s := range r.Skips {
+			if i == maxShown && !details {
+				fmt.Fprintf(&b, "  … and %d more (--details lists them all)\n", len(r.Skips)-i)
+				break
+			}
 			fmt.Fprintf(&b, "  %s %q: %s\n", s.Kind, s.Name, s.Reason)
 		}
 	}
@@ -146,4 +149,14 @@ func (r *Report) Write(w io.Writer, details bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// maxShown is how many names or lines a report shows without --details.
+const maxShown = 50
+
+func listSome(names []string, all bool) string {
+	if all || len(names) <= maxShown {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:maxShown], ", ") + fmt.Sprintf(" … and %d more (--details lists them all)", len(names)-maxShown)
 }
