@@ -29,6 +29,7 @@ type SourceOptions struct {
 	// CAFile is a PEM file of the CA that signed the server's certificate;
 	// InsecureSkipVerify trusts any certificate (testing only).
 	CAFile             string
+	CAPEM              []byte // the same, given as text (the admin page)
 	InsecureSkipVerify bool
 	// Concurrency is how many calls are in flight at once, over as many
 	// keep-alive connections (default 4).
@@ -59,7 +60,7 @@ func NewSource(o SourceOptions) (*Source, error) {
 	if o.Token == "" {
 		return nil, errors.New("no web-services auth token: give --token-file FILE or REAM_PAPERCUT_TOKEN (PaperCut: Options > Advanced > Web Services, or the config key auth.webservices.auth-token)")
 	}
-	if o.CAFile != "" && o.InsecureSkipVerify {
+	if (o.CAFile != "" || len(o.CAPEM) > 0) && o.InsecureSkipVerify {
 		return nil, errors.New("give either a CA file or insecure-skip-verify, not both")
 	}
 	n := o.Concurrency
@@ -70,14 +71,18 @@ func NewSource(o SourceOptions) (*Source, error) {
 		return nil, fmt.Errorf("concurrency %d is more than %d; PaperCut's API shares a small pool of threads with its own clients", n, MaxConcurrency)
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // asked for by name
+	pem, shown := o.CAPEM, "the CA certificate given"
 	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
+		b, err := os.ReadFile(o.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("unable to read the CA file: %w", err)
 		}
+		pem, shown = b, "the CA file "+o.CAFile
+	}
+	if len(pem) > 0 {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("the CA file %s holds no PEM certificate", o.CAFile)
+			return nil, fmt.Errorf("%s holds no PEM certificate", shown)
 		}
 		tlsConf.RootCAs = pool
 	}
