@@ -176,6 +176,11 @@ func parseAccount(sa SourceAccount) (*accountRecord, error) {
 		a.AccessUsers[i] = store.NormalizeUsername(u)
 	}
 	a.AccessGroups = core.SplitNameList(p["access-groups"])
+	for _, n := range append(append([]string(nil), a.AccessUsers...), a.AccessGroups...) {
+		if strings.ContainsFunc(n, unicode.IsControl) || utf8.RuneCountInString(n) > 255 || !utf8.ValidString(n) {
+			return nil, fmt.Errorf("the access list holds a name that is not usable: %q", n)
+		}
+	}
 	a.InvoiceOption = strings.TrimSpace(p["invoice-option"])
 	if a.InvoiceOption == "" {
 		a.InvoiceOption = model.InvoiceUserOff

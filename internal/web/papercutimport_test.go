@@ -66,7 +66,7 @@ func TestImportFromPaperCutPage(t *testing.T) {
 	runner := tasks.New(ctx, st, log)
 	srv, err := New(Deps{Core: c, Store: st, Settings: set, Config: config.Default(), Log: log,
 		LoginLimiter: auth.NewLimiter(auth.LimiterConfig{AccountFailures: 3, ClientFailures: 1000, GlobalFailures: 10000}),
-		Features: Features{Tasks: runner}})
+		Features:     Features{Tasks: runner}})
 	if err != nil {
 		t.Fatal(err)
 	}
