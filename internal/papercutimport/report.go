@@ -109,7 +109,7 @@ func (r *Report) Write(w io.Writer, details bool) error {
 	}
 	if len(r.NoPassword) > 0 {
 		fmt.Fprintf(&b, "\n%d internal user(s) have no password in Ream: PaperCut's API cannot read passwords. They cannot log in until they set one:\n"+
-			"send them a link with \"Email a set-password link\" (Users > user, or Groups > Bulk User Actions for the group !!Internal Users!!).\n", len(r.NoPassword))
+			"send them a link with \"Email a set-password link\" (on the user's page, or Groups > Bulk User Actions for a group or a list of users).\n", len(r.NoPassword))
 		names := append([]string(nil), r.NoPassword...)
 		sort.Strings(names)
 		fmt.Fprintf(&b, "  %s\n", listSome(names, details))
