@@ -62,6 +62,9 @@ type applier struct {
 	members     map[int64][]int64
 	selections  map[int64]model.AccountSelection
 
+	audits      []model.AuditEntry
+	newBalances []store.ImportTransaction
+
 	progress func(done int)
 	done     int
 }
@@ -73,8 +76,34 @@ func (ap *applier) tick() {
 	}
 }
 
-func (ap *applier) audit(ctx context.Context, action, target, detail string) error {
-	return ap.tx.Audit(ctx, ap.actor.Entry(action, target, detail))
+// audit keeps an audit entry for the end of the run, when they are all
+// written together (flush), in the same transaction.
+func (ap *applier) audit(_ context.Context, action, target, detail string) error {
+	ap.audits = append(ap.audits, ap.actor.Entry(action, target, detail))
+	return nil
+}
+
+// initialBalance records the balance a new user or account was created
+// with: its transaction row and its audit entry, written in bulk by flush.
+func (ap *applier) initialBalance(ctx context.Context, kind, name string, id int64, balance money.Amount) error {
+	x := store.ImportTransaction{Balance: balance, Comment: ap.comment, Actor: ap.actor.Name}
+	if kind == "user" {
+		x.UserID = id
+	} else {
+		x.AccountID = id
+	}
+	ap.newBalances = append(ap.newBalances, x)
+	return ap.audit(ctx, kind+".balance", name, fmt.Sprintf("balance set from 0.00 to %s by the import from PaperCut at %s", balance, ap.snap.URL))
+}
+
+// flush writes the run's audit entries and new balances' transactions.
+func (ap *applier) flush(ctx context.Context) error {
+	if err := ap.tx.InsertImportTransactions(ctx, ap.newBalances); err != nil {
+		return err
+	}
+	err := ap.tx.AuditMany(ctx, ap.audits)
+	ap.audits, ap.newBalances = nil, nil
+	return err
 }
 
 func (ap *applier) load(ctx context.Context) error {
@@ -240,9 +269,8 @@ func (ap *applier) applyAccount(ctx context.Context, r *accountRecord, pinHash s
 	if cur == nil {
 		acc := want
 		acc.ParentID, acc.ParentName, acc.Name = parentID, r.parent, r.name
-		acc.Balance = 0
 		acc.PINHash = pinHash
-		if err := ap.tx.CreateAccount(ctx, &acc); err != nil {
+		if err := ap.tx.CreateImportedAccount(ctx, &acc); err != nil {
 			return fmt.Errorf("shared account %q: %w", full, err)
 		}
 		if acc.PINHash != "" {
@@ -253,10 +281,9 @@ func (ap *applier) applyAccount(ctx context.Context, r *accountRecord, pinHash s
 			return err
 		}
 		if want.Balance != 0 {
-			if err := ap.setBalance(ctx, "account", full, acc.ID, 0, want.Balance); err != nil {
+			if err := ap.initialBalance(ctx, "account", full, acc.ID, want.Balance); err != nil {
 				return err
 			}
-			acc.Balance = want.Balance
 		}
 		ap.report.Accounts.Created++
 		ap.report.Changes = append(ap.report.Changes, "create shared account "+full)

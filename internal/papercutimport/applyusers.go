@@ -70,7 +70,6 @@ func (ap *applier) applyUsers(ctx context.Context) error {
 				ap.cardOwner[c] = -1 // taken by a user not yet inserted
 			}
 		}
-		u.Balance = 0
 		fresh = append(fresh, &u)
 	}
 	if err := ap.tx.CreateUsers(ctx, fresh); err != nil {
@@ -118,6 +117,11 @@ func (ap *applier) applyUser(ctx context.Context, r *userRecord, created bool) e
 	if created {
 		if err := ap.audit(ctx, "user.create", cur.Username, "created by the import from PaperCut at "+ap.snap.URL); err != nil {
 			return err
+		}
+		if cur.Balance != 0 {
+			if err := ap.initialBalance(ctx, "user", cur.Username, cur.ID, cur.Balance); err != nil {
+				return err
+			}
 		}
 	} else {
 		primary = ap.freeCard(want.Username, self, want.PrimaryCard)

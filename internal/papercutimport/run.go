@@ -146,6 +146,9 @@ func Apply(ctx context.Context, st *store.Store, snap *Snapshot, o Options) (*Re
 		if err := ap.audit(ctx, "papercut.import", snap.URL, summary(report)); err != nil {
 			return err
 		}
+		if err := ap.flush(ctx); err != nil {
+			return err
+		}
 		if o.DryRun {
 			return errDryRun
 		}

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
 )
 
 // The whole-site reads of `ream import-papercut`: it compares everything a
@@ -97,4 +99,66 @@ func (t *Tx) AccountSelections(ctx context.Context) (map[int64]model.AccountSele
 		return nil, fmt.Errorf("store: unable to list account selections: %w", err)
 	}
 	return out, nil
+}
+
+var auditColumns = []string{"actor", "actor_kind", "actor_user_id", "address", "action", "target", "detail", "created_at"}
+
+// AuditMany writes many audit entries with multi-row inserts: an import
+// audits every user and account it creates or changes.
+func (t *Tx) AuditMany(ctx context.Context, entries []model.AuditEntry) error {
+	now := t.s.nowMS()
+	return t.bulkInsert(ctx, "audit_log", auditColumns, "", len(entries), func(i int, args []any) []any {
+		e := &entries[i]
+		kind := e.ActorKind
+		if kind == "" {
+			kind = model.ActorSystem
+		}
+		var userID any
+		if e.ActorUserID != 0 {
+			userID = e.ActorUserID
+		}
+		return append(args, e.Actor, kind, userID, e.Address, e.Action, e.Target, truncate(e.Detail, 4000), now)
+	})
+}
+
+// ImportTransaction is the transaction row of a balance an import set on
+// a user or an account it created (one of UserID and AccountID is set).
+type ImportTransaction struct {
+	UserID, AccountID int64
+	Balance           money.Amount // from zero: the amount and the balance after
+	Comment, Actor    string
+}
+
+var importTransactionColumns = []string{"user_id", "account_id", "amount", "balance_after", "comment", "actor", "created_at"}
+
+// InsertImportTransactions records many such transactions with multi-row inserts.
+func (t *Tx) InsertImportTransactions(ctx context.Context, txs []ImportTransaction) error {
+	now := t.s.nowMS()
+	null := func(id int64) any {
+		if id == 0 {
+			return nil
+		}
+		return id
+	}
+	return t.bulkInsert(ctx, "transactions", importTransactionColumns, "", len(txs), func(i int, args []any) []any {
+		x := &txs[i]
+		return append(args, null(x.UserID), null(x.AccountID), int64(x.Balance), int64(x.Balance), x.Comment, x.Actor, now)
+	})
+}
+
+// CreateImportedAccount inserts an account with its balance as given; the
+// caller records the balance's transaction (InsertImportTransactions).
+func (t *Tx) CreateImportedAccount(ctx context.Context, a *model.Account) error {
+	now := t.s.nowMS()
+	err := t.queryRow(ctx, `INSERT INTO accounts (parent_id, name, name_key, enabled, disabled_until, pin, balance, overdraft,
+		restricted, access_users, access_groups, invoice_option, comment_option, notes, source, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$16) RETURNING id`,
+		a.ParentID, strings.TrimSpace(a.Name), AccountKey(a.Name), a.Enabled, timePtrMS(a.DisabledUntil), a.PINHash, int64(a.Balance),
+		int64(a.Overdraft), a.Restricted, joinList(a.AccessUsers), joinList(a.AccessGroups), a.InvoiceOption,
+		a.CommentOption, a.Notes, a.SourceID, now).Scan(&a.ID)
+	if err != nil {
+		return classifyAccountErr(err, a)
+	}
+	a.CreatedAt, a.UpdatedAt = msToTime(now), msToTime(now)
+	return nil
 }
