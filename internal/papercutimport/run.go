@@ -2,8 +2,10 @@ package papercutimport
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,11 +62,10 @@ func serialProgress(fn func(Progress)) func(Progress) {
 	return func(p Progress) {
 		<-ch
 		defer func() { ch <- struct{}{} }()
-		if p.Phase != phase {
-			phase, start = p.Phase, time.Now()
-		}
 		now := time.Now()
-		if p.Done < p.Total && now.Sub(last) < 100*time.Millisecond {
+		if p.Phase != phase {
+			phase, start = p.Phase, now
+		} else if p.Done < p.Total && now.Sub(last) < 100*time.Millisecond {
 			return
 		}
 		last = now
@@ -82,16 +83,10 @@ func Apply(ctx context.Context, st *store.Store, snap *Snapshot, o Options) (*Re
 		report.CannotMove = append(report.CannotMove, snap.AdminsNote)
 	}
 	var pinKey []byte
-	if o.Parts.Accounts {
-		for _, a := range snap.Accounts {
-			if a.Props["pin"] != "" {
-				k, err := st.AccountPINKey(ctx)
-				if err != nil {
-					return nil, err
-				}
-				pinKey = k
-				break
-			}
+	if o.Parts.Accounts && slices.ContainsFunc(snap.Accounts, func(a SourceAccount) bool { return a.Props["pin"] != "" }) {
+		var err error
+		if pinKey, err = importPINKey(ctx, st, o.DryRun); err != nil {
+			return nil, err
 		}
 	}
 	total := 0
@@ -164,6 +159,22 @@ func Apply(ctx context.Context, st *store.Store, snap *Snapshot, o Options) (*Re
 		recordRun(ctx, st, o.Actor, report)
 	}
 	return report, nil
+}
+
+// importPINKey is the site's key for shared-account PIN hashes. A dry run
+// does not make it: with none yet, no account in Ream has a PIN, and a
+// throwaway key compares the source's PINs among themselves as well.
+func importPINKey(ctx context.Context, st *store.Store, dry bool) ([]byte, error) {
+	if dry {
+		key, ok, err := st.ExistingAccountPINKey(ctx)
+		if err != nil || ok {
+			return key, err
+		}
+		key = make([]byte, 32)
+		_, err = rand.Read(key)
+		return key, err
+	}
+	return st.AccountPINKey(ctx)
 }
 
 func summary(r *Report) string {

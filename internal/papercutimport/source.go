@@ -162,6 +162,10 @@ func explain(src, method string, err error) error {
 	if errors.As(err, &opErr) || errors.As(err, &netErr) {
 		return &SourceError{Cause: "network", Err: err, Msg: fmt.Sprintf("unable to reach %s: %v; check the address and that the server runs", src, rootCause(err))}
 	}
+	if msg := err.Error(); strings.Contains(msg, "answered HTTP 401") || strings.Contains(msg, "answered HTTP 403") {
+		return &SourceError{Cause: "address", Err: err, Msg: fmt.Sprintf(
+			"%s refused the call (%v): check that this machine's address is among the source's allowed web-services callers and that the token is right", src, rootCause(err))}
+	}
 	// Anything else is an answer that is no XML-RPC: an HTTP error page, HTML…
 	return &SourceError{Cause: "not-papercut", Err: err, Msg: fmt.Sprintf(
 		"%s did not answer as PaperCut's web-services API does (%v): give the API's address, https://SERVER:9192/rpc/api/xmlrpc", src, rootCause(err))}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -161,4 +162,18 @@ func (t *Tx) CreateImportedAccount(ctx context.Context, a *model.Account) error 
 	}
 	a.CreatedAt, a.UpdatedAt = msToTime(now), msToTime(now)
 	return nil
+}
+
+// ExistingAccountPINKey returns the site's key for shared-account PIN
+// hashes if one was made, without making it (AccountPINKey makes it).
+func (s *Store) ExistingAccountPINKey(ctx context.Context) ([]byte, bool, error) {
+	v, ok, err := s.Setting(ctx, accountPINKeySetting)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	key, err := hex.DecodeString(v)
+	if err != nil || len(key) < 16 {
+		return nil, false, fmt.Errorf("store: the account PIN key in the settings table is damaged")
+	}
+	return key, true, nil
 }
