@@ -130,7 +130,8 @@ func Apply(ctx context.Context, st *store.Store, snap *Snapshot, o Options) (*Re
 				return err
 			}
 		}
-		if snap.Admins != nil {
+		// Admin entries name users and groups: they come with either part.
+		if snap.Admins != nil && (o.Parts.Users || o.Parts.Groups) {
 			if err := ap.applyAdmins(ctx); err != nil {
 				return err
 			}
