@@ -37,15 +37,7 @@ func accountCommands() []Command {
 			}},
 		{Name: "getSharedAccountProperties", Help: "Read several shared account properties.", Params: []Param{p("sharedAccountName", String), p("properties", StringList)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
-				out := []string{}
-				for _, prop := range a.List(1) {
-					v, err := env.Core.AccountProperty(ctx, a.Str(0), prop)
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, v)
-				}
-				return out, nil
+				return env.Core.AccountProperties(ctx, a.Str(0), a.List(1))
 			}},
 		{Name: "setSharedAccountProperty", Help: "Set one shared account property.", Params: []Param{p("sharedAccountName", String), p("property", String), p("value", String)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {

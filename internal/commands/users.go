@@ -64,15 +64,7 @@ func userCommands() []Command {
 			}},
 		{Name: "getUserProperties", Help: "Read several user properties.", Params: []Param{p("user", String), p("properties", StringList)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {
-				out := make([]string, 0, len(a.List(1)))
-				for _, prop := range a.List(1) {
-					v, err := env.Core.UserProperty(ctx, a.Str(0), prop)
-					if err != nil {
-						return nil, err
-					}
-					out = append(out, v)
-				}
-				return out, nil
+				return env.Core.UserProperties(ctx, a.Str(0), a.List(1))
 			}},
 		{Name: "setUserProperty", Help: "Set one user property.", Params: []Param{p("user", String), p("property", String), p("value", String)},
 			Run: func(ctx context.Context, env *Env, a Args) (any, error) {

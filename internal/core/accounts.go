@@ -319,6 +319,28 @@ func (c *Core) AccountProperty(ctx context.Context, full, prop string) (string, 
 	if err != nil {
 		return "", err
 	}
+	return accountProperty(acc, prop)
+}
+
+// AccountProperties reads several properties of one account, reading the
+// account once (getSharedAccountProperties; an import reads every account).
+func (c *Core) AccountProperties(ctx context.Context, full string, props []string) ([]string, error) {
+	acc, err := c.Account(ctx, full)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(props))
+	for _, p := range props {
+		v, err := accountProperty(acc, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func accountProperty(acc *model.Account, prop string) (string, error) {
 	switch strings.ToLower(strings.TrimSpace(prop)) {
 	case "access-groups":
 		return strings.Join(acc.AccessGroups, "|"), nil

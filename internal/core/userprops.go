@@ -167,6 +167,40 @@ func (c *Core) UserProperty(ctx context.Context, name, prop string) (string, err
 	return p.get(u), nil
 }
 
+// UserProperties reads several properties of one user, reading the user
+// (and the account selection, when asked for) once: getUserProperties,
+// which an import calls for every user.
+func (c *Core) UserProperties(ctx context.Context, name string, props []string) ([]string, error) {
+	u, err := c.User(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var sel *model.AccountSelection
+	out := make([]string, 0, len(props))
+	for _, prop := range props {
+		prop, p, err := canonicalUserProperty(prop)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p.selection:
+			if sel == nil {
+				s, err := c.Store.AccountSelection(ctx, u.ID)
+				if err != nil {
+					return nil, err
+				}
+				sel = &s
+			}
+			out = append(out, accountSelectionProperty(*sel, prop))
+		case p.get == nil:
+			return nil, Errorf(Invalid, "user property %q can be set but never read", prop)
+		default:
+			out = append(out, p.get(u))
+		}
+	}
+	return out, nil
+}
+
 // UserPropertyChange is one property to set.
 type UserPropertyChange struct{ Name, Value string }
 

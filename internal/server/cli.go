@@ -21,6 +21,7 @@ import (
 	"github.com/reamprint/ream/internal/commands"
 	"github.com/reamprint/ream/internal/config"
 	"github.com/reamprint/ream/internal/core"
+	"github.com/reamprint/ream/internal/papercutimport"
 	"github.com/reamprint/ream/internal/store"
 )
 
@@ -174,6 +175,12 @@ func Main(args []string, std IO) int {
 		return run(true, func(app *App) int {
 			return commands.RunCLI(ctx, app.Table, app.CommandEnv(), rest, std.Stdout, std.Stderr)
 		})
+	case "import-papercut":
+		// Here rather than a feature's CLI: the token may come from the
+		// environment, which only Main has.
+		return run(true, func(app *App) int {
+			return papercutimport.RunCLI(ctx, app.Store, rest, std.Environ, std.Stdout, std.Stderr)
+		})
 	}
 	for _, f := range features {
 		if c, ok := f.CLI[cmd]; ok {
@@ -239,6 +246,7 @@ usage: ream <command> [flags] [arguments]
   serve                     run the web interface, API, scheduler and mail delivery
   server-command VERB ARGS  run a web-services command locally (ream server-command help)
   admin set-password        set the built-in admin's password
+  import-papercut           move a running PaperCut server's users, groups and shared accounts in (--dry-run first)
   migrate                   bring the database schema up to date
   backup FILE               write a consistent copy of the SQLite database while running
   restore FILE              put a backup in place (with the server stopped)

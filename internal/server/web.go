@@ -31,6 +31,8 @@ func (a *App) webHandler() (http.Handler, error) {
 		Metrics: metrics.Handler(), LoginLimiter: limiter,
 		RPC: a.RPCHandler(), Features: a.Features, Version: version(),
 	}
+	// Import from PaperCut runs as a task of the runner the API's imports use.
+	deps.Features.Tasks = a.Tasks
 	if a.Authenticator != nil {
 		deps.Authenticator = a.Authenticator
 	}

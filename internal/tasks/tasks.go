@@ -172,6 +172,22 @@ func (r *Runner) RunAndWait(ctx context.Context, kind, first string, fn func(ctx
 // (graceful shutdown).
 func (r *Runner) Wait() { r.wg.Wait() }
 
+// Status is the state of one task, for a page that follows the task it
+// started (getTaskStatus follows the newest with Poll). It adds no line.
+func (r *Runner) Status(ctx context.Context, id int64) (Status, error) {
+	r.mu.Lock()
+	local := r.local[id]
+	r.mu.Unlock()
+	if local != nil {
+		return local.snapshot(), nil
+	}
+	t, err := r.store.TaskByID(ctx, id)
+	if err != nil {
+		return Status{}, err
+	}
+	return Status{Completed: t.Completed, Message: t.Message}, nil
+}
+
 // Poll answers getTaskStatus for the newest task. PaperCut scripts index
 // the message by poll count, so while the task runs every poll adds a line.
 func (r *Runner) Poll(ctx context.Context) (Status, error) {

@@ -162,6 +162,12 @@ func TestEveryAdminRouteChecksItsRight(t *testing.T) {
 						if !(method == http.MethodGet && status == http.StatusSeeOther && location == "/admin/login" || method == http.MethodPost && status == http.StatusUnauthorized) {
 							t.Errorf("%s: %s got %d (%s), want the login page or 401", role.name, p, status, location)
 						}
+					case acc.builtInOnly:
+						// Every right and all accounts are not enough: the
+						// built-in admin account only.
+						if status != http.StatusForbidden || !strings.Contains(body, "built-in admin account only") {
+							t.Errorf("%s: %s got %d, want it refused to every delegate", role.name, p, status)
+						}
 					case !hasAll && !acc.anyAdmin:
 						if status != http.StatusForbidden || !strings.Contains(body, refusedRight) {
 							t.Errorf("%s: %s got %d, want it refused for its right %v", role.name, p, status, acc.rights)

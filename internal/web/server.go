@@ -50,6 +50,7 @@ import (
 	"github.com/reamprint/ream/internal/passwordlink"
 	"github.com/reamprint/ream/internal/settings"
 	"github.com/reamprint/ream/internal/store"
+	"github.com/reamprint/ream/internal/tasks"
 	"github.com/reamprint/ream/internal/usersync"
 )
 
@@ -99,6 +100,7 @@ type Access struct {
 	rights      []model.AdminRight // all of them are needed
 	allAccounts bool               // the person's scope must be all shared accounts
 	anyAdmin    bool               // any admin session, whatever its rights
+	builtInOnly bool               // the built-in admin account only, whatever a delegate holds
 }
 
 // Route access levels without rights.
@@ -123,10 +125,21 @@ func AdminAllAccounts(rights ...model.AdminRight) Access {
 	return Access{area: kindAdmin, rights: rights, allAccounts: true}
 }
 
+// BuiltInAdminOnly is the access of a route only the built-in admin
+// account may use, however many rights a delegated admin holds (Import
+// from PaperCut, which rewrites users, balances and admin access at once).
+// It declares every right, so a delegate is refused even with all of them.
+func BuiltInAdminOnly() Access {
+	return Access{area: kindAdmin, rights: model.AllAdminRights(), allAccounts: true, builtInOnly: true}
+}
+
 // allows reports whether an admin session may use a route of this access.
 func (a Access) allows(se *Session) bool {
 	if a.anyAdmin || se.BuiltIn {
 		return true
+	}
+	if a.builtInOnly {
+		return false
 	}
 	for _, r := range a.rights {
 		if !se.Rights[r] {
@@ -268,6 +281,9 @@ type Features struct {
 	UserSync    *usersync.Service
 	// PasswordLinks sets and resets internal users' passwords by email.
 	PasswordLinks *passwordlink.Service
+	// Tasks runs Import from PaperCut in the background, as the API's
+	// batch imports run, so the page can follow it.
+	Tasks *tasks.Runner
 }
 
 // Routes lists every registered pattern, in registration order.

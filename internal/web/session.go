@@ -54,6 +54,9 @@ func SessionOf(r *http.Request) *Session {
 	return se
 }
 
+// refusedBuiltInOnly is why a delegated admin may not open a built-in-only page.
+const refusedBuiltInOnly = "it rewrites users, balances, shared accounts and admin access all at once"
+
 // Actor is who a request acts as, for core calls and the audit log.
 func (s *Server) Actor(r *http.Request) core.Actor {
 	a := core.Actor{Address: clientAddress(r)}
@@ -202,6 +205,11 @@ func (s *Server) serveRoute(rt *route) http.Handler {
 			}
 			if se == nil {
 				s.refuseAnonymous(w, r, kind)
+				return
+			}
+			if kind == kindAdmin && rt.access.builtInOnly && !se.BuiltIn {
+				s.renderError(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, se)), http.StatusForbidden,
+					"Your admin rights do not include this page: it is for the built-in admin account only, because "+refusedBuiltInOnly+".")
 				return
 			}
 			if kind == kindAdmin && !rt.access.allows(se) {
