@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/money"
 )
 
 // Accounts > (account) > Adjust balance: the one change an admin with
@@ -23,13 +24,9 @@ func (s *Server) accountAdjust(w http.ResponseWriter, r *http.Request) error {
 	if acc.DeletedAt != nil {
 		return Errorf(http.StatusBadRequest, "Shared account %s is deleted: restore it before adjusting its balance.", acc.FullName())
 	}
-	raw, comment := strings.TrimSpace(r.PostFormValue("adjust")), strings.TrimSpace(r.PostFormValue("comment"))
-	if raw == "" {
-		return Errorf(http.StatusBadRequest, "Balance adjustment: enter an amount (e.g. 5.00 or -2.50). Nothing was saved.")
-	}
-	amount, msg := checkBalanceAdjustment(raw, comment, acc.Balance)
-	if msg != "" {
-		return Errorf(http.StatusBadRequest, "%s", msg)
+	amount, comment, err := postedAdjustment(r, acc.Balance)
+	if err != nil {
+		return err
 	}
 	after, err := s.core.AdjustAccountBalance(r.Context(), s.Actor(r), acc.FullName(), amount, false, comment)
 	if err != nil {
@@ -45,17 +42,27 @@ func (s *Server) userAdjust(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	raw, comment := strings.TrimSpace(r.PostFormValue("adjust")), strings.TrimSpace(r.PostFormValue("comment"))
-	if raw == "" {
-		return Errorf(http.StatusBadRequest, "Balance adjustment: enter an amount (e.g. 5.00 or -2.50). Nothing was saved.")
-	}
-	amount, msg := checkBalanceAdjustment(raw, comment, u.Balance)
-	if msg != "" {
-		return Errorf(http.StatusBadRequest, "%s", msg)
+	amount, comment, err := postedAdjustment(r, u.Balance)
+	if err != nil {
+		return err
 	}
 	after, err := s.core.AdjustUserBalance(r.Context(), s.Actor(r), u.Username, amount, false, comment)
 	if err != nil {
 		return err
 	}
 	return s.Redirect(w, r, userPath(u.Username), "ok", "Balance of "+u.Username+" adjusted by "+amount.String()+"; it is now "+after.String()+".")
+}
+
+// postedAdjustment reads the amount and comment of an Adjust balance form,
+// refusing a missing or bad amount before anything is saved.
+func postedAdjustment(r *http.Request, balance money.Amount) (money.Amount, string, error) {
+	raw, comment := strings.TrimSpace(r.PostFormValue("adjust")), strings.TrimSpace(r.PostFormValue("comment"))
+	if raw == "" {
+		return 0, "", Errorf(http.StatusBadRequest, "Balance adjustment: enter an amount (e.g. 5.00 or -2.50). Nothing was saved.")
+	}
+	amount, msg := checkBalanceAdjustment(raw, comment, balance)
+	if msg != "" {
+		return 0, "", Errorf(http.StatusBadRequest, "%s", msg)
+	}
+	return amount, comment, nil
 }
