@@ -58,6 +58,7 @@ func (s *Server) registerBase() {
 	s.Handle("GET /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit), s.userEditPage)
 	s.Handle("POST /admin/users/{name}/edit", Admin(model.RightUsersView, model.RightUsersEdit), s.userEdit)
 	s.Handle("POST /admin/users/{name}/adjust", Admin(model.RightUsersView, model.RightUsersBalance), s.userAdjust)
+	s.Handle("POST /admin/users/{name}/cards", Admin(model.RightUsersView, model.RightUsersCards), s.userCards)
 	s.Handle("GET /admin/users/{name}/delete", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersInternal), s.userDeletePage)
 	s.Handle("POST /admin/users/{name}/delete", Admin(model.RightUsersView, model.RightUsersEdit, model.RightUsersInternal), s.userDelete)
 	s.Handle("GET /admin/users/{name}/password", Admin(model.RightUsersInternal), s.userPasswordPage)

@@ -93,6 +93,19 @@ func TestUserPagesFollowEachRight(t *testing.T) {
 				t.Errorf("alice's balance: %s", u.Balance)
 			}
 
+			// Cards only: the user page's own form sets the numbers.
+			setRole(t, e.core, "user", "sec", adminRole{rights: []model.AdminRight{model.RightUsersView, model.RightUsersCards}, scope: model.ScopeAll})
+			_, page, csrf = e.get(c, "/admin/users/alice")
+			if !strings.Contains(page, `id="card-numbers"`) || !strings.Contains(page, "4711") || strings.Contains(page, `id="edit-user"`) {
+				t.Errorf("alice's page for users.cards does not offer just the numbers")
+			}
+			if resp, _ := e.post(c, "/admin/users/alice/cards", url.Values{"csrf": {csrf}, "primary_card": {"5000"}, "secondary_card": {"4711"}}, nil); resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("setting alice's numbers: %d", resp.StatusCode)
+			}
+			if u := mustUser(t, e, "alice"); u.PrimaryCard != "5000" || u.SecondaryCard != "4711" || u.FullName != "Alice Edited" {
+				t.Errorf("alice after the cards form: %q %q %q", u.PrimaryCard, u.SecondaryCard, u.FullName)
+			}
+
 			// A scoped admin and account selection.
 			setRole(t, e.core, "user", "sec", adminRole{rights: []model.AdminRight{model.RightUsersView, model.RightUsersEdit}, scope: model.ScopeAccounts})
 			sel := url.Values{"csrf": {csrf}, "as_mode": {model.SelectAutoShared}, "as_account": {"Chemistry"}}

@@ -315,3 +315,33 @@ func checkBalanceAdjustment(adjust, comment string, balance money.Amount) (money
 	}
 	return amount, ""
 }
+
+// userCards is the user page's Card/ID numbers form, for an admin with
+// Users: card/ID numbers and PINs (who need not be able to edit details).
+// Both numbers are one change, so a swap of the two works.
+func (s *Server) userCards(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	u, err := s.core.User(ctx, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	var changes []core.UserPropertyChange
+	for _, f := range []struct{ field, prop, old string }{
+		{"primary_card", "primary-card-number", u.PrimaryCard},
+		{"secondary_card", "secondary-card-number", u.SecondaryCard},
+	} {
+		if v := strings.TrimSpace(r.PostFormValue(f.field)); v != f.old {
+			changes = append(changes, core.UserPropertyChange{Name: f.prop, Value: v})
+		}
+	}
+	if len(changes) == 0 {
+		return s.Redirect(w, r, userPath(u.Username), "ok", "Card/ID numbers unchanged.")
+	}
+	if err := s.core.SetUserProperties(ctx, s.Actor(r), u.Username, changes); err != nil {
+		if msg, ok := formError(err); ok {
+			return s.Redirect(w, r, userPath(u.Username), "error", "Card/ID numbers not changed: "+msg)
+		}
+		return err
+	}
+	return s.Redirect(w, r, userPath(u.Username), "ok", "Card/ID numbers of "+u.Username+" saved.")
+}
