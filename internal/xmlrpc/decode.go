@@ -21,6 +21,17 @@ import (
 // (server local time when no zone is given), <base64> []byte, <array> []any,
 // <struct> map[string]any and <nil/> nil. Every refusal is a *DecodeError.
 func DecodeCall(r io.Reader, lim Limits) (method string, params []any, err error) {
+	method, params, err, done, rest, buf := decodeSmallCall(r, lim)
+	defer smallCallBuffers.Put(buf)
+	if done {
+		return method, params, err
+	}
+	return decodeCall(rest, lim)
+}
+
+// decodeCall is DecodeCall's full decoder, for every call the fast path
+// (fastcall.go) leaves to it.
+func decodeCall(r io.Reader, lim Limits) (method string, params []any, err error) {
 	p := newDecoder(r, lim, "request")
 	defer p.release()
 	if err := p.expectStart("methodCall"); err != nil {
