@@ -27,12 +27,35 @@ type Journal interface {
 // Call it before the Limiter is used.
 func (l *Limiter) SetJournal(j Journal) { l.journal = j }
 
+// SetPlainJournal is SetJournal for a limiter used through AllowShared and
+// FailureShared (one budget per account and one per client, no familiar
+// addresses): the portal's card registration attempts.
+func (l *Limiter) SetPlainJournal(j Journal) { l.journal, l.plainJournal = j, true }
+
+// AllowShared is Allow after the other servers' events are applied.
+func (l *Limiter) AllowShared(account, client string, now time.Time) (ok bool, retryAfter time.Duration, reason string) {
+	l.catchUp()
+	return l.Allow(account, client, now)
+}
+
+// FailureShared is Failure, shared with the other servers.
+func (l *Limiter) FailureShared(account, client string, now time.Time) {
+	l.Failure(account, client, now)
+	l.record(LoginEvent{Failure: true, Account: account, Client: client, At: now})
+}
+
 // catchUp applies the other servers' events before a decision.
 func (l *Limiter) catchUp() {
 	if l.journal == nil {
 		return
 	}
 	l.journal.Replay(func(e LoginEvent) {
+		if l.plainJournal {
+			if e.Failure {
+				l.Failure(e.Account, e.Client, e.At)
+			}
+			return
+		}
 		if e.Failure {
 			l.failureFrom(e.Account, e.Client, e.Familiar, e.At)
 		} else {

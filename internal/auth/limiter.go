@@ -120,6 +120,8 @@ type Limiter struct {
 	unfamiliar *failureTable // per account, failures from unfamiliar addresses
 	global     failureRecord
 	journal    Journal // shares the counts with other servers; nil: this process only
+	// plainJournal: the journal's events are Failure/Allow ones (SetPlainJournal).
+	plainJournal bool
 }
 
 // NewLimiter returns a Limiter with cfg's budgets.

@@ -141,14 +141,14 @@ func (s *Service) selfLimiter() *auth.Limiter {
 // address, or refuses it when the budget is spent (audited).
 func (s *Service) countAttempt(ctx context.Context, a core.Actor, u *model.User, action string) error {
 	l, now := s.selfLimiter(), time.Now()
-	if ok, wait, reason := l.Allow(u.Username, a.Address, now); !ok {
+	if ok, wait, reason := l.AllowShared(u.Username, a.Address, now); !ok {
 		detail := fmt.Sprintf("too many attempts (%s); refused for %s", reason, wait.Round(time.Second))
 		if err := s.Core.Store.Audit(ctx, a.Entry(action+".refused", u.Username, detail)); err != nil {
 			return err
 		}
 		return ErrRefused
 	}
-	l.Failure(u.Username, a.Address, now)
+	l.FailureShared(u.Username, a.Address, now)
 	return nil
 }
 

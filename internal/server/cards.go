@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 
+	"github.com/reamprint/ream/internal/auth"
 	"github.com/reamprint/ream/internal/cards"
 	"github.com/reamprint/ream/internal/mail"
 	"github.com/reamprint/ream/internal/model"
+	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/usersync"
 )
 
@@ -22,6 +24,17 @@ func init() {
 			svc := cards.NewService(app.Core, worker.Wake)
 			svc.DirectoryManages = func(ctx context.Context, u *model.User, slot int) bool {
 				return usersync.ManagesCard(ctx, app.Settings, u, slot)
+			}
+			if app.Store.Flavor() == store.Postgres {
+				// Servers sharing the database count the portal's card
+				// registration attempts together, as they do logins: a
+				// guesser gains nothing by being balanced over two.
+				j, err := store.NewLimiterJournal(ctx, app.Store, app.Log, store.JournalCardAttempts)
+				if err != nil {
+					return err
+				}
+				svc.SelfLimiter = auth.NewLimiter(auth.CardRegistrationLimiterConfig)
+				svc.SelfLimiter.SetPlainJournal(j)
 			}
 			app.Core.NewUserHooks = append(app.Core.NewUserHooks, svc.Hook())
 			app.Features.Cards, app.Features.Mail = svc, worker

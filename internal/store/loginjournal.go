@@ -35,6 +35,7 @@ const loginJournalHistory = time.Hour
 const (
 	JournalLogins        = "login"         // the login limiter (and current-password checks)
 	JournalResetRequests = "reset-request" // "Forgot your password?" requests
+	JournalCardAttempts  = "card-attempt"  // the portal's card/ID self-registration attempts
 )
 
 // NewLoginJournal starts a journal of the login limiter for this server,

@@ -92,3 +92,46 @@ func TestLimiterJournalsKeepTheirScopes(t *testing.T) {
 		}
 	})
 }
+
+// TestCardAttemptsAreCountedAcrossServers: the portal's card registration
+// budget (auth.CardRegistrationLimiterConfig) is the site's: attempts on
+// server A refuse the next one on server B, and the login limiter does
+// not count them.
+func TestCardAttemptsAreCountedAcrossServers(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := openAtVersion(t, url, SchemaVersion())
+		server := func(scope string, cfg auth.LimiterConfig) *auth.Limiter {
+			t.Helper()
+			j, err := NewLimiterJournal(ctx, s, slog.New(slog.DiscardHandler), scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := auth.NewLimiter(cfg)
+			if scope == JournalCardAttempts {
+				l.SetPlainJournal(j)
+			} else {
+				l.SetJournal(j)
+			}
+			return l
+		}
+		cardsA, cardsB := server(JournalCardAttempts, auth.CardRegistrationLimiterConfig), server(JournalCardAttempts, auth.CardRegistrationLimiterConfig)
+		loginB := server(JournalLogins, auth.DefaultLimiterConfig)
+		now := time.Now()
+		for i := 0; ; i++ {
+			if ok, _, _ := cardsA.AllowShared("frank", "198.51.100.7", now); !ok {
+				break
+			}
+			if i > 1000 {
+				t.Fatal("server A's card limiter never refused")
+			}
+			cardsA.FailureShared("frank", "198.51.100.7", now)
+		}
+		if ok, _, _ := cardsB.AllowShared("frank", "198.51.100.7", now); ok {
+			t.Error("server B lets frank try another number after server A spent his budget")
+		}
+		if ok, _, reason := loginB.AllowFrom("frank", "198.51.100.7", true, now); !ok {
+			t.Errorf("the login limiter counts card attempts: refused (%s)", reason)
+		}
+	})
+}
