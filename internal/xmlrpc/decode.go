@@ -21,12 +21,12 @@ import (
 // (server local time when no zone is given), <base64> []byte, <array> []any,
 // <struct> map[string]any and <nil/> nil. Every refusal is a *DecodeError.
 func DecodeCall(r io.Reader, lim Limits) (method string, params []any, err error) {
-	method, params, err, done, rest, buf := decodeSmallCall(r, lim)
-	defer smallCallBuffers.Put(buf)
-	if done {
-		return method, params, err
+	c := decodeSmallCall(r, lim)
+	defer smallCallBuffers.Put(c.buf)
+	if c.done {
+		return c.method, c.params, nil
 	}
-	return decodeCall(rest, lim)
+	return decodeCall(c.rest, lim)
 }
 
 // decodeCall is DecodeCall's full decoder, for every call the fast path

@@ -22,33 +22,43 @@ import (
 // is streamed through the full decoder as before.
 const fastCallMax = 4096
 
+// smallCall is what decodeSmallCall found: a call the fast path read
+// (done), or the reader the full decoder goes on with (rest). buf goes
+// back to smallCallBuffers once rest is read.
+type smallCall struct {
+	method string
+	params []any
+	done   bool
+	rest   io.Reader
+	buf    *[]byte
+}
+
 // decodeSmallCall reads the first fastCallMax+1 bytes of r: a body that
 // ends within them is tried on the fast path, then on the full decoder;
 // a longer one goes on to the full decoder as a stream.
-// The caller hands buf back to smallCallBuffers once rest is read.
-func decodeSmallCall(r io.Reader, lim Limits) (method string, params []any, err error, done bool, rest io.Reader, buf *[]byte) {
-	buf = smallCallBuffers.Get().(*[]byte)
-	n, rerr := io.ReadFull(r, *buf)
-	return decodeSmall((*buf)[:n], r, rerr, lim, buf)
+func decodeSmallCall(r io.Reader, lim Limits) smallCall {
+	c := smallCall{buf: smallCallBuffers.Get().(*[]byte)}
+	n, err := io.ReadFull(r, *c.buf)
+	read := (*c.buf)[:n]
+	switch err {
+	case io.EOF, io.ErrUnexpectedEOF:
+		if m, p, ok := fastCall(read, lim); ok {
+			c.method, c.params, c.done = m, p, true
+		} else {
+			c.rest = bytes.NewReader(read)
+		}
+	case nil:
+		c.rest = io.MultiReader(bytes.NewReader(read), r)
+	default:
+		// A read error: the full decoder meets it again and names it.
+		c.rest = io.MultiReader(bytes.NewReader(read), errReader{err})
+	}
+	return c
 }
 
 // smallCallBuffers are the fast path's windows, reused: the parameters it
 // returns are copies.
 var smallCallBuffers = sync.Pool{New: func() any { b := make([]byte, fastCallMax+1); return &b }}
-
-func decodeSmall(buf []byte, r io.Reader, rerr error, lim Limits, pooled *[]byte) (method string, params []any, err error, done bool, rest io.Reader, _ *[]byte) {
-	switch rerr {
-	case io.EOF, io.ErrUnexpectedEOF:
-		if m, p, ok := fastCall(buf, lim); ok {
-			return m, p, nil, true, nil, pooled
-		}
-		return "", nil, nil, false, bytes.NewReader(buf), pooled
-	case nil:
-		return "", nil, nil, false, io.MultiReader(bytes.NewReader(buf), r), pooled
-	}
-	// A read error: the full decoder meets it again and names it.
-	return "", nil, nil, false, io.MultiReader(bytes.NewReader(buf), errReader{rerr}), pooled
-}
 
 type errReader struct{ err error }
 
