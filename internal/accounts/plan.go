@@ -332,12 +332,15 @@ func (p *planner) dropPINConflicts(records []source.Record) []source.Record {
 			}
 		}
 	}
-	kept := records[:0:0]
+	// Kept in place: a copy would hold a second set of records (a million
+	// of them on a first import) while the first is still alive.
+	kept := records[:0]
 	for i := range records {
 		if !dropped[i] {
 			kept = append(kept, records[i])
 		}
 	}
+	clear(records[len(kept):])
 	return kept
 }
 
