@@ -796,16 +796,7 @@ func (m *entryMapper) values(attrs string) (*[slotCount]valueSet, error) {
 	m.partial = m.partial[:0]
 	list := berString{attrs}
 	for !list.empty() {
-		attr, err := list.expect(tagSequence)
-		if err != nil {
-			return nil, err
-		}
-		ar := berString{attr}
-		name, err := ar.expect(tagOctetString)
-		if err != nil {
-			return nil, err
-		}
-		set, err := ar.expect(tagSet)
+		name, set, err := nextAttribute(&list)
 		if err != nil {
 			return nil, err
 		}
@@ -832,6 +823,23 @@ func (m *entryMapper) values(attrs string) (*[slotCount]valueSet, error) {
 		}
 	}
 	return &v, nil
+}
+
+// nextAttribute reads one PartialAttribute (type and SET OF values) off an
+// encoded attribute list.
+func nextAttribute(list *berString) (name, set string, err error) {
+	attr, err := list.expect(tagSequence)
+	if err != nil {
+		return "", "", err
+	}
+	ar := berString{attr}
+	if name, err = ar.expect(tagOctetString); err != nil {
+		return "", "", err
+	}
+	if set, err = ar.expect(tagSet); err != nil {
+		return "", "", err
+	}
+	return name, set, nil
 }
 
 // user maps a user entry, or says why the entry is skipped. The error is

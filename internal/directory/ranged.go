@@ -103,16 +103,7 @@ type rangeChunk struct {
 func (m *entryMapper) rangeChunk(attrs, attr string) (*rangeChunk, error) {
 	list := berString{attrs}
 	for !list.empty() {
-		a, err := list.expect(tagSequence)
-		if err != nil {
-			return nil, err
-		}
-		ar := berString{a}
-		name, err := ar.expect(tagOctetString)
-		if err != nil {
-			return nil, err
-		}
-		set, err := ar.expect(tagSet)
+		name, set, err := nextAttribute(&list)
 		if err != nil {
 			return nil, err
 		}

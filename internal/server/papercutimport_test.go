@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/reamprint/ream/internal/store"
 	"github.com/reamprint/ream/internal/testenv"
@@ -58,22 +56,7 @@ func seedPaperCutSource(t *testing.T, env []string, dir, root string, users, acc
 // startSourceServe runs `ream serve` on a data directory as the import's source.
 func startSourceServe(t *testing.T, env []string, dir string) string {
 	t.Helper()
-	addr := loopback(t)
-	reamProcess(t, env, "serve", "--data-dir", dir, "--listen", addr, "--set", "https.listen=")
-	base := "http://" + addr
-	deadline := time.Now().Add(hangGuard)
-	for {
-		if resp, err := http.Get(base + "/healthz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("ream serve on %s did not answer", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	base, _ := startServeArgs(t, env, "--data-dir", dir)
 	return base + "/rpc/api/xmlrpc"
 }
 

@@ -24,8 +24,15 @@ import (
 // database and returns its base URL and a kill (SIGKILL) function.
 func startServeProcess(t *testing.T, env []string, dbURL string) (string, func()) {
 	t.Helper()
+	return startServeArgs(t, env, "--data-dir", t.TempDir(), "--database-url", dbURL)
+}
+
+// startServeArgs runs `ream serve args…` on a loopback port of its own and
+// waits until it answers; it returns the base URL and a kill function.
+func startServeArgs(t *testing.T, env []string, args ...string) (string, func()) {
+	t.Helper()
 	addr := loopback(t)
-	cmd := reamProcess(t, env, "serve", "--data-dir", t.TempDir(), "--database-url", dbURL, "--listen", addr, "--set", "https.listen=")
+	cmd := reamProcess(t, env, append(append([]string{"serve"}, args...), "--listen", addr, "--set", "https.listen=")...)
 	base := "http://" + addr
 	deadline := time.Now().Add(hangGuard)
 	for {
