@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/reamprint/ream/internal/accounts/source"
 	"github.com/reamprint/ream/internal/store"
 )
 
@@ -40,44 +41,48 @@ func Apply(ctx context.Context, tx *store.Tx, plan *Plan, actor string, progress
 	if err != nil {
 		return err
 	}
-	for i := range w.creates {
-		w.creates[i].ID = ids[i]
-	}
-	for i, pi := range w.parentIndex {
-		if pi >= 0 {
-			w.creates[i].ParentID = ids[pi]
+	// New accounts are made from their records and written a batch at a
+	// time: a million-account first import holds one batch of rows, not a
+	// million.
+	batch := make([]store.SyncAccount, 0, min(len(w.creates), writeBatch))
+	var row source.Row
+	for start := 0; start < len(w.creates); start += writeBatch {
+		batch = batch[:0]
+		for i := start; i < min(start+writeBatch, len(w.creates)); i++ {
+			c := &w.creates[i]
+			a := w.row(c, &row)
+			a.ID = ids[i]
+			if c.parent >= 0 {
+				a.ParentID = ids[c.parent]
+			}
+			batch = append(batch, a)
 		}
-	}
-	if err := insertInChunks(ctx, tx, w.creates, step); err != nil {
-		return err
-	}
-	txs := make([]store.AccountTransaction, len(w.balances))
-	for i, b := range w.balances {
-		id := b.id
-		comment := "balance set by the " + plan.comment
-		if b.create >= 0 {
-			id = w.creates[b.create].ID
-			comment = "initial balance from the " + plan.comment
+		if err := tx.InsertSyncAccounts(ctx, batch); err != nil {
+			return err
 		}
-		txs[i] = store.AccountTransaction{AccountID: id, Amount: b.delta, BalanceAfter: b.balance, Comment: comment, Actor: actor}
+		step(len(batch))
 	}
-	if err := tx.InsertAccountTransactions(ctx, txs); err != nil {
-		return err
+	batch = nil
+	setComment, initialComment := "balance set by the "+plan.comment, "initial balance from the "+plan.comment
+	txs := make([]store.AccountTransaction, 0, min(len(w.balances), writeBatch))
+	for start := 0; start < len(w.balances); start += writeBatch {
+		txs = txs[:0]
+		for _, b := range w.balances[start:min(start+writeBatch, len(w.balances))] {
+			id, comment := b.id, setComment
+			if b.create >= 0 {
+				id, comment = ids[b.create], initialComment
+			}
+			txs = append(txs, store.AccountTransaction{AccountID: id, Amount: b.delta, BalanceAfter: b.balance, Comment: comment, Actor: actor})
+		}
+		if err := tx.InsertAccountTransactions(ctx, txs); err != nil {
+			return err
+		}
+		step(len(txs))
 	}
-	step(len(txs))
 	return nil
 }
 
-// insertInChunks inserts new accounts a slice at a time so that a long
-// first import reports progress.
-func insertInChunks(ctx context.Context, tx *store.Tx, creates []store.SyncAccount, step func(int)) error {
-	const chunk = 20_000
-	for start := 0; start < len(creates); start += chunk {
-		part := creates[start:min(start+chunk, len(creates))]
-		if err := tx.InsertSyncAccounts(ctx, part); err != nil {
-			return err
-		}
-		step(len(part))
-	}
-	return nil
-}
+// writeBatch is how many rows Apply writes at once: enough to keep the
+// database busy, few enough that a batch's rows and arguments stay small
+// (20,000 rows are about 4 MB) and progress is reported often.
+const writeBatch = 20_000

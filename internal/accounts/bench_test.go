@@ -49,7 +49,7 @@ func benchStores(b *testing.B, fn func(b *testing.B, open freshDB)) {
 	}
 }
 
-func sampleFile(b *testing.B, dir string, n int) string {
+func sampleFile(b testing.TB, dir string, n int) string {
 	b.Helper()
 	path := filepath.Join(dir, "accounts-"+strconv.Itoa(n)+".txt")
 	f, err := os.Create(path)

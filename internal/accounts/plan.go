@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -106,12 +107,39 @@ func (p *Plan) Counts() model.SyncCounts {
 
 // planWrites are the rows the applier writes.
 type planWrites struct {
-	creates     []store.SyncAccount // ID filled in by the applier
-	parentIndex []int32             // creates[i]'s parent among creates, or -1 when ParentID is known
-	updates     []store.SyncAccount // full new state of updated and restored accounts
-	clearPINs   []int64             // live accounts whose PIN moves: cleared before updates
-	deletes     []int64
-	balances    []balanceSet
+	creates   []plannedCreate
+	updates   []store.SyncAccount // full new state of updated and restored accounts
+	clearPINs []int64             // live accounts whose PIN moves: cleared before updates
+	deletes   []int64
+	balances  []balanceSet
+
+	// What a create's row is made from: its record, the run's source id
+	// and the PIN key. A create's row is only made when it is written, a
+	// batch at a time, so that a first import never holds a million rows.
+	records  *source.Packed
+	sourceID string
+	pinKey   []byte
+}
+
+// plannedCreate is a new account: its name and parent, and the record
+// whose line gives its values (-1 for a parent only implied by its
+// sub-accounts' lines, which has the defaults).
+type plannedCreate struct {
+	name     string
+	parentID int64 // an existing parent's id; 0 for none or a planned parent
+	parent   int32 // the planned parent's index among creates, or -1
+	rec      int32
+}
+
+// row is the account a create writes, with parentID filled in by the
+// applier for a planned parent.
+func (w *planWrites) row(c *plannedCreate, r *source.Row) store.SyncAccount {
+	a := newAccount(c.parentID, c.name, w.sourceID)
+	if c.rec >= 0 {
+		w.records.Row(int(c.rec), r)
+		setValues(&a, r, w.pinKey)
+	}
+	return a
 }
 
 // balanceSet is a balance the source sets; the transaction row records it.
@@ -164,6 +192,9 @@ type planner struct {
 	live    map[string]int32 // keyOf → index in current; negative: a planned account (createIndex)
 	deleted map[string]int32 // keyOf → the most recently deleted account of that name
 	key     []byte
+	records *source.Packed
+	skip    []bool // records not planned: their lines are skipped
+	row     source.Row
 	// The current accounts the source names, in first-seen order: their
 	// new state, their index in current, the line that named them, and
 	// whether a line named them directly (not only as a parent).
@@ -186,27 +217,33 @@ type unknownName struct {
 }
 
 // Build plans records against the current accounts. names may be nil when
-// no record has an access list. Build consumes res.Records (they are
-// cleared as they are planned); the skipped lines and warnings stay.
+// no record has an access list. Build packs res.Records (see
+// source.Result.Pack), and the plan keeps the packed records until it is
+// applied: new accounts are made from them as they are written.
 func Build(res *source.Result, current []store.SyncAccount, names *store.AccessNames, opts PlanOptions) *Plan {
+	records := res.Pack()
+	n := records.Len()
 	p := &planner{
 		opts:      opts,
 		current:   current,
 		names:     names,
+		records:   records,
+		skip:      make([]bool, n),
 		plan:      &Plan{Skipped: append([]source.LineError(nil), res.Skipped...), Warnings: append([]source.LineError(nil), res.Warnings...)},
-		live:      make(map[string]int32, len(current)+len(res.Records)),
+		live:      make(map[string]int32, len(current)+n),
 		deleted:   make(map[string]int32),
 		touchedAt: make([]int32, len(current)),
 		// Full capacity up front: pointers into nexts must stay valid.
 		nexts:   make([]store.SyncAccount, 0, len(current)),
 		unknown: make(map[string]*unknownName),
 	}
-	p.plan.Read = len(res.Records) + len(res.Skipped)
+	p.plan.Read = n + len(res.Skipped)
+	w := &p.plan.write
+	w.records, w.sourceID, w.pinKey = records, opts.SourceID, opts.PINKey
 	// Room for every line to be a new account once the current ones are
 	// out of the count: a first import then never grows (and copies) these.
-	if n := len(res.Records) - len(current); n > 0 {
-		p.plan.write.creates = make([]store.SyncAccount, 0, n)
-		p.plan.write.parentIndex = make([]int32, 0, n)
+	if n := n - len(current); n > 0 {
+		w.creates = make([]plannedCreate, 0, n)
 		p.plan.Creates = make([]Item, 0, n)
 	}
 	p.plan.comment = opts.Comment
@@ -214,14 +251,15 @@ func Build(res *source.Result, current []store.SyncAccount, names *store.AccessN
 		p.touchedAt[i] = -1
 	}
 	p.index()
-	records := p.dropPINConflicts(res.Records)
-	for i := range records {
-		p.apply(&records[i])
-		// Let the record's values go as soon as they are planned: a big
-		// run's memory then falls while it plans rather than peaking.
-		records[i] = source.Record{}
+	p.checkValues()
+	p.dropPINConflicts()
+	for i := range n {
+		if !p.skip[i] {
+			records.Row(i, &p.row)
+			p.apply(int32(i), &p.row)
+		}
 	}
-	res.Records = nil
+	p.skip = nil
 	p.reportUnknownNames()
 	p.settleRestoredPINs()
 	p.classify()
@@ -250,7 +288,7 @@ func (p *planner) index() {
 
 // liveIndex returns the index in current of the live account a record
 // names, or -1.
-func (p *planner) liveIndex(r *source.Record) int32 {
+func (p *planner) liveIndex(r *source.Row) int32 {
 	parent, ok := p.live[string(p.keyOf(0, r.Parent))]
 	if !ok {
 		return -1
@@ -269,110 +307,90 @@ func (p *planner) liveIndex(r *source.Record) int32 {
 // accounts after the run: a PIN held by an account the run leaves with it.
 // Skipping a line keeps its account's old PIN, which may in turn clash with
 // another line, so it repeats until nothing changes.
-func (p *planner) dropPINConflicts(records []source.Record) []source.Record {
-	records = p.checkValues(records)
-	// From here on a record's PIN is the form it is stored and compared in.
-	for i := range records {
-		if r := &records[i]; r.PIN != nil && *r.PIN != "" {
-			h := auth.AccountPINHash(p.opts.PINKey, *r.PIN)
-			r.PIN = &h
-		}
-	}
-	// The current accounts' PINs are unique, so only a PIN that its
-	// account does not have yet can clash; usually there is none.
-	ids := make([]int64, len(records))
-	moving := false
-	for i := range records {
-		r := &records[i]
-		if r.PIN == nil {
-			continue
-		}
-		cur := p.liveIndex(r)
-		if cur >= 0 {
-			ids[i] = p.current[cur].ID
-		}
-		moving = moving || cur < 0 || p.current[cur].PINHash != *r.PIN
-	}
-	if !moving {
-		return records
-	}
+func (p *planner) dropPINConflicts() {
+	// Only a PIN that a live account has can clash (the source's own PINs
+	// are unique): on a first import there is none.
 	owner := make(map[string]int64) // live PIN → account id
 	for i := range p.current {
 		if a := &p.current[i]; a.DeletedAt == 0 && a.PINHash != "" {
 			owner[a.PINHash] = a.ID
 		}
 	}
+	if len(owner) == 0 {
+		return
+	}
+	n := p.records.Len()
+	ids := make([]int64, n)   // the live account a line names
+	pins := make([]string, n) // the PIN a line gives, as stored
+	moving := false
+	r := &p.row
+	for i := range n {
+		if p.skip[i] {
+			continue
+		}
+		p.records.Row(i, r)
+		if r.Has&source.HasPIN == 0 {
+			continue
+		}
+		pins[i] = auth.AccountPINHash(p.opts.PINKey, r.PIN)
+		cur := p.liveIndex(r)
+		if cur >= 0 {
+			ids[i] = p.current[cur].ID
+		}
+		moving = moving || cur < 0 || p.current[cur].PINHash != pins[i]
+	}
+	if !moving {
+		return
+	}
 	newPIN := make(map[int64]string) // account id → PIN its line gives
-	for i := range records {
+	for i := range n {
 		if ids[i] != 0 {
-			newPIN[ids[i]] = *records[i].PIN
+			newPIN[ids[i]] = pins[i]
 		}
 	}
-	dropped := make([]bool, len(records))
 	for changed := true; changed; {
 		changed = false
-		for i := range records {
-			r := &records[i]
-			if dropped[i] || r.PIN == nil {
+		for i := range n {
+			if p.skip[i] || pins[i] == "" {
 				continue
 			}
-			holder, held := owner[*r.PIN]
+			holder, held := owner[pins[i]]
 			if !held || holder == ids[i] {
 				continue
 			}
-			if moved, ok := newPIN[holder]; ok && moved != *r.PIN {
+			if moved, ok := newPIN[holder]; ok && moved != pins[i] {
 				continue
 			}
 			h := &p.current[p.indexByID(holder)]
+			p.records.Row(i, r)
 			p.plan.Skipped = append(p.plan.Skipped, source.LineError{Line: r.Line, Field: "field 4 (PIN / code)",
 				Reason: fmt.Sprintf("the PIN is already used by the account %q, which keeps it; PINs must be unique", p.fullName(h))})
-			dropped[i], changed = true, true
+			p.skip[i], changed = true, true
 			if ids[i] != 0 {
 				delete(newPIN, ids[i])
 			}
 		}
 	}
-	// Kept in place: a copy would hold a second set of records (a million
-	// of them on a first import) while the first is still alive.
-	kept := records[:0]
-	for i := range records {
-		if !dropped[i] {
-			kept = append(kept, records[i])
-		}
-	}
-	clear(records[len(kept):])
-	return kept
 }
 
 // checkValues skips lines whose values the accounts table cannot hold, with
 // the same limits that editing an account has.
-func (p *planner) checkValues(records []source.Record) []source.Record {
-	bad := false
-	for i := range records {
-		r := &records[i]
-		if (r.PIN != nil && len(*r.PIN) > maxPINBytes) || (r.Notes != nil && utf8.RuneCountInString(*r.Notes) > maxNotesRune) {
-			bad = true
-			break
-		}
-	}
-	if !bad {
-		return records
-	}
-	kept := make([]source.Record, 0, len(records))
-	for i := range records {
-		r := &records[i]
+func (p *planner) checkValues() {
+	r := &p.row
+	for i := range p.records.Len() {
+		p.records.Row(i, r)
 		switch {
-		case r.PIN != nil && len(*r.PIN) > maxPINBytes:
+		case len(r.PIN) > maxPINBytes:
 			p.plan.Skipped = append(p.plan.Skipped, source.LineError{Line: r.Line, Field: "field 4 (PIN / code)",
 				Reason: fmt.Sprintf("the PIN is longer than %d bytes", maxPINBytes)})
-		case r.Notes != nil && utf8.RuneCountInString(*r.Notes) > maxNotesRune:
+		case len(r.Notes) > maxNotesRune && utf8.RuneCountInString(r.Notes) > maxNotesRune:
 			p.plan.Skipped = append(p.plan.Skipped, source.LineError{Line: r.Line, Field: "field 11 (Notes)",
 				Reason: fmt.Sprintf("the notes are longer than %d characters", maxNotesRune)})
 		default:
-			kept = append(kept, *r)
+			continue
 		}
+		p.skip[i] = true
 	}
-	return kept
 }
 
 func (p *planner) fullName(a *store.SyncAccount) string {
@@ -401,58 +419,83 @@ func (p *planner) indexByID(id int64) int {
 }
 
 // newAccount is a new account with the defaults of SPEC §3.1.
-func (p *planner) newAccount(parentID int64, name string) store.SyncAccount {
+func newAccount(parentID int64, name, sourceID string) store.SyncAccount {
 	return store.SyncAccount{ParentID: parentID, Name: name, Enabled: true, InvoiceOption: model.InvoiceUserOff,
-		CommentOption: model.CommentOptional, SourceID: p.opts.SourceID}
+		CommentOption: model.CommentOptional, SourceID: sourceID}
 }
 
-// resolve returns the state an account named by the source will have, as a
-// pointer the record's fields are written into, creating or restoring it
-// (and for a sub-account its parent) in the plan when needed.
-func (p *planner) resolve(parentID int64, name string, line int, direct bool) *store.SyncAccount {
-	k := p.keyOf(parentID, name)
+// noParent is resolve's parent for a top-level account (-1 is a live
+// index: the first planned create).
+const noParent = math.MinInt32
+
+// resolve returns the live index of the account named name under parent
+// (a live index, or noParent for a top-level account), creating or restoring it
+// in the plan when needed. r is the line being planned; rec is its record
+// when the line names this account itself, -1 when it only implies it (as
+// the parent of a sub-account line).
+func (p *planner) resolve(parent int32, name string, r *source.Row, rec int32) int32 {
+	parentKey := int64(0)
+	if parent != noParent {
+		parentKey = p.idOrPlanned(parent)
+	}
+	k := p.keyOf(parentKey, name)
 	if i, ok := p.live[string(k)]; ok {
-		return p.touch(i, line, direct)
+		p.touch(i, r.Line, rec)
+		return i
 	}
 	if i, ok := p.deleted[string(k)]; ok {
 		// Brought back under its id; a live name now takes the key.
 		delete(p.deleted, string(k))
 		p.live[string(k)] = i
-		a := p.touch(i, line, direct)
+		a := p.touch(i, r.Line, rec)
 		a.DeletedAt = 0
 		p.restores = true
 		if p.opts.SourceID == SourceSync {
 			a.SourceID = SourceSync
 		}
-		return a
+		return i
 	}
 	w := &p.plan.write
 	idx := int32(len(w.creates))
-	parentIndex := int32(-1)
-	if parentID < 0 {
-		parentIndex = int32(-parentID - 1)
+	c := plannedCreate{name: name, parent: -1, rec: rec}
+	item := Item{Name: name}
+	if parent != noParent {
+		parentName := ""
+		if parent < 0 {
+			c.parent = createIndex(parent)
+			parentName = w.creates[c.parent].name
+		} else {
+			c.parentID = p.current[parent].ID
+			parentName = p.current[parent].Name
+		}
+		// The line's own "Parent\Sub" when it spells the parent as the
+		// account has it: a million sub-accounts then add no strings.
+		if rec >= 0 && r.Parent == parentName && r.Sub == name {
+			item.Name = r.Full
+		} else {
+			item.Name = parentName + `\` + name
+		}
 	}
-	w.creates = append(w.creates, p.newAccount(max(parentID, 0), name))
-	w.parentIndex = append(w.parentIndex, parentIndex)
-	item := Item{}
-	if direct {
-		item.Line = line
+	if rec >= 0 {
+		item.Line = r.Line
 	}
+	w.creates = append(w.creates, c)
 	p.plan.Creates = append(p.plan.Creates, item)
 	p.live[string(k)] = -(idx + 1) // a planned account: see createIndex
-	return &w.creates[idx]
+	return -(idx + 1)
 }
 
-// touch returns the planned state of the account at live index i, copying
-// a current account on first use. direct is false when the account is only
-// implied, as the parent of a sub-account line.
-func (p *planner) touch(i int32, line int, direct bool) *store.SyncAccount {
+// touch notes that the line names or implies the account at live index i
+// and, for a current account, returns its planned state (copied from
+// current on first use); nil for a planned one. rec is -1 when the account
+// is only implied, as the parent of a sub-account line.
+func (p *planner) touch(i int32, line int, rec int32) *store.SyncAccount {
 	if i < 0 {
-		c := createIndex(i)
-		if direct {
+		if c := createIndex(i); rec >= 0 {
 			p.plan.Creates[c].Line = line
+			p.plan.write.creates[c].rec = rec
 		}
-		return &p.plan.write.creates[c]
+		return nil
 	}
 	n := p.touchedAt[i]
 	if n < 0 {
@@ -463,7 +506,7 @@ func (p *planner) touch(i int32, line int, direct bool) *store.SyncAccount {
 		p.nextLine = append(p.nextLine, 0)
 		p.direct = append(p.direct, false)
 	}
-	if direct {
+	if rec >= 0 {
 		p.nextLine[n] = line
 		p.direct[n] = true
 	}
@@ -483,54 +526,66 @@ func (p *planner) idOrPlanned(i int32) int64 {
 	return p.current[i].ID
 }
 
-// apply writes one record's fields into the planned state of its account.
-// A sub-account line implies its parent: found, restored or created.
-func (p *planner) apply(r *source.Record) {
-	target := p.resolve(0, r.Parent, r.Line, r.Sub == "")
-	if r.Sub != "" {
-		pi := p.live[string(p.keyOf(0, r.Parent))]
-		target = p.resolve(p.idOrPlanned(pi), r.Sub, r.Line, true)
+// apply plans one record. A sub-account line implies its parent: found,
+// restored or created. A current account takes the record's fields now; a
+// new one takes them when it is written (planWrites.row).
+func (p *planner) apply(rec int32, r *source.Row) {
+	var target int32
+	if r.Sub == "" {
+		target = p.resolve(noParent, r.Parent, r, rec)
+	} else {
+		parent := p.resolve(noParent, r.Parent, r, -1)
+		target = p.resolve(parent, r.Sub, r, rec)
 	}
-	p.setFields(target, r)
+	p.checkNames(r)
+	if target >= 0 {
+		setValues(&p.nexts[p.touchedAt[target]], r, p.opts.PINKey)
+	}
 }
 
-// setFields copies the fields a record gives; blank ones stay as they are.
-func (p *planner) setFields(a *store.SyncAccount, r *source.Record) {
-	if r.Enabled != nil {
-		a.Enabled = *r.Enabled
+// setValues copies the fields a record gives; blank ones stay as they are.
+// The record's PIN is stored as its hash under pinKey.
+func setValues(a *store.SyncAccount, r *source.Row, pinKey []byte) {
+	if r.Has&source.HasEnabled != 0 {
+		a.Enabled = r.Enabled
 	}
-	if r.PIN != nil {
-		a.PINHash = *r.PIN
+	if r.Has&source.HasPIN != 0 {
+		a.PINHash = auth.AccountPINHash(pinKey, r.PIN)
 	}
-	if r.Balance != nil {
-		a.Balance = *r.Balance
+	if r.Has&source.HasBalance != 0 {
+		a.Balance = r.Balance
 	}
-	if r.Restricted != nil {
-		a.Restricted = *r.Restricted
+	if r.Has&source.HasRestricted != 0 {
+		a.Restricted = r.Restricted
 	}
-	if r.Users != nil {
-		p.checkNames(r.Line, "user", *r.Users)
-		a.AccessUsers = store.JoinAccessList(*r.Users)
+	if r.Has&source.HasUsers != 0 {
+		a.AccessUsers = r.Users
 	}
-	if r.Groups != nil {
-		p.checkNames(r.Line, "group", *r.Groups)
-		groups := *r.Groups
-		if r.AllUsers != nil && *r.AllUsers {
-			groups = append([]string{model.GroupAllUsers}, groups...)
+	if r.Has&source.HasGroups != 0 {
+		a.AccessGroups = r.Groups
+		if r.AllUsers {
+			a.AccessGroups = withAllUsers(r.Groups)
 		}
-		a.AccessGroups = store.JoinAccessList(groups)
-	} else if r.AllUsers != nil && *r.AllUsers && !hasAllUsers(a.AccessGroups) {
-		a.AccessGroups = store.JoinAccessList(append([]string{model.GroupAllUsers}, store.SplitAccessList(a.AccessGroups)...))
+	} else if r.AllUsers && !hasAllUsers(a.AccessGroups) {
+		a.AccessGroups = withAllUsers(a.AccessGroups)
 	}
-	if r.InvoiceOption != nil {
-		a.InvoiceOption = store.InternOption(*r.InvoiceOption)
+	if r.Has&source.HasInvoice != 0 {
+		a.InvoiceOption = r.Invoice
 	}
-	if r.CommentOption != nil {
-		a.CommentOption = store.InternOption(*r.CommentOption)
+	if r.Has&source.HasComment != 0 {
+		a.CommentOption = r.Comment
 	}
-	if r.Notes != nil {
-		a.Notes = *r.Notes
+	if r.Has&source.HasNotes != 0 {
+		a.Notes = r.Notes
 	}
+}
+
+// withAllUsers puts everyone access first in a stored group list.
+func withAllUsers(groups string) string {
+	if groups == "" {
+		return model.GroupAllUsers
+	}
+	return model.GroupAllUsers + "\n" + groups
 }
 
 func hasAllUsers(groups string) bool {
@@ -544,15 +599,19 @@ func hasAllUsers(groups string) bool {
 
 // checkNames notes access-list names that are neither users nor groups.
 // They are warnings, not failures (SPEC §3.1): the user may be synced later.
-func (p *planner) checkNames(line int, kind string, names []string) {
+func (p *planner) checkNames(r *source.Row) {
 	if p.names == nil {
 		return
 	}
-	set := p.names.Users
-	if kind == "group" {
-		set = p.names.Groups
+	p.checkList(r.Line, "user", r.Users, p.names.Users)
+	p.checkList(r.Line, "group", r.Groups, p.names.Groups)
+}
+
+func (p *planner) checkList(line int, kind, list string, set map[string]struct{}) {
+	if list == "" {
+		return
 	}
-	for _, n := range names {
+	for n := range strings.SplitSeq(list, "\n") {
 		key := strings.ToLower(n)
 		if _, ok := set[key]; ok {
 			continue
@@ -607,8 +666,11 @@ func (p *planner) settleRestoredPINs() {
 		}
 	}
 	for _, c := range p.plan.write.creates {
-		if c.PINHash != "" {
-			final[c.PINHash] = -1
+		if c.rec < 0 {
+			continue
+		}
+		if p.records.Row(int(c.rec), &p.row); p.row.PIN != "" {
+			final[auth.AccountPINHash(p.opts.PINKey, p.row.PIN)] = -1
 		}
 	}
 	for k := range p.nexts {
@@ -627,20 +689,16 @@ func (p *planner) settleRestoredPINs() {
 }
 
 // classify sorts the touched accounts into restored, updated and unchanged,
-// and fills in the names of planned creates.
+// and notes the initial balances of planned creates.
 func (p *planner) classify() {
 	w := &p.plan.write
 	for i := range w.creates {
 		c := &w.creates[i]
-		name := c.Name
-		if pi := w.parentIndex[i]; pi >= 0 {
-			name = w.creates[pi].Name + `\` + name
-		} else if c.ParentID != 0 {
-			name = p.parentName(c.ParentID) + `\` + name
+		if c.rec < 0 {
+			continue
 		}
-		p.plan.Creates[i].Name = name
-		if c.Balance != 0 {
-			w.balances = append(w.balances, balanceSet{create: int32(i), delta: c.Balance, balance: c.Balance})
+		if p.records.Row(int(c.rec), &p.row); p.row.Has&source.HasBalance != 0 && p.row.Balance != 0 {
+			w.balances = append(w.balances, balanceSet{create: int32(i), delta: p.row.Balance, balance: p.row.Balance})
 		}
 	}
 	for k := range p.nexts {

@@ -111,7 +111,7 @@ func ReadImport(r io.Reader, report func(Progress)) (*source.Result, error) {
 
 func parseCounted(r io.Reader, report func(Progress)) (*source.Result, *tailReader, error) {
 	tail := &tailReader{r: r}
-	res, err := source.ParseImportFile(tail, source.ParseOptions{Progress: func(lines int) {
+	res, err := source.ParseImportFile(tail, source.ParseOptions{Pack: true, Progress: func(lines int) {
 		if report != nil {
 			report(Progress{Phase: PhaseReading, Done: lines})
 		}
@@ -143,7 +143,7 @@ func checkResult(res *source.Result) error {
 	if res.Empty() {
 		return &SourceError{Result: res, Reason: source.ErrEmptySource.Error()}
 	}
-	if len(res.Records) == 0 {
+	if res.Count() == 0 {
 		return &SourceError{Result: res, Reason: fmt.Sprintf("none of the %d lines of the source could be used; nothing was changed", len(res.Skipped))}
 	}
 	return nil

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -175,7 +173,6 @@ func (s *Service) Test(ctx context.Context, actor core.Actor, opts Options) (*Re
 		return nil, err
 	}
 	r := s.newReport(KindSync, &opts, true)
-	defer limitMemory()()
 	res, err := readSource(ctx, s.roots, &opts)
 	if err != nil {
 		return s.sourceFailed(r, err)
@@ -223,7 +220,6 @@ func (s *Service) TestBatchImport(ctx context.Context, actor core.Actor, name st
 	opts.Source, opts.Location = SourceFile, name
 	rep := s.newReport(KindImport, &opts, true)
 	rep.Source = "import file " + name
-	defer limitMemory()()
 	res, err := ReadImport(r, opts.report)
 	if err != nil {
 		return s.sourceFailed(rep, err)
@@ -285,7 +281,7 @@ func (s *Service) sourceFailed(r *Report, err error) (*Report, error) {
 	}
 	r.Status, r.Message, r.Finished = StatusFailed, se.Reason, s.now()
 	if se.Result != nil {
-		r.Plan = &Plan{Read: len(se.Result.Records) + len(se.Result.Skipped), Skipped: se.Result.Skipped, Warnings: se.Result.Warnings}
+		r.Plan = &Plan{Read: se.Result.Count() + len(se.Result.Skipped), Skipped: se.Result.Skipped, Warnings: se.Result.Warnings}
 	}
 	return r, nil
 }
@@ -314,6 +310,9 @@ func (s *Service) testPlan(ctx context.Context, r *Report, res *source.Result, p
 }
 
 func hasAccessLists(res *source.Result) bool {
+	if res.Packed != nil && res.Packed.HasAccessLists() {
+		return true
+	}
 	for i := range res.Records {
 		if res.Records[i].Users != nil || res.Records[i].Groups != nil {
 			return true
@@ -339,7 +338,6 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 		return nil, err
 	}
 	defer unlock()
-	defer limitMemory()()
 	// Before the run's transaction: on SQLite it holds the one writer.
 	if po.PINKey, err = s.store.AccountPINKey(ctx); err != nil {
 		return nil, err
@@ -496,39 +494,4 @@ func (s *Service) lock(ctx context.Context) (unlock func(), err error) {
 		}
 		s.running.Unlock()
 	}, nil
-}
-
-// runMemoryLimit is the soft heap limit a run asks of the Go runtime when
-// the operator set none (GOMEMLIMIT): the collector then works harder
-// instead of letting the heap grow to twice what a million-account run
-// holds, which keeps such a run within 1 GiB (SPEC §11).
-const runMemoryLimit = 640 << 20
-
-// memoryGuard counts the runs under runMemoryLimit (tests may run
-// several at once) and keeps the limit that was there before.
-var memoryGuard struct {
-	sync.Mutex
-	runs  int
-	saved int64
-}
-
-// limitMemory sets runMemoryLimit for the length of a run; call the
-// returned function when it ends.
-func limitMemory() (restore func()) {
-	memoryGuard.Lock()
-	defer memoryGuard.Unlock()
-	if memoryGuard.runs == 0 {
-		memoryGuard.saved = debug.SetMemoryLimit(-1)
-		if memoryGuard.saved == math.MaxInt64 {
-			debug.SetMemoryLimit(runMemoryLimit)
-		}
-	}
-	memoryGuard.runs++
-	return func() {
-		memoryGuard.Lock()
-		defer memoryGuard.Unlock()
-		if memoryGuard.runs--; memoryGuard.runs == 0 {
-			debug.SetMemoryLimit(memoryGuard.saved)
-		}
-	}
 }

@@ -23,6 +23,9 @@ const progressEvery = 10_000
 type ParseOptions struct {
 	MaxLineBytes int             // 0: DefaultMaxLineBytes
 	Progress     func(lines int) // called every 10,000 lines, for getTaskStatus
+	// Pack keeps the records in Result.Packed rather than Records: what a
+	// sync does, since a million Records hold several times the memory.
+	Pack bool
 }
 
 // The columns of SPEC §3.1, numbered from 1 as the administrator sees them.
@@ -68,6 +71,7 @@ func ParseImportFile(r io.Reader, opts ParseOptions) (*Result, error) {
 	lines := importfile.NewReader(r, maxLine)
 	p := importParser{
 		res:      &Result{},
+		pack:     opts.Pack,
 		accounts: make(map[string]int),
 		pins:     make(map[string]int),
 	}
@@ -96,6 +100,7 @@ func ParseImportFile(r io.Reader, opts ParseOptions) (*Result, error) {
 // importParser holds what one file's lines are checked against.
 type importParser struct {
 	res      *Result
+	pack     bool
 	accounts map[string]int // lower-case "parent\sub" → line
 	pins     map[string]int // PIN → line
 	key      []byte         // reused to build the accounts key without allocating
@@ -183,6 +188,13 @@ func (p *importParser) parseLine(l importfile.Line, maxLine int) {
 // addRecord appends rec, doubling the slice when full: append's gentler
 // growth for large slices copies a million records several times over.
 func (p *importParser) addRecord(rec Record) {
+	if p.pack {
+		if p.res.Packed == nil {
+			p.res.Packed = &Packed{}
+		}
+		p.res.Packed.Add(&rec)
+		return
+	}
 	recs := p.res.Records
 	if len(recs) == cap(recs) {
 		grown := make([]Record, len(recs), max(1024, 2*cap(recs)))

@@ -86,7 +86,10 @@ func (e LineError) Error() string {
 
 // Result is what a source produced.
 type Result struct {
+	// The records: in Records, or packed (ParseOptions.Pack, Pack); never
+	// both.
 	Records   []Record
+	Packed    *Packed
 	Skipped   []LineError // lines or directories that were not used
 	Warnings  []LineError // used, but worth telling the administrator
 	LinesRead int         // physical lines read (0 for a directory scan)
@@ -95,7 +98,28 @@ type Result struct {
 // Empty reports whether the source gave nothing at all: no accounts and no
 // skipped lines. Callers then fail the run with ErrEmptySource.
 func (r *Result) Empty() bool {
-	return len(r.Records) == 0 && len(r.Skipped) == 0
+	return r.Count() == 0 && len(r.Skipped) == 0
+}
+
+// Count is the number of records.
+func (r *Result) Count() int {
+	if r.Packed != nil {
+		return r.Packed.Len() + len(r.Records)
+	}
+	return len(r.Records)
+}
+
+// Pack moves Records into Packed (a no-op when they are there already)
+// and returns it.
+func (r *Result) Pack() *Packed {
+	if r.Packed == nil {
+		r.Packed = &Packed{}
+	}
+	for i := range r.Records {
+		r.Packed.Add(&r.Records[i])
+	}
+	r.Records = nil
+	return r.Packed
 }
 
 // CheckName returns why s is not acceptable as an account or sub-account
