@@ -70,11 +70,11 @@ func ParseImportFile(r io.Reader, opts ParseOptions) (*Result, error) {
 	}
 	lines := importfile.NewReader(r, maxLine)
 	p := importParser{
-		res:      &Result{},
-		pack:     opts.Pack,
-		accounts: make(map[string]int),
-		pins:     make(map[string]int),
+		res:  &Result{},
+		pack: opts.Pack,
 	}
+	p.accounts = NewNameIndex(0, p.sameAccount)
+	p.pins = NewNameIndex(0, p.samePIN)
 	reported := 0 // lines at the last Progress call
 	for {
 		l, err := lines.Next()
@@ -101,9 +101,42 @@ func ParseImportFile(r io.Reader, opts ParseOptions) (*Result, error) {
 type importParser struct {
 	res      *Result
 	pack     bool
-	accounts map[string]int // lower-case "parent\sub" → line
-	pins     map[string]int // PIN → line
-	key      []byte         // reused to build the accounts key without allocating
+	accounts *NameIndex // lower-case "parent\sub" → record index
+	pins     *NameIndex // PIN → record index
+	key      []byte     // reused to build the accounts key without allocating
+	key2     []byte     // the same, for sameAccount
+	pinKey   []byte
+	row      Row
+}
+
+// record returns the line, names and PIN of record i.
+func (p *importParser) record(i int32) (line int, parent, sub, pin string) {
+	if p.pack {
+		p.res.Packed.Row(int(i), &p.row)
+		return p.row.Line, p.row.Parent, p.row.Sub, p.row.PIN
+	}
+	r := &p.res.Records[i]
+	if r.PIN != nil {
+		pin = *r.PIN
+	}
+	return r.Line, r.Parent, r.Sub, pin
+}
+
+// accountKey is the key that finds duplicate accounts: the lower-case full name.
+func accountKey(b []byte, parent, sub string) []byte {
+	b = AppendLower(AppendLower(b[:0], parent), `\`)
+	return AppendLower(b, sub)
+}
+
+func (p *importParser) sameAccount(i int32, key []byte) bool {
+	_, parent, sub, _ := p.record(i)
+	p.key2 = accountKey(p.key2, parent, sub)
+	return string(p.key2) == string(key)
+}
+
+func (p *importParser) samePIN(i int32, key []byte) bool {
+	_, _, _, pin := p.record(i)
+	return pin == string(key)
 }
 
 // AppendLower appends s in lower case, without allocating for ASCII text
@@ -168,21 +201,26 @@ func (p *importParser) parseLine(l importfile.Line, maxLine int) {
 		p.skip(n, field, reason)
 		return
 	}
-	p.key = AppendLower(AppendLower(p.key[:0], rec.Parent), `\`)
-	p.key = AppendLower(p.key, rec.Sub)
-	if first, dup := p.accounts[string(p.key)]; dup {
+	p.key = accountKey(p.key, rec.Parent, rec.Sub)
+	if i, dup := p.accounts.Get(p.key); dup {
+		first, _, _, _ := p.record(i)
 		p.skip(n, 0, fmt.Sprintf("%s is a duplicate of line %d", quote(rec.FullName()), first))
 		return
 	}
 	if rec.PIN != nil {
-		if first, dup := p.pins[*rec.PIN]; dup {
+		p.pinKey = append(p.pinKey[:0], *rec.PIN...)
+		if i, dup := p.pins.Get(p.pinKey); dup {
+			first, _, _, _ := p.record(i)
 			p.skip(n, fieldPIN, fmt.Sprintf("the PIN is already given to another account on line %d; PINs must be unique", first))
 			return
 		}
-		p.pins[*rec.PIN] = n
 	}
-	p.accounts[string(p.key)] = n
+	i := int32(p.res.Count())
 	p.addRecord(rec)
+	p.accounts.Put(p.key, i)
+	if rec.PIN != nil {
+		p.pins.Put(p.pinKey, i)
+	}
 }
 
 // addRecord appends rec, doubling the slice when full: append's gentler
