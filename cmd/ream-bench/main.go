@@ -4,6 +4,7 @@
 //	go run ./cmd/ream-bench                      both parts
 //	go run ./cmd/ream-bench -parts memory        only the idle server
 //	go run ./cmd/ream-bench -parts go -bench Sync -packages ./internal/accounts/...
+//	go run ./cmd/ream-bench -parts import [-postgres URL]   a 1M first import through ream serve
 //
 // The memory part builds ream, starts `ream serve` on a temporary data
 // directory on loopback, lets it sit idle, reads VmRSS and VmHWM from
@@ -51,6 +52,7 @@ type options struct {
 	benchtime   string
 	packages    []string
 	timeout     time.Duration
+	accounts    int
 }
 
 // row is one line of the results table.
@@ -92,6 +94,14 @@ func main() {
 			failed = true
 		}
 	}
+	if opts.parts["import"] {
+		r, err := measureImport(ctx, root, opts)
+		rows = append(rows, r...)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ream-bench: import:", err)
+			failed = true
+		}
+	}
 	printTable(os.Stdout, rows)
 	if failed {
 		os.Exit(1)
@@ -100,27 +110,28 @@ func main() {
 
 func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("ream-bench", flag.ContinueOnError)
-	parts := fs.String("parts", "go,memory", "comma-separated parts to run: go (go test -bench), memory (idle server)")
+	parts := fs.String("parts", "go,memory", "comma-separated parts to run: go (go test -bench), memory (idle server), import (a big first import through a running server)")
 	idle := fs.Duration("idle", 10*time.Second, "how long the server sits idle before its memory is read")
 	postgres := fs.String("postgres", "", "also measure the idle server on PostgreSQL: a postgres:// URL of a server where a throwaway database is made and dropped")
 	bench := fs.String("bench", ".", "regular expression of Go benchmarks to run (go test -bench)")
 	benchtime := fs.String("benchtime", "1x", "go test -benchtime")
 	packages := fs.String("packages", "./...", "comma-separated packages whose benchmarks run")
 	timeout := fs.Duration("timeout", 60*time.Minute, "stop everything after this long")
+	nAccounts := fs.Int("accounts", 1_000_000, "import part: how many accounts the import file has")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	o := &options{parts: map[string]bool{}, idle: *idle, postgresURL: *postgres, bench: *bench, benchtime: *benchtime, timeout: *timeout}
+	o := &options{parts: map[string]bool{}, idle: *idle, postgresURL: *postgres, bench: *bench, benchtime: *benchtime, timeout: *timeout, accounts: *nAccounts}
 	for _, p := range strings.Split(*parts, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "go", "memory":
+		case "go", "memory", "import":
 			o.parts[p] = true
 		case "":
 		default:
-			return nil, fmt.Errorf("-parts: unknown part %q (want go, memory)", p)
+			return nil, fmt.Errorf("-parts: unknown part %q (want go, memory, import)", p)
 		}
 	}
 	if len(o.parts) == 0 {
@@ -130,6 +141,9 @@ func parseFlags(args []string) (*options, error) {
 		if p = strings.TrimSpace(p); p != "" {
 			o.packages = append(o.packages, p)
 		}
+	}
+	if o.accounts < 1 {
+		return nil, errors.New("-accounts must be at least 1")
 	}
 	if o.idle <= 0 || o.timeout <= 0 {
 		return nil, errors.New("-idle and -timeout must be longer than zero")
@@ -308,63 +322,30 @@ type idleMeasure struct {
 // idleServer starts ream serve, waits until it answers, lets it idle, reads
 // its memory and stops it.
 func idleServer(ctx context.Context, binary, dataDir, dbURL string, idle time.Duration) (*idleMeasure, error) {
-	httpAddr, err := freeLoopback()
-	if err != nil {
-		return nil, err
-	}
-	httpsAddr, err := freeLoopback()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{"serve", "--data-dir", dataDir, "--listen", httpAddr, "--set", "https.listen=" + httpsAddr}
-	if dbURL != "" {
-		args = append(args, "--database-url", dbURL)
-	}
-	cmd := exec.Command(binary, args...)
-	cmd.Env = withoutReamVariables(os.Environ())
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
 	began := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("unable to start ream: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	defer func() {
-		if !stopped {
-			cmd.Process.Kill()
-			<-exited
-		}
-	}()
-
-	if err := waitHealthy(ctx, "http://"+httpAddr+"/healthz", exited); err != nil {
-		return nil, fmt.Errorf("%w\nserver output:\n%s", err, log.String())
+	srv, err := startServer(ctx, binary, dataDir, dbURL)
+	if err != nil {
+		return nil, err
 	}
 	m := &idleMeasure{ready: time.Since(began)}
-	fmt.Fprintf(os.Stderr, "ream-bench: server pid %d ready after %s; idle for %s\n", cmd.Process.Pid, m.ready.Round(time.Millisecond), idle)
+	fmt.Fprintf(os.Stderr, "ream-bench: server pid %d ready after %s; idle for %s\n", srv.pid, m.ready.Round(time.Millisecond), idle)
 	select {
 	case <-time.After(idle):
-	case err := <-exited:
-		stopped = true
-		return nil, fmt.Errorf("the server exited while idle (%v)\nserver output:\n%s", err, log.String())
+	case err := <-srv.exit:
+		return nil, fmt.Errorf("the server exited while idle (%v)\nserver output:\n%s", err, srv.log.String())
 	case <-ctx.Done():
+		srv.cmd.Process.Kill()
+		<-srv.exit
 		return nil, ctx.Err()
 	}
-	if m.rss, m.hwm, err = readMemory(cmd.Process.Pid); err != nil {
+	if m.rss, m.hwm, err = readMemory(srv.pid); err != nil {
+		srv.cmd.Process.Kill()
+		<-srv.exit
 		return nil, err
 	}
-
-	cmd.Process.Signal(os.Interrupt)
-	select {
-	case err := <-exited:
-		stopped = true
-		m.exit = "clean"
-		if err != nil {
-			m.exit = err.Error()
-		}
-	case <-time.After(30 * time.Second):
-		m.exit = "did not stop within 30 s; killed"
+	m.exit = "clean"
+	if err := srv.stop(); err != nil {
+		m.exit = err.Error()
 	}
 	return m, nil
 }
