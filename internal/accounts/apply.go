@@ -18,6 +18,9 @@ func Apply(ctx context.Context, tx *store.Tx, plan *Plan, actor string, progress
 	if plan.Refusal != "" {
 		return fmt.Errorf("accounts: a refused plan cannot be applied: %s", plan.Refusal)
 	}
+	if plan.applied {
+		return fmt.Errorf("accounts: a plan is applied once")
+	}
 	total := len(w.deletes) + len(w.updates) + len(w.creates) + len(w.balances)
 	done := 0
 	step := func(n int) {
@@ -79,6 +82,8 @@ func Apply(ctx context.Context, tx *store.Tx, plan *Plan, actor string, progress
 		}
 		step(len(txs))
 	}
+	// The lists stay for the report; what was written goes.
+	plan.write, plan.applied = planWrites{}, true
 	return nil
 }
 

@@ -97,6 +97,7 @@ type Plan struct {
 
 	comment string
 	write   planWrites
+	applied bool
 }
 
 // Counts are the plan's totals, as a sync run records them.

@@ -399,8 +399,8 @@ func (s *Service) run(ctx context.Context, actor core.Actor, r *Report, po PlanO
 			}
 		}
 		r.Plan = Build(res, current, names, po)
-		// The plan holds what it needs; the current accounts can go
-		// before the writes start (Build has let the records go).
+		// The plan holds what it needs (the packed records for the new
+		// accounts); the current accounts can go before the writes start.
 		current = nil
 		if r.Plan.Refusal != "" {
 			return errRefused
