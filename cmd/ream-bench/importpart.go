@@ -32,19 +32,11 @@ const importMemoryFloor = 512 << 20
 const importTimeFloor = 30 * time.Second
 
 func measureImport(ctx context.Context, root string, o *options) ([]row, error) {
-	tmp, err := os.MkdirTemp("", "ream-bench-import-")
+	tmp, binary, err := buildReam(ctx, root)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	binary := filepath.Join(tmp, "ream")
-	fmt.Fprintln(os.Stderr, "ream-bench: building ream")
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/ream")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("unable to build ream: %w", err)
-	}
 	sources := filepath.Join(tmp, "sources")
 	if err := os.Mkdir(sources, 0o755); err != nil {
 		return nil, err

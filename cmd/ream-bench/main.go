@@ -234,19 +234,11 @@ func formatSeconds(s float64) string {
 
 // measureIdleMemory builds ream and measures a first start and a restart.
 func measureIdleMemory(ctx context.Context, root string, o *options) ([]row, error) {
-	tmp, err := os.MkdirTemp("", "ream-bench-")
+	tmp, binary, err := buildReam(ctx, root)
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	binary := filepath.Join(tmp, "ream")
-	fmt.Fprintln(os.Stderr, "ream-bench: building ream")
-	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/ream")
-	build.Dir = root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("unable to build ream: %w", err)
-	}
 	var rows []row
 	if info, err := os.Stat(binary); err == nil {
 		rows = append(rows, row{part: "ream binary", measure: "size", value: mib(info.Size())})
@@ -263,6 +255,24 @@ func measureIdleMemory(ctx context.Context, root string, o *options) ([]row, err
 	defer drop()
 	r, err = measureDatabase(ctx, binary, filepath.Join(tmp, "postgres"), "postgres", dbURL, o.idle)
 	return append(rows, r...), err
+}
+
+// buildReam builds ream into a new temporary directory, which the caller
+// removes.
+func buildReam(ctx context.Context, root string) (tmp, binary string, err error) {
+	if tmp, err = os.MkdirTemp("", "ream-bench-"); err != nil {
+		return "", "", err
+	}
+	binary = filepath.Join(tmp, "ream")
+	fmt.Fprintln(os.Stderr, "ream-bench: building ream")
+	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "./cmd/ream")
+	build.Dir = root
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		os.RemoveAll(tmp)
+		return "", "", fmt.Errorf("unable to build ream: %w", err)
+	}
+	return tmp, binary, nil
 }
 
 // measureDatabase measures a first start on an empty database and a restart.
