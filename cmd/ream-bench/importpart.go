@@ -32,7 +32,7 @@ const importMemoryFloor = 512 << 20
 const importTimeFloor = 30 * time.Second
 
 func measureImport(ctx context.Context, root string, o *options) ([]row, error) {
-	tmp, binary, err := buildReam(ctx, root)
+	tmp, binary, err := buildReam(ctx, root, o.binary)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,7 @@ type options struct {
 	packages    []string
 	timeout     time.Duration
 	accounts    int
+	binary      string // a ream binary to measure instead of building one
 }
 
 // row is one line of the results table.
@@ -118,13 +119,14 @@ func parseFlags(args []string) (*options, error) {
 	packages := fs.String("packages", "./...", "comma-separated packages whose benchmarks run")
 	timeout := fs.Duration("timeout", 60*time.Minute, "stop everything after this long")
 	nAccounts := fs.Int("accounts", 1_000_000, "import part: how many accounts the import file has")
+	binary := fs.String("ream", "", "memory and import parts: measure this ream binary instead of building one (to compare two builds)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	o := &options{parts: map[string]bool{}, idle: *idle, postgresURL: *postgres, bench: *bench, benchtime: *benchtime, timeout: *timeout, accounts: *nAccounts}
+	o := &options{parts: map[string]bool{}, idle: *idle, postgresURL: *postgres, bench: *bench, benchtime: *benchtime, timeout: *timeout, accounts: *nAccounts, binary: *binary}
 	for _, p := range strings.Split(*parts, ",") {
 		switch p = strings.TrimSpace(p); p {
 		case "go", "memory", "import":
@@ -234,7 +236,7 @@ func formatSeconds(s float64) string {
 
 // measureIdleMemory builds ream and measures a first start and a restart.
 func measureIdleMemory(ctx context.Context, root string, o *options) ([]row, error) {
-	tmp, binary, err := buildReam(ctx, root)
+	tmp, binary, err := buildReam(ctx, root, o.binary)
 	if err != nil {
 		return nil, err
 	}
@@ -258,10 +260,20 @@ func measureIdleMemory(ctx context.Context, root string, o *options) ([]row, err
 }
 
 // buildReam builds ream into a new temporary directory, which the caller
-// removes.
-func buildReam(ctx context.Context, root string) (tmp, binary string, err error) {
+// removes; with given (-ream), it uses that binary instead.
+func buildReam(ctx context.Context, root, given string) (tmp, binary string, err error) {
 	if tmp, err = os.MkdirTemp("", "ream-bench-"); err != nil {
 		return "", "", err
+	}
+	if given != "" {
+		if binary, err = filepath.Abs(given); err == nil {
+			_, err = os.Stat(binary)
+		}
+		if err != nil {
+			os.RemoveAll(tmp)
+			return "", "", fmt.Errorf("-ream: %w", err)
+		}
+		return tmp, binary, nil
 	}
 	binary = filepath.Join(tmp, "ream")
 	fmt.Fprintln(os.Stderr, "ream-bench: building ream")
