@@ -136,6 +136,16 @@ func limiterKey(kind, username string) string {
 		// refuses in text.
 		return "@/built-in admin"
 	}
+	// "CORP\alice" and "alice@corp.example" are alice as Active Directory
+	// spells her (no username holds "\" or "@"): every spelling draws on
+	// one budget, or each domain or UPN suffix typed would be a fresh one.
+	// (A UPN whose name part is not the username still counts apart.)
+	if i := strings.LastIndexByte(username, '\\'); i >= 0 {
+		username = username[i+1:]
+	}
+	if i := strings.IndexByte(username, '@'); i >= 0 {
+		username = username[:i]
+	}
 	return username
 }
 

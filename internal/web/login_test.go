@@ -99,3 +99,35 @@ func TestPortalPasswordChangeKeepsThisSession(t *testing.T) {
 	}
 	e.login(e.client(), "user", "alice", newPassword)
 }
+
+// TestLoginSpellingsShareOneBudget: "CORP\alice" and "alice@corp.example"
+// are alice to the directory, so failures under any spelling lock out all.
+func TestLoginSpellingsShareOneBudget(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.client()
+	e.login(e.client(), "user", "alice", alicePassword) // the address is familiar to her
+	_, _, loginToken := e.get(c, "/user/login")
+	attempt := func(username, password string) int {
+		resp, _ := e.post(c, "/user/login", url.Values{"csrf": {loginToken}, "username": {username}, "password": {password}}, nil)
+		return resp.StatusCode
+	}
+	for _, name := range []string{"alice", `CORP\alice`, "Alice@corp.example"} {
+		if status := attempt(name, "wrong-guess-"+name); status != http.StatusUnauthorized {
+			t.Fatalf("%s: status %d, want 401", name, status)
+		}
+	}
+	for _, name := range []string{"alice", `OTHER\alice`, "alice@elsewhere.example"} {
+		if status := attempt(name, alicePassword); status != http.StatusTooManyRequests {
+			t.Fatalf("%s after three failures under other spellings: status %d, want 429", name, status)
+		}
+	}
+	for name, want := range map[string]string{"alice": "alice", `corp\alice`: "alice", "alice@corp.example": "alice",
+		`a\b\carol`: "carol", "@corp": "", "admin": "admin"} {
+		if got := limiterKey(kindUser, name); got != want {
+			t.Errorf("limiterKey(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if limiterKey(kindAdmin, "admin") == limiterKey(kindUser, "admin") {
+		t.Error("the built-in admin shares a budget with users")
+	}
+}
