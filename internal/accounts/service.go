@@ -302,6 +302,7 @@ func (s *Service) testPlan(ctx context.Context, r *Report, res *source.Result, p
 		}
 	}
 	r.Plan = Build(res, current, names, po)
+	r.Plan.write = planWrites{} // a test's plan is only shown
 	r.Status, r.Finished = StatusOK, s.now()
 	if r.Plan.Refusal != "" {
 		r.Status, r.Message = StatusRefused, r.Plan.Refusal
