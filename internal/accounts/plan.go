@@ -250,6 +250,7 @@ func Build(res *source.Result, current []store.SyncAccount, names *store.AccessN
 		plan:      &Plan{Skipped: append([]source.LineError(nil), res.Skipped...), Warnings: append([]source.LineError(nil), res.Warnings...)},
 		deleted:   make(map[string]int32),
 		touchedAt: make([]int32, len(current)),
+		touched:   make([]touched, 0, min(n, len(current))),
 		unknown:   make(map[string]*unknownName),
 	}
 	p.live = source.NewNameIndex(len(current)+n, p.sameLive)
@@ -336,27 +337,30 @@ func (p *planner) dropPINConflicts() {
 		return
 	}
 	n := p.records.Len()
-	ids := make([]int64, n)   // the live account a line names
-	pins := make([]string, n) // the PIN a line gives, as stored
-	moving := false
 	r := &p.row
-	for i := range n {
-		if p.skip[i] {
+	// Usually no PIN moves (a sync of the same export): find out before
+	// holding anything for each line.
+	moving := false
+	for i := 0; i < n && !moving; i++ {
+		if p.records.Row(i, r); p.skip[i] || r.Has&source.HasPIN == 0 {
 			continue
 		}
-		p.records.Row(i, r)
-		if r.Has&source.HasPIN == 0 {
-			continue
-		}
-		pins[i] = auth.AccountPINHash(p.opts.PINKey, r.PIN)
 		cur := p.liveIndex(r)
-		if cur >= 0 {
-			ids[i] = p.current[cur].ID
-		}
-		moving = moving || cur < 0 || p.current[cur].PINHash != pins[i]
+		moving = cur < 0 || p.current[cur].PINHash != auth.AccountPINHash(p.opts.PINKey, r.PIN)
 	}
 	if !moving {
 		return
+	}
+	ids := make([]int64, n)   // the live account a line names
+	pins := make([]string, n) // the PIN a line gives, as stored
+	for i := range n {
+		if p.records.Row(i, r); p.skip[i] || r.Has&source.HasPIN == 0 {
+			continue
+		}
+		pins[i] = auth.AccountPINHash(p.opts.PINKey, r.PIN)
+		if cur := p.liveIndex(r); cur >= 0 {
+			ids[i] = p.current[cur].ID
+		}
 	}
 	newPIN := make(map[int64]string) // account id → PIN its line gives
 	for i := range n {
