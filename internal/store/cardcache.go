@@ -142,7 +142,6 @@ func (c *cardCache) lookUp(ctx context.Context, number string, read func(context
 func (c *cardCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.shm.Close()
-	c.pin.Close()
+	c.pin.Close() // shm stays open: see walindex.Open
 	c.pdb.Close()
 }

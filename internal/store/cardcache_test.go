@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/reamprint/ream/internal/metrics"
@@ -27,7 +29,7 @@ func TestMain(m *testing.M) {
 }
 
 func runSQL(file, statements string) int {
-	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(0)")
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -205,7 +207,7 @@ func TestCardCacheNeverServesAStaleAnswer(t *testing.T) {
 	// While the cache is open no other connection can take the database out
 	// of WAL mode (which would leave the wal-index behind): the cache's
 	// connection holds its shared lock.
-	out, err := sqlProcess(t, file, "PRAGMA journal_mode=DELETE")
+	out, err := sqlProcess(t, file, "PRAGMA busy_timeout=0", "PRAGMA journal_mode=DELETE")
 	t.Logf("journal_mode=DELETE in another process: %q, %v", strings.TrimSpace(out), err)
 	if err == nil && strings.TrimSpace(out) != "wal" {
 		t.Fatalf("another process took the database out of WAL mode under the cache: %q", out)
@@ -238,4 +240,91 @@ func TestCardCacheIsOffWithoutCacheCardLookups(t *testing.T) {
 			t.Errorf("lookups were answered from a cache")
 		}
 	})
+}
+
+// TestCardCacheUnderConcurrentChanges: while readers look a card up
+// without pause, another connection pool moves it from user to user; a
+// lookup that starts after a move was committed never answers an earlier
+// owner.
+func TestCardCacheUnderConcurrentChanges(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "ream.db")
+	s, err := store.Open(ctx, "", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const owners = 150
+	ids := make([]int64, owners)
+	mustTx(t, s, func(tx *store.Tx) error {
+		for i := range owners {
+			u := &model.User{Username: fmt.Sprintf("owner%03d", i)}
+			if i == 0 {
+				u.PrimaryCard = "777"
+			}
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+			ids[i] = u.ID
+		}
+		return nil
+	})
+	if err := s.CacheCardLookups(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other, err := store.Open(ctx, "", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	var committed atomic.Int64 // the last owner whose move has committed
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				least := committed.Load()
+				name, err := s.UsernameByCard(ctx, "777")
+				if err != nil {
+					errs <- err
+					return
+				}
+				var got int64
+				if _, err := fmt.Sscanf(name, "owner%03d", &got); err != nil || got < least {
+					errs <- fmt.Errorf("a lookup begun after owner%03d got the card answered %q", least, name)
+					return
+				}
+			}
+		})
+	}
+	for i := 1; i < owners; i++ {
+		mustTx(t, other, func(tx *store.Tx) error {
+			if err := tx.SetUserCards(ctx, ids[i-1], "", "", model.CardOriginAdmin); err != nil {
+				return err
+			}
+			return tx.SetUserCards(ctx, ids[i], "777", "", model.CardOriginAdmin)
+		})
+		committed.Store(int64(i))
+		if i%50 == 0 {
+			if _, err := sqlProcess(t, file, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

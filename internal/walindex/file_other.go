@@ -2,25 +2,18 @@
 
 package walindex
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
 // File reads the wal-index header of one database with a positioned read
 // of its -shm file (a mapping is used where the system offers it).
 type File struct{ f *os.File }
 
-// Open opens the -shm file of the SQLite database at dbPath, read only. The
-// caller must keep a connection to the database open for as long as it
-// uses the File: SQLite deletes and recreates the -shm file only when the
-// last connection to the database closes.
+// Open returns the File of the SQLite database at dbPath, opening its -shm
+// file read only on first use. The caller must keep a connection to the
+// database open for as long as it uses the File: SQLite deletes and
+// recreates the -shm file only when the last connection to it closes.
 func Open(dbPath string) (*File, error) {
-	f, err := os.Open(dbPath + "-shm")
-	if err != nil {
-		return nil, fmt.Errorf("walindex: unable to open the wal-index: %w", err)
-	}
-	return &File{f: f}, nil
+	return shmFiles.open(dbPath, func(f *os.File) (*File, error) { return &File{f: f}, nil })
 }
 
 // Header reads the current header; ok is false while a writer is in the
@@ -33,6 +26,3 @@ func (w *File) Header() (h Header, ok bool) {
 	}
 	return Parse(buf[:])
 }
-
-// Close closes the file.
-func (w *File) Close() error { return w.f.Close() }

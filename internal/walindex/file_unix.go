@@ -16,32 +16,32 @@ import (
 // mapping of its -shm file, as SQLite's own readers do: a pread of the
 // same 96 bytes measured 1.5–1.8 µs a call here (a system call), the
 // mapping a few nanoseconds.
-type File struct{ mem []byte }
+type File struct {
+	f   *os.File // never closed, see shmFiles
+	mem []byte
+}
 
-// Open maps the -shm file of the SQLite database at dbPath, read only. The
-// caller must keep a connection to the database open for as long as it
-// uses the File: SQLite deletes, recreates or truncates the -shm file only
-// when no connection has it open, and a File on a deleted -shm file would
-// never see another change.
+// Open returns the File of the SQLite database at dbPath, mapping its -shm
+// file read only on first use. The caller must keep a connection to the
+// database open for as long as it uses the File: SQLite deletes, recreates
+// or truncates the -shm file only when no connection has it open, and a
+// File on a deleted -shm file would never see another change.
 func Open(dbPath string) (*File, error) {
-	f, err := os.Open(dbPath + "-shm")
-	if err != nil {
-		return nil, fmt.Errorf("walindex: unable to open the wal-index: %w", err)
-	}
-	defer f.Close() // the mapping outlives the descriptor
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("walindex: unable to read the wal-index: %w", err)
-	}
-	size := os.Getpagesize()
-	if st.Size() < int64(size) {
-		return nil, fmt.Errorf("walindex: the wal-index %s is %d bytes, not yet in use", f.Name(), st.Size())
-	}
-	mem, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("walindex: unable to map the wal-index: %w", err)
-	}
-	return &File{mem: mem}, nil
+	return shmFiles.open(dbPath, func(f *os.File) (*File, error) {
+		size := os.Getpagesize()
+		st, err := f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("walindex: unable to read the wal-index: %w", err)
+		}
+		if st.Size() < int64(size) {
+			return nil, fmt.Errorf("walindex: the wal-index %s is %d bytes, not yet in use", f.Name(), st.Size())
+		}
+		mem, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+		if err != nil {
+			return nil, fmt.Errorf("walindex: unable to map the wal-index: %w", err)
+		}
+		return &File{f: f, mem: mem}, nil
+	})
 }
 
 // Header reads the current header; ok is false while a writer is in the
@@ -64,6 +64,3 @@ func (w *File) Header() (h Header, ok bool) {
 	}
 	return Parse(buf[:])
 }
-
-// Close removes the mapping.
-func (w *File) Close() error { return syscall.Munmap(w.mem) }
