@@ -209,7 +209,7 @@ func TestCardCacheNeverServesAStaleAnswer(t *testing.T) {
 	// connection holds its shared lock.
 	out, err := sqlProcess(t, file, "PRAGMA busy_timeout=0", "PRAGMA journal_mode=DELETE")
 	t.Logf("journal_mode=DELETE in another process: %q, %v", strings.TrimSpace(out), err)
-	if err == nil && strings.TrimSpace(out) != "wal" {
+	if err == nil && !strings.HasSuffix(strings.TrimSpace(out), "wal") {
 		t.Fatalf("another process took the database out of WAL mode under the cache: %q", out)
 	}
 	process("a card for alice after that", "INSERT INTO user_cards (number, user_id, slot) VALUES ('5001', "+userID("alice")+", 1)")
