@@ -11,7 +11,7 @@
 // store's card cache (internal/store/cardcache.go) answers from memory
 // while this header is unchanged: the check is 29–44 ns from a read-only
 // mapping (BenchmarkHeader; 1.5–1.8 µs as a pread of the same bytes), and
-// the cached lookup takes 7.6–8.8 µs through the whole handler.
+// the cached lookup takes 7.3–8.8 µs through the whole handler.
 //
 // The header (https://www.sqlite.org/walformat.html, "The WAL-Index
 // Header") is two copies of the same 48 bytes in native byte order: a
