@@ -28,15 +28,14 @@ type File struct {
 // File on a deleted -shm file would never see another change.
 func Open(dbPath string) (*File, error) {
 	return shmFiles.open(dbPath, func(f *os.File) (*File, error) {
-		size := os.Getpagesize()
 		st, err := f.Stat()
 		if err != nil {
 			return nil, fmt.Errorf("walindex: unable to read the wal-index: %w", err)
 		}
-		if st.Size() < int64(size) {
+		if st.Size() < 2*HeaderSize {
 			return nil, fmt.Errorf("walindex: the wal-index %s is %d bytes, not yet in use", f.Name(), st.Size())
 		}
-		mem, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+		mem, err := syscall.Mmap(int(f.Fd()), 0, 2*HeaderSize, syscall.PROT_READ, syscall.MAP_SHARED)
 		if err != nil {
 			return nil, fmt.Errorf("walindex: unable to map the wal-index: %w", err)
 		}
