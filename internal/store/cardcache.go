@@ -27,9 +27,9 @@ var (
 // for a number nobody owns) on SQLite, and serves them only while the
 // database is provably unchanged: while the wal-index header (see package
 // walindex) is the one read before the answers were looked up. Every
-// commit, by this process or any other (ream server-command, ream cards,
-// an import, the sqlite3 shell), changes that header, and the cache then
-// starts again empty. Reading the header before the database means a
+// commit, by this process or any other (ream server-command, an import,
+// the sqlite3 shell), changes that header, and the cache then starts
+// again empty. Reading the header before the database means a
 // commit in between costs a needless refill, never a stale answer.
 //
 // PostgreSQL has no such signal, and several servers may share one
