@@ -8,9 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -90,17 +93,24 @@ func compare(ctx context.Context, o options, users []cardHolder, out io.Writer) 
 			rates *[]float64
 			p99s  *[]time.Duration
 		}{{"ream ", o, users, &reamRates, &reamP99}, {"plain", plain, plainUsers, &plainRates, &plainP99}} {
+			before, counted := cardLookups(side.o.url)
 			r, err := lookUp(ctx, side.o, side.users)
 			if err != nil {
 				return fmt.Errorf("%s: %w", strings.TrimSpace(side.name), err)
+			}
+			hitRate := ""
+			if after, ok := cardLookups(side.o.url); ok && counted {
+				if n := after.cache + after.database - before.cache - before.database; n > 0 {
+					hitRate = fmt.Sprintf(", %.0f%% from the card cache", 100*(after.cache-before.cache)/n)
+				}
 			}
 			if r.errors > 0 {
 				return fmt.Errorf("%s: %d lookups failed; first: %v", strings.TrimSpace(side.name), r.errors, r.firstErr)
 			}
 			rate, p99 := float64(r.done)/r.elapsed.Seconds(), r.percentile(0.99)
 			*side.rates, *side.p99s = append(*side.rates, rate), append(*side.p99s, p99)
-			fmt.Fprintf(out, "round %d %s: %7.0f calls/s, p50 %v, p99 %v\n", round, side.name, rate,
-				r.percentile(0.5).Round(time.Microsecond), p99.Round(time.Microsecond))
+			fmt.Fprintf(out, "round %d %s: %7.0f calls/s, p50 %v, p99 %v%s\n", round, side.name, rate,
+				r.percentile(0.5).Round(time.Microsecond), p99.Round(time.Microsecond), hitRate)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -131,4 +141,42 @@ func medianDuration(v []time.Duration) time.Duration {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// lookupCounts are a server's ream_card_lookups_total.
+type lookupCounts struct{ cache, database float64 }
+
+var lookupCount = regexp.MustCompile(`(?m)^ream_card_lookups_total\{answer="(cache|database)"\} (\S+)$`)
+
+// cardLookups reads the card lookup counters from the /metrics page of the
+// server at rpcURL (allowed from loopback by default); ok is false when
+// there are none (the plain handler, an older server, metrics refused).
+func cardLookups(rpcURL string) (c lookupCounts, ok bool) {
+	u, err := url.Parse(rpcURL)
+	if err != nil {
+		return c, false
+	}
+	u.Path, u.RawQuery = "/metrics", ""
+	resp, err := http.Get(u.String())
+	if err != nil {
+		return c, false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return c, false
+	}
+	for _, m := range lookupCount.FindAllSubmatch(body, -1) {
+		v, err := strconv.ParseFloat(string(m[2]), 64)
+		if err != nil {
+			return c, false
+		}
+		if string(m[1]) == "cache" {
+			c.cache = v
+		} else {
+			c.database = v
+		}
+		ok = true
+	}
+	return c, ok
 }

@@ -18,7 +18,9 @@
 // handler reads each call and answers a fixed XML-RPC response, and runs N
 // rounds against Ream and N against that handler, alternately, printing
 // each round, the medians and the ratio (issue 13: ≥ 0.7 × the plain
-// handler, p99 ≤ 5 ms at 4 connections).
+// handler, p99 ≤ 5 ms at 4 connections). Each Ream round also says how
+// many of its calls, warm-up included, the server's card cache answered
+// (from ream_card_lookups_total on its /metrics page).
 package main
 
 import (

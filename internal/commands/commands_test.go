@@ -37,6 +37,10 @@ func newRig(t testing.TB, postgres bool) *rig {
 	t.Helper()
 	ctx := context.Background()
 	s, c := reamtest.Core(t, postgres)
+	// As the server runs: every card test below then checks the cache too.
+	if err := s.CacheCardLookups(ctx); err != nil {
+		t.Fatal(err)
+	}
 	cfg := c.Config
 	cfg.Auth.WebServices.AuthToken = `["other", "` + token + `"]`
 	cfg.Auth.WebServices.AllowedAddresses = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}

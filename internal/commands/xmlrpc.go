@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/reamprint/ream/internal/config"
@@ -43,6 +44,18 @@ type XMLRPCHandler struct {
 	Config *config.Config
 	Log    *slog.Logger
 	Limits xmlrpc.Limits
+
+	parsed atomic.Pointer[parsedTokens] // the tokens last read, see tokens
+}
+
+// parsedTokens are the tokens read from one value of the token setting
+// (or of the configuration), kept so that a call does not parse a JSON
+// list of tokens again while the value is the same.
+type parsedTokens struct {
+	raw     string
+	setting bool
+	tokens  []string
+	err     error
 }
 
 func (h *XMLRPCHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +142,9 @@ func (h *XMLRPCHandler) serve(w http.ResponseWriter, r *http.Request) (string, i
 		h.Log.Error("xmlrpc: unable to encode reply", "method", method, "err", err)
 		return method, h.fault(w, FaultInternal, "internal error encoding the reply")
 	}
-	h.Log.Debug("xmlrpc", "method", method, "duration", time.Since(start))
+	if h.Log.Enabled(r.Context(), slog.LevelDebug) { // the arguments cost allocations on every call
+		h.Log.Debug("xmlrpc", "method", method, "duration", time.Since(start))
+	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
 	return method, 0
@@ -168,12 +183,22 @@ func (h *XMLRPCHandler) tokenValid(ctx context.Context, token string) bool {
 }
 
 func (h *XMLRPCHandler) tokens(ctx context.Context) ([]string, error) {
+	p := parsedTokens{raw: h.Config.Auth.WebServices.AuthToken}
 	if h.Env.Settings != nil {
 		if v := h.Env.Settings.Get(ctx, settings.WebServicesToken); v != "" {
-			return config.ParseWebServicesTokens(v)
+			p.raw, p.setting = v, true
 		}
 	}
-	return h.Config.WebServicesTokens()
+	if last := h.parsed.Load(); last != nil && last.raw == p.raw && last.setting == p.setting {
+		return last.tokens, last.err
+	}
+	if p.setting {
+		p.tokens, p.err = config.ParseWebServicesTokens(p.raw)
+	} else {
+		p.tokens, p.err = h.Config.WebServicesTokens()
+	}
+	h.parsed.Store(&p)
+	return p.tokens, p.err
 }
 
 func (h *XMLRPCHandler) fault(w http.ResponseWriter, code int, msg string) int {

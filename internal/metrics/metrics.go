@@ -47,6 +47,8 @@ var (
 		"Failed and refused logins, by area (admin, user) and reason (wrong-password, throttled-…).", "area", "reason")
 	APICalls = newCounter("ream_api_calls_total",
 		`XML-RPC API calls answered, by method and fault ("none" for a success).`, "method", "fault")
+	CardLookups = newCounter("ream_card_lookups_total",
+		`Card/ID number lookups, by where the answer came from ("cache" or "database").`, "answer")
 	MailDeliveries = newCounter("ream_mail_deliveries_total",
 		"Attempts to deliver queued e-mail, by result (sent, retried, failed).", "result")
 	BuildInfo = newGauge("ream_build_info",

@@ -43,6 +43,7 @@ func TestEveryReamMetricIsExposedWithTheRuntimeCollectors(t *testing.T) {
 	LoginFailures.WithLabelValues("admin", "wrong-password").Inc()
 	APICalls.WithLabelValues("api.getUserAccountBalance", "none").Inc()
 	MailDeliveries.WithLabelValues("sent").Inc()
+	CardLookups.WithLabelValues("cache").Inc()
 	MailQueue.Set(func() []LabeledValue {
 		return []LabeledValue{{LabelValues: []string{"queued"}, Value: 2}, {LabelValues: []string{"queued"}, Value: 9}}
 	})
@@ -50,7 +51,7 @@ func TestEveryReamMetricIsExposedWithTheRuntimeCollectors(t *testing.T) {
 	body, names := scrape(t)
 	for _, name := range []string{
 		"ream_http_request_duration_seconds", "ream_sync_runs_total", "ream_sync_duration_seconds", "ream_sync_items_total",
-		"ream_login_failures_total", "ream_api_calls_total", "ream_mail_deliveries_total", "ream_mail_queue", "ream_build_info",
+		"ream_login_failures_total", "ream_api_calls_total", "ream_card_lookups_total", "ream_mail_deliveries_total", "ream_mail_queue", "ream_build_info",
 		"go_goroutines", "go_memstats_heap_alloc_bytes", "go_gc_duration_seconds", "process_resident_memory_bytes", "process_open_fds",
 	} {
 		if !names[name] {

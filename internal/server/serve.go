@@ -57,6 +57,9 @@ func (a *App) serve(ctx context.Context, stdout io.Writer) error {
 	if err := a.setupFeatures(ctx); err != nil {
 		return err
 	}
+	if err := a.Store.CacheCardLookups(ctx); err != nil {
+		a.Log.Warn("card lookups will read the database every time", "err", err)
+	}
 	handler, err := a.webHandler()
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -54,6 +55,11 @@ type Store struct {
 	pinKey   []byte // see AccountPINKey
 
 	beat heartbeat // renews this process's running sync runs
+
+	// The card cache (SQLite only), see CacheCardLookups.
+	readDSN    string
+	cardMu     sync.Mutex
+	cardCacheP atomic.Pointer[cardCache]
 }
 
 // ErrNotFound is returned when the object asked for does not exist.
@@ -109,7 +115,8 @@ func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
 		}
 		w.SetMaxOpenConns(1) // one writer: SQLite serialises writes anyway
 		w.SetConnMaxLifetime(0)
-		r, err := sql.Open("sqlite", "file:"+sqlitePath+"?"+pragmas+"&_pragma=query_only(1)")
+		s.readDSN = "file:" + sqlitePath + "?" + pragmas + "&_pragma=query_only(1)"
+		r, err := sql.Open("sqlite", s.readDSN)
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("store: unable to open SQLite: %w", err)
@@ -141,6 +148,11 @@ func (s *Store) Flavor() Flavor { return s.flavor }
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stopHeartbeat()
+	s.cardMu.Lock()
+	if c := s.cardCacheP.Swap(nil); c != nil {
+		c.close()
+	}
+	s.cardMu.Unlock()
 	s.stmtMu.Lock()
 	for _, st := range s.stmts {
 		st.Close()

@@ -108,8 +108,19 @@ func (s *Store) UserByCardSlot(ctx context.Context, number string, slot int) (*m
 	return s.getUser(ctx, s.r, `u.id = (SELECT user_id FROM user_cards WHERE number = $1 AND slot IN ($2, 3)) AND u.deleted_at IS NULL`, number, slot)
 }
 
-// UsernameByCard is the lookup hot path: one indexed read, no join.
+// UsernameByCard is the lookup hot path: the username owning this card/ID
+// number in either field, ErrNotFound for none. After CacheCardLookups it
+// is answered from memory while the database is unchanged (cardcache.go).
 func (s *Store) UsernameByCard(ctx context.Context, number string) (string, error) {
+	if c := s.cardCacheP.Load(); c != nil {
+		return c.lookUp(ctx, number, s.usernameByCardFromDB)
+	}
+	cardLookupsDatabase.Inc()
+	return s.usernameByCardFromDB(ctx, number)
+}
+
+// usernameByCardFromDB is one indexed read, no join.
+func (s *Store) usernameByCardFromDB(ctx context.Context, number string) (string, error) {
 	var name string
 	row, err := s.preparedRow(ctx, `SELECT u.username FROM user_cards c JOIN users u ON u.id = c.user_id WHERE c.number = $1 AND u.deleted_at IS NULL`, number)
 	if err != nil {

@@ -143,8 +143,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			case rec.status >= 400:
 				level = slog.LevelInfo
 			}
-			s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration", d)
+			if s.log.Enabled(r.Context(), level) { // the arguments cost allocations on every request
+				s.log.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+					"status", rec.status, "duration", d)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
