@@ -758,6 +758,14 @@ func (p *planner) classify() {
 			w.balances = append(w.balances, balanceSet{create: int32(i), delta: p.row.Balance, balance: p.row.Balance})
 		}
 	}
+	// Room for every named account to be unchanged, as on most syncs.
+	named := 0
+	for k := range p.touched {
+		if p.touched[k].rec >= 0 {
+			named++
+		}
+	}
+	p.plan.Unchanged = make([]Item, 0, named)
 	var n store.SyncAccount
 	for k := range p.touched {
 		t := &p.touched[k]
