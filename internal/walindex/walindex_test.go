@@ -152,8 +152,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// BenchmarkHeader is the cost of one check: a pread of 96 bytes and the
-// comparison.
+// BenchmarkHeader is the cost of one check: reading the 96 bytes from the
+// read-only mapping and checking them.
 func BenchmarkHeader(b *testing.B) {
 	_, w, _ := openWAL(b)
 	for b.Loop() {
