@@ -121,7 +121,11 @@ func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
 			w.Close()
 			return nil, fmt.Errorf("store: unable to open SQLite: %w", err)
 		}
+		// As many idle as open: database/sql keeps only two by default,
+		// and a third concurrent reader would open (and parse the schema
+		// of) a new SQLite connection and drop its page cache each time.
 		r.SetMaxOpenConns(4)
+		r.SetMaxIdleConns(4)
 		s.w, s.r = w, r
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
