@@ -97,7 +97,12 @@ func Open(ctx context.Context, url, sqlitePath string) (*Store, error) {
 			return nil, fmt.Errorf("store: unable to open PostgreSQL: %w", err)
 		}
 		db.SetMaxOpenConns(16)
-		db.SetMaxIdleConns(4)
+		// As many idle as open, closed after five idle minutes: with four,
+		// a burst of more concurrent requests (copiers behind a load
+		// balancer) dialled and authenticated a new connection for most
+		// of them — card lookups at 8 connections went from 2,963/s (p99
+		// 19.5 ms) to 7,772/s (p99 3.7 ms) with all sixteen kept.
+		db.SetMaxIdleConns(16)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		s.w, s.r = db, db
 	} else if url != "" {
