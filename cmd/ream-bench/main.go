@@ -245,8 +245,16 @@ func measureIdleMemory(ctx context.Context, root string, o *options) ([]row, err
 	if info, err := os.Stat(binary); err == nil {
 		rows = append(rows, row{part: "ream binary", measure: "size", value: mib(info.Size())})
 	}
-	r, err := measureDatabase(ctx, binary, filepath.Join(tmp, "sqlite"), "sqlite", "", o.idle)
-	rows = append(rows, r...)
+	r, err := onEachDatabase(ctx, o, func(db, dbURL string) ([]row, error) {
+		return measureDatabase(ctx, binary, filepath.Join(tmp, db), db, dbURL, o.idle)
+	})
+	return append(rows, r...), err
+}
+
+// onEachDatabase runs measure on SQLite and, with -postgres, on a
+// throwaway PostgreSQL database, and returns their rows together.
+func onEachDatabase(ctx context.Context, o *options, measure func(db, dbURL string) ([]row, error)) ([]row, error) {
+	rows, err := measure("sqlite", "")
 	if err != nil || o.postgresURL == "" {
 		return rows, err
 	}
@@ -255,7 +263,7 @@ func measureIdleMemory(ctx context.Context, root string, o *options) ([]row, err
 		return rows, err
 	}
 	defer drop()
-	r, err = measureDatabase(ctx, binary, filepath.Join(tmp, "postgres"), "postgres", dbURL, o.idle)
+	r, err := measure("postgres", dbURL)
 	return append(rows, r...), err
 }
 

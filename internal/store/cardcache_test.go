@@ -90,14 +90,7 @@ func sqlProcess(t *testing.T, file string, statements ...string) (string, error)
 func TestCardCacheNeverServesAStaleAnswer(t *testing.T) {
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "ream.db")
-	s, err := store.Open(ctx, "", file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLiteFile(t, file)
 	for _, u := range []*model.User{
 		{Username: "alice", PrimaryCard: "1001"},
 		{Username: "bob", PrimaryCard: "2001", SecondaryCard: "2002"},
@@ -110,11 +103,7 @@ func TestCardCacheNeverServesAStaleAnswer(t *testing.T) {
 	}
 	// other is a second, independent connection pool on the file, without
 	// a cache: the database's own answer.
-	other, err := store.Open(ctx, "", file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openSQLiteFile(t, file)
 
 	cached := metrics.CardLookups.WithLabelValues("cache")
 	answer := func(s *store.Store, number string) string {
@@ -249,14 +238,7 @@ func TestCardCacheIsOffWithoutCacheCardLookups(t *testing.T) {
 func TestCardCacheUnderConcurrentChanges(t *testing.T) {
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "ream.db")
-	s, err := store.Open(ctx, "", file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openSQLiteFile(t, file)
 	const owners = 150
 	ids := make([]int64, owners)
 	mustTx(t, s, func(tx *store.Tx) error {
@@ -275,11 +257,7 @@ func TestCardCacheUnderConcurrentChanges(t *testing.T) {
 	if err := s.CacheCardLookups(ctx); err != nil {
 		t.Fatal(err)
 	}
-	other, err := store.Open(ctx, "", file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openSQLiteFile(t, file)
 
 	var committed atomic.Int64 // the last owner whose move has committed
 	done := make(chan struct{})

@@ -31,7 +31,14 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s *store.Store)) {
 // OpenSQLite opens a migrated store on a fresh SQLite file.
 func OpenSQLite(t testing.TB) *store.Store {
 	t.Helper()
-	s, err := store.Open(context.Background(), "", filepath.Join(t.TempDir(), "ream.db"))
+	return openSQLiteFile(t, filepath.Join(t.TempDir(), "ream.db"))
+}
+
+// openSQLiteFile opens the SQLite file (creating it) and migrates it; the
+// store closes when the test ends.
+func openSQLiteFile(t testing.TB, file string) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), "", file)
 	if err != nil {
 		t.Fatal(err)
 	}
